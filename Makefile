@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make run` and `make test`. See README.md.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test browser lock clean-data
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	rm -f $(VENV)/.installed-* && touch $@
+
+run: $(STAMP)
+	$(PY) ops/run.py
+
+# Whole suite on embedded PostgreSQL + Redis (.data/test), or on DATABASE_URL / REDIS_URL when set.
+test: $(STAMP) browser
+	$(PY) ops/services.py exec --instance test -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# Debian's Chromium for the e2e tests (Playwright's own browser download is blocked here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+# Regenerate the pinned lock from pyproject.toml (run after changing a dependency).
+lock:
+	$(PY) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+	  print('\n'.join(p['dependencies'] + p['optional-dependencies']['dev']))" > $(VENV)/wanted.txt
+	$(PY) -m pip install --quiet -r $(VENV)/wanted.txt && $(PY) -m pip freeze > requirements.lock
+
+clean-data:
+	$(PY) ops/services.py down --instance dev; $(PY) ops/services.py down --instance test; rm -rf .data

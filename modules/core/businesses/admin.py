@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, User
+from unfold.admin import ModelAdmin
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+
+from .models import Business
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, ModelAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
+    list_display = ["username", "first_name", "is_active", "last_login"]
+    list_filter = ["is_active", "groups"]
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin, ModelAdmin):
+    pass
+
+
+@admin.register(Business)
+class BusinessAdmin(ModelAdmin):
+    list_display = ["name", "code", "is_active"]
+    readonly_fields = ["code"]
+
+    def has_add_permission(self, request):
+        return False  # businesses come from the enabled modules
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # records stay 7 years; deactivate instead

@@ -1,0 +1,17 @@
+from django.db import models
+
+
+class Business(models.Model):
+    """One of the owner's businesses. Rows are created from the enabled modules' declarations."""
+
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=80)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "businesses"
+        permissions = [("view_all_businesses", "Can see every business's records")]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,36 @@
+"""Business scoping for admin classes: querysets, object access and form choices.
+
+A staff member sees only their business's rows; a row of another business answers 403,
+not a quiet redirect. Owners and accountants (roles with sees_all_businesses) see all.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from .services import businesses_for
+
+
+class BusinessScopedAdminMixin:
+    business_field = "business"
+
+    def scope(self, request, queryset):
+        return queryset.filter(**{f"{self.business_field}__in": businesses_for(request.user)})
+
+    def get_queryset(self, request):
+        return self.scope(request, super().get_queryset(request))
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            field = self.model._meta.get_field(from_field) if from_field else self.model._meta.pk
+            try:
+                value = field.to_python(object_id)
+            except (ValidationError, ValueError):
+                return None
+            if super().get_queryset(request).filter(**{field.name: value}).exists():
+                raise PermissionDenied
+        return obj
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == self.business_field:
+            kwargs["queryset"] = businesses_for(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,0 +1,77 @@
+"""The module contract: what a module declares in its `module.py` as ``MODULE = Module(...)``.
+
+Everything is plain data. Callables are referenced by dotted path (resolved lazily, as Unfold's
+callbacks are), so declaring a module imports nothing heavy and never another module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    title: str
+    link: str  # a URL name ("admin:inventory_item_changelist") or an absolute path
+    icon: str = "circle"  # Material Symbols name, as Unfold uses
+    permission: str | None = None  # "app_label.codename"; None = any back-office user
+
+
+@dataclass(frozen=True)
+class Widget:
+    key: str  # unique across modules, used in the URL /admin/widgets/<key>/
+    title: str
+    callable: str  # dotted path: f(request) -> dict, the template's context
+    template: str
+    refresh_seconds: int = 15
+    permission: str | None = None
+    business: str | None = None  # shown only to users who can see this business
+
+
+@dataclass(frozen=True)
+class Role:
+    """A Django group. Modules contributing the same role name merge their permissions.
+
+    ``permissions`` are "app_label.codename" patterns ("inventory.view_*", "*" for all).
+    ``business`` scopes members of the group to that business's records.
+    """
+
+    name: str
+    permissions: tuple[str, ...] = ()
+    business: str | None = None
+    sees_all_businesses: bool = False
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str  # prefix-named after the module: "system.prune_failed_jobs"
+    cron: str  # five-field cron, evaluated in Africa/Nairobi
+    job: str  # dotted path of the function to enqueue
+    queue: str = "default"
+    timeout: int = 600
+
+
+@dataclass(frozen=True)
+class Subscription:
+    event: str  # "sale.committed", "stock.low", …
+    handler: str  # dotted path: f(**payload)
+
+
+@dataclass(frozen=True)
+class Business:
+    code: str  # "water", "laundry", "shop"
+    name: str
+
+
+@dataclass(frozen=True)
+class Module:
+    key: str
+    label: str
+    icon: str = "apps"
+    business: Business | None = None
+    menu: tuple[MenuItem, ...] = ()
+    widgets: tuple[Widget, ...] = ()
+    roles: tuple[Role, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
+    order: int = field(default=100)

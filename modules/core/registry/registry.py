@@ -1,0 +1,73 @@
+"""Collects the ``MODULE`` declared by every enabled module (autodiscovered in AppConfig.ready)."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .contract import Business, Module, Role, Schedule, Subscription, Widget
+
+
+@cache
+def modules() -> tuple[Module, ...]:
+    found = []
+    for package in [*settings.BACKOFFICE_CORE, *settings.BACKOFFICE_MODULES]:
+        try:
+            declaration = importlib.import_module(f"{package}.module")
+        except ModuleNotFoundError as error:
+            if error.name != f"{package}.module":
+                raise
+            continue
+        module = getattr(declaration, "MODULE", None)
+        if not isinstance(module, Module):
+            raise ImproperlyConfigured(f"{package}.module must define MODULE = Module(...)")
+        found.append(module)
+    keys = [m.key for m in found]
+    if len(keys) != len(set(keys)):
+        raise ImproperlyConfigured(f"duplicate module keys in {keys}")
+    widget_keys = [w.key for m in found for w in m.widgets]
+    if len(widget_keys) != len(set(widget_keys)):
+        raise ImproperlyConfigured(f"duplicate widget keys in {widget_keys}")
+    return tuple(sorted(found, key=lambda m: (m.order, m.key)))
+
+
+def businesses() -> list[Business]:
+    return [m.business for m in modules() if m.business]
+
+
+def widgets() -> list[Widget]:
+    return [w for m in modules() for w in m.widgets]
+
+
+def widget(key: str) -> Widget | None:
+    return next((w for w in widgets() if w.key == key), None)
+
+
+def schedules() -> list[Schedule]:
+    return [s for m in modules() for s in m.schedules]
+
+
+def subscriptions(event: str) -> list[Subscription]:
+    return [s for m in modules() for s in m.subscriptions if s.event == event]
+
+
+def roles() -> list[Role]:
+    """Roles merged by name across modules, in first-declared order."""
+    merged: dict[str, Role] = {}
+    for role in (r for m in modules() for r in m.roles):
+        if role.name not in merged:
+            merged[role.name] = role
+            continue
+        first = merged[role.name]
+        if role.business and first.business and role.business != first.business:
+            raise ImproperlyConfigured(f"role {role.name!r} is scoped to two businesses")
+        merged[role.name] = Role(
+            name=role.name,
+            permissions=first.permissions + role.permissions,
+            business=first.business or role.business,
+            sees_all_businesses=first.sees_all_businesses or role.sees_all_businesses,
+        )
+    return list(merged.values())

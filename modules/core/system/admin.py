@@ -1,0 +1,18 @@
+from django.contrib import admin
+from unfold.admin import ModelAdmin
+
+from .models import FailedJob
+
+
+@admin.register(FailedJob)
+class FailedJobAdmin(ModelAdmin):
+    list_display = ["failed_at", "func_name", "exc_type", "queue"]
+    list_filter = ["queue", "exc_type"]
+    search_fields = ["job_id", "func_name", "exc_message"]
+    readonly_fields = [f.name for f in FailedJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,75 @@
+"""Health checks on django-health-check.
+
+/health/       liveness: the database only (a load balancer may restart us on failure).
+/health/deps/  everything we depend on; warnings answer 200, failures 500.
+"""
+
+import dataclasses
+
+from health_check.base import HealthCheck
+from health_check.exceptions import ServiceUnavailable, ServiceWarning
+from health_check.views import HealthCheckView
+from redis.exceptions import RedisError
+
+from . import facts
+
+OLDEST_JOB_WARNING_SECONDS = 300
+
+
+def _mb(n):
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+@dataclasses.dataclass
+class RedisMemory(HealthCheck):
+    """used_memory against maxmemory, the eviction policy and evicted keys."""
+
+    def run(self):
+        try:
+            f = facts.redis_facts()
+        except RedisError as error:
+            raise ServiceUnavailable(f"Redis unreachable: {error.__class__.__name__}") from error
+        if not f.maxmemory:
+            raise ServiceWarning("maxmemory is not set: the cache can grow until the machine swaps")
+        if not f.policy.startswith("volatile-"):
+            raise ServiceWarning(f"eviction policy {f.policy} can evict queued jobs or refuse enqueues")
+        if f.used_ratio >= facts.MEMORY_WARNING_RATIO:
+            raise ServiceWarning(
+                f"Redis uses {_mb(f.used_memory)} of {_mb(f.maxmemory)} ({f.used_ratio:.0%}); "
+                f"{f.evicted_keys} keys evicted so far"
+            )
+
+
+@dataclasses.dataclass
+class RQQueue(HealthCheck):
+    """Workers alive, queue depth, age of the oldest queued job and failed jobs."""
+
+    def run(self):
+        try:
+            q = facts.queue_facts()
+        except RedisError as error:
+            raise ServiceUnavailable(f"Redis unreachable: {error.__class__.__name__}") from error
+        if q.workers == 0:
+            raise ServiceUnavailable(f"no RQ worker alive; {q.depth} jobs waiting")
+        if q.oldest_age_seconds and q.oldest_age_seconds > OLDEST_JOB_WARNING_SECONDS:
+            raise ServiceWarning(f"oldest queued job waits {q.oldest_age_seconds:.0f} s ({q.depth} queued)")
+        if q.failed:
+            raise ServiceWarning(f"{q.failed} failed jobs in RQ (copies in system.FailedJob)")
+
+
+LIVENESS_CHECKS = ["health_check.checks.Database"]
+DEPENDENCY_CHECKS = [
+    "health_check.checks.Database",
+    "health_check.checks.Cache",
+    RedisMemory,
+    RQQueue,
+]
+
+
+class DependencyHealthView(HealthCheckView):
+    async def get(self, request, *args, **kwargs):
+        response = await super().get(request, *args, **kwargs)
+        errors = [result.error for result in self.results if result.error]
+        if errors and all(isinstance(error, ServiceWarning) for error in errors):
+            response.status_code = 200
+        return response

@@ -1,0 +1,17 @@
+"""The owner's compact "system" widget: the same facts as /health/deps/."""
+
+from redis.exceptions import RedisError
+
+from . import facts
+from .models import FailedJob
+
+
+def system(request):
+    context = {"failed_recorded": FailedJob.objects.count()}
+    try:
+        context["redis"] = facts.redis_facts()
+        context["queue"] = facts.queue_facts()
+    except RedisError as error:
+        context["redis_error"] = error.__class__.__name__
+    context["warning_ratio"] = facts.MEMORY_WARNING_RATIO
+    return context

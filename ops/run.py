@@ -1,0 +1,79 @@
+"""`make run`: embedded services, migrations, demo data, then gunicorn + RQ worker + RQ cron.
+
+Ctrl-C stops every child and then the embedded PostgreSQL and Redis; data stays in .data/dev.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import services  # noqa: E402
+
+ROOT = services.ROOT
+PYTHON = sys.executable
+PORT = os.environ.get("PORT", "8000")
+
+
+def manage(*args, env):
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def main() -> int:
+    started = time.monotonic()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "backoffice.settings.dev"),
+        "TZ": "Africa/Nairobi",
+    }
+    owns_services = not services.running("dev")
+    env.update(services.up("dev"))
+    children = []
+    try:
+        manage("migrate", "--noinput", env=env)
+        manage("configure_redis", env=env)
+        manage("seed_demo", env=env)
+        gunicorn = [
+            PYTHON, "-m", "gunicorn", "--pythonpath", "site", "backoffice.wsgi",
+            "--bind", f"127.0.0.1:{PORT}", "--workers", "2", "--worker-class", "sync",
+            "--timeout", "30", "--access-logfile", "-",
+        ]
+        for command in (
+            gunicorn,
+            [PYTHON, "manage.py", "rqworker", "default", "--with-scheduler"],
+            [PYTHON, "manage.py", "rqcron", "backoffice.schedules"],
+        ):
+            children.append(subprocess.Popen(command, cwd=ROOT, env=env))
+        services.wait_for_http(f"http://127.0.0.1:{PORT}/health/")
+        print(
+            f"\nBiashara is ready in {time.monotonic() - started:.1f} s: http://127.0.0.1:{PORT}/admin/\n"
+            f"Logins: owner, accountant, water_staff, laundry_staff, shop_staff; "
+            f"password {os.environ.get('DEMO_PASSWORD') or 'demo-pass-2026'}\n"
+            f"Public site http://127.0.0.1:{PORT}/  CMS http://127.0.0.1:{PORT}/cms/  Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("a process exited; stopping the rest", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if owns_services:
+            services.down("dev")
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

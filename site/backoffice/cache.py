@@ -1,0 +1,74 @@
+"""Django's RedisCache, made safe to share one Redis with the job queue.
+
+* Every write carries a bounded TTL: ``timeout=None`` ("forever") and anything above
+  ``MAX_TIMEOUT`` are clamped, so a volatile-* eviction policy can always reclaim cache
+  memory and never has to touch queued jobs (which carry no TTL).
+* A Redis error (down, timeout, OOM) is a cache miss, never a 500. After an error the
+  backend skips Redis for ``RETRY_AFTER`` seconds instead of paying a timeout per call.
+"""
+
+import functools
+import logging
+import time
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+def _miss_on_error(default):
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            if time.monotonic() < self._skip_until:
+                return default(args, kwargs) if callable(default) else default
+            try:
+                return method(self, *args, **kwargs)
+            except RedisError as error:
+                self._skip_until = time.monotonic() + self.retry_after
+                logger.warning("cache %s failed, treated as a miss: %s", method.__name__, error)
+                return default(args, kwargs) if callable(default) else default
+
+        return wrapper
+
+    return decorate
+
+
+def _get_default(args, kwargs):
+    return kwargs.get("default", args[1] if len(args) > 1 else None)
+
+
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self.max_timeout = int(params.get("MAX_TIMEOUT", 24 * 3600))
+        self.retry_after = float(params.get("RETRY_AFTER", 5))
+        self._skip_until = 0.0
+        if self.default_timeout is None or self.default_timeout > self.max_timeout:
+            self.default_timeout = self.max_timeout
+
+    def get_backend_timeout(self, timeout=...):
+        if timeout is None:
+            timeout = self.max_timeout
+        elif timeout is not ... and timeout > self.max_timeout:
+            timeout = self.max_timeout
+        return super().get_backend_timeout(timeout)
+
+    get = _miss_on_error(_get_default)(RedisCache.get)
+    set = _miss_on_error(None)(RedisCache.set)
+    add = _miss_on_error(False)(RedisCache.add)
+    touch = _miss_on_error(False)(RedisCache.touch)
+    delete = _miss_on_error(False)(RedisCache.delete)
+    has_key = _miss_on_error(False)(RedisCache.has_key)
+    get_many = _miss_on_error(lambda args, kwargs: {})(RedisCache.get_many)
+    set_many = _miss_on_error(lambda args, kwargs: list(args[0]) if args else [])(RedisCache.set_many)
+    delete_many = _miss_on_error(None)(RedisCache.delete_many)
+    clear = _miss_on_error(False)(RedisCache.clear)
+
+    def incr(self, key, delta=1, version=None):
+        """Raises ValueError for a missing key (as Django does) and also when Redis is unreachable."""
+        try:
+            return super().incr(key, delta, version)
+        except RedisError as error:
+            raise ValueError(f"cache unavailable: {error}") from error

@@ -1,0 +1,194 @@
+"""Settings shared by every environment. Anything secret or machine-specific comes from the env."""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import dj_database_url
+
+ROOT = Path(__file__).resolve().parents[3]
+if str(ROOT) not in sys.path:  # modules/ and theme/ live beside site/
+    sys.path.insert(0, str(ROOT))
+
+from theme.unfold import UNFOLD  # noqa: E402  (needs ROOT on sys.path)
+
+
+def env_list(name, default):
+    value = os.environ.get(name)
+    return [item.strip() for item in value.split(",") if item.strip()] if value else list(default)
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret")
+DEBUG = False
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+
+# --- modules -----------------------------------------------------------------------------------
+# The shared core is always on; business modules are an explicit, env-overridable list.
+BACKOFFICE_CORE = [
+    "modules.core.registry",
+    "modules.core.businesses",
+    "modules.core.inventory",
+    "modules.core.system",
+    "modules.core.cms",
+]
+BACKOFFICE_MODULES = env_list("BACKOFFICE_MODULES", ["modules.water", "modules.laundry", "modules.shop"])
+
+INSTALLED_APPS = [
+    "unfold.apps.BasicAppConfig",  # keeps our admin site (Unfold's default config replaces it)
+    "unfold.contrib.filters",
+    "unfold.contrib.forms",
+    "backoffice.apps.BackofficeAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "axes",
+    "django_rq",
+    "health_check",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    *BACKOFFICE_CORE,
+    *BACKOFFICE_MODULES,
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
+]
+
+ROOT_URLCONF = "backoffice.urls"
+WSGI_APPLICATION = "backoffice.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [ROOT / "theme" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- PostgreSQL only ---------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/biashara"),
+        conn_max_age=60,
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# --- one Redis: RQ in db 0, cache in db 1 (Django's cache.clear() is FLUSHDB) -------------------
+def redis_db_url(url, db):
+    """The same server at another DB index, for redis://, rediss:// and unix:// URLs."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = urlencode({**dict(parse_qsl(parts.query)), "db": db})
+        return f"unix://{parts.path}?{query}"
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+REDIS_QUEUE_DB = 0
+REDIS_CACHE_DB = 1
+# Applied to the server by `manage.py configure_redis` (make run, tests); ops/redis.conf in production.
+REDIS_MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "64mb")
+REDIS_MAXMEMORY_POLICY = "volatile-lru"
+
+CACHES = {
+    "default": {
+        "BACKEND": "backoffice.cache.ResilientRedisCache",
+        "LOCATION": redis_db_url(REDIS_URL, REDIS_CACHE_DB),
+        "KEY_PREFIX": "bo",
+        "TIMEOUT": 300,
+        "MAX_TIMEOUT": 24 * 3600,  # no cache key lives longer; None is clamped to this
+        "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5},
+    }
+}
+
+RQ_QUEUES = {
+    "default": {
+        "URL": redis_db_url(REDIS_URL, REDIS_QUEUE_DB),
+        "DEFAULT_TIMEOUT": 600,
+        "DEFAULT_RESULT_TTL": 600,
+    },
+}
+RQ_EXCEPTION_HANDLERS = ["modules.core.system.jobs.record_failure"]
+RQ_SHOW_ADMIN_LINK = False  # the sidebar links to it, for owners only
+
+# --- sessions and login ------------------------------------------------------------------------
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # survives a Redis outage
+SESSION_COOKIE_AGE = 14 * 24 * 3600
+LOGIN_URL = "admin:login"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+# Phones on Kenyan carriers share NATed IPs: never lock an IP alone.
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# --- locale ------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Africa/Nairobi"
+USE_I18N = True
+USE_TZ = True
+
+# --- static and media --------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", ROOT / "staticfiles"))
+STATICFILES_DIRS = [ROOT / "theme" / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", ROOT / "media"))
+
+# --- Wagtail (public site, edited at /cms/) ----------------------------------------------------
+WAGTAIL_SITE_NAME = "Biashara"
+WAGTAILADMIN_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000")
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILIMAGES_IMAGE_MODEL = "wagtailimages.Image"
+
+# --- demo --------------------------------------------------------------------------------------
+DEMO_ALLOWED = False  # seed_demo refuses unless an environment turns this on
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"backoffice": {"level": "INFO"}, "modules": {"level": "INFO"}},
+}

@@ -1,0 +1,5 @@
+from .base import *  # noqa: F403
+
+DEBUG = True
+DEMO_ALLOWED = True
+ALLOWED_HOSTS = ["*"]

@@ -1,0 +1,35 @@
+"""The Unfold sidebar, built per request from the module registry and the user's permissions."""
+
+from django.urls import reverse
+
+from modules.core.businesses.services import can_see_business
+from modules.core.registry import registry
+
+
+def _link(target):
+    return target if target.startswith("/") else reverse(target)
+
+
+def _allowed(user, permission):
+    return permission is None or user.has_perm(permission)
+
+
+def navigation(request):
+    user = request.user
+    groups = [
+        {
+            "title": "Today",
+            "items": [{"title": "Dashboard", "icon": "space_dashboard", "link": reverse("admin:index")}],
+        }
+    ]
+    for module in registry.modules():
+        if module.business and not can_see_business(user, module.business.code):
+            continue
+        items = [
+            {"title": item.title, "icon": item.icon, "link": _link(item.link)}
+            for item in module.menu
+            if _allowed(user, item.permission)
+        ]
+        if items:
+            groups.append({"title": module.label, "separator": True, "items": items})
+    return groups

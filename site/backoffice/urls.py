@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+from django.contrib.auth.decorators import permission_required
+from django.urls import URLPattern, include, path
+from django_rq.urls import urlpatterns as rq_urlpatterns
+from health_check.views import HealthCheckView
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from modules.core.system.health import DEPENDENCY_CHECKS, LIVENESS_CHECKS, DependencyHealthView
+
+
+
+def owner_only(patterns, permission="django_rq.admin"):
+    """django-rq lets any staff user in; its queue dashboard is for the owner."""
+    guard = permission_required(permission, raise_exception=True)
+    return [URLPattern(p.pattern, guard(p.callback), p.default_args, p.name) for p in patterns]
+
+
+urlpatterns = [
+    path("health/", HealthCheckView.as_view(checks=LIVENESS_CHECKS), name="health"),
+    path("health/deps/", DependencyHealthView.as_view(checks=DEPENDENCY_CHECKS), name="health-deps"),
+    path("admin/rq/", include((owner_only(rq_urlpatterns), "django_rq"))),
+    path("admin/", admin.site.urls),
+    path("cms/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+]
+if settings.DEBUG:
+    urlpatterns += staticfiles_urlpatterns()
+urlpatterns.append(path("", include(wagtail_urls)))  # last: Wagtail serves the public site
