@@ -11,6 +11,7 @@ import functools
 import logging
 import time
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
@@ -48,10 +49,10 @@ class ResilientRedisCache(RedisCache):
         if self.default_timeout is None or self.default_timeout > self.max_timeout:
             self.default_timeout = self.max_timeout
 
-    def get_backend_timeout(self, timeout=...):
-        if timeout is None:
-            timeout = self.max_timeout
-        elif timeout is not ... and timeout > self.max_timeout:
+    def get_backend_timeout(self, timeout=DEFAULT_TIMEOUT):
+        if timeout is DEFAULT_TIMEOUT:
+            timeout = self.default_timeout
+        if timeout is None or timeout > self.max_timeout:
             timeout = self.max_timeout
         return super().get_backend_timeout(timeout)
 

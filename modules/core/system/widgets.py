@@ -6,7 +6,7 @@ from . import facts
 from .models import FailedJob
 
 
-def system(request):
+def system(request, widget):
     context = {"failed_recorded": FailedJob.objects.count()}
     try:
         context["redis"] = facts.redis_facts()

@@ -135,6 +135,7 @@ RQ_QUEUES = {
         "URL": redis_db_url(REDIS_URL, REDIS_QUEUE_DB),
         "DEFAULT_TIMEOUT": 600,
         "DEFAULT_RESULT_TTL": 600,
+        "REDIS_CLIENT_KWARGS": {"socket_connect_timeout": 1, "socket_timeout": 5},
     },
 }
 RQ_EXCEPTION_HANDLERS = ["modules.core.system.jobs.record_failure"]

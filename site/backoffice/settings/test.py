@@ -1,5 +1,12 @@
 from .base import *  # noqa: F403
+from .base import CACHES, REDIS_URL, RQ_QUEUES, redis_db_url
 
 DEMO_ALLOWED = True
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in production
+
+# Own DB indexes, so a run against a shared Redis (CI's 127.0.0.1:6379) never touches dev data.
+REDIS_QUEUE_DB = 2
+REDIS_CACHE_DB = 3
+CACHES["default"]["LOCATION"] = redis_db_url(REDIS_URL, REDIS_CACHE_DB)
+RQ_QUEUES["default"]["URL"] = redis_db_url(REDIS_URL, REDIS_QUEUE_DB)

@@ -1,0 +1,49 @@
+import django_rq
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import caches
+
+from fixtures.demo import USERS, seed
+
+PASSWORD = "test-pass-2026"
+ROLE_USERS = list(USERS)  # owner, accountant, water_staff, laundry_staff, shop_staff
+
+
+@pytest.fixture
+def redis_conn():
+    """The queue's Redis connection (the test settings give it its own DB index)."""
+    return django_rq.get_connection("default")
+
+
+@pytest.fixture(autouse=True)
+def clean_redis():
+    """Empty the test DB indexes of the shared Redis and reset the cache's error back-off."""
+    conn = django_rq.get_connection("default")
+    conn.flushdb()
+    caches["default"].clear()
+    caches["default"]._skip_until = 0.0
+    yield
+
+
+@pytest.fixture
+def redis_budget(redis_conn):
+    """Lets a test shrink maxmemory; restores the server's settings afterwards."""
+    saved = redis_conn.config_get("maxmemory*")
+    yield redis_conn
+    redis_conn.config_set("maxmemory", saved["maxmemory"])
+    redis_conn.config_set("maxmemory-policy", saved["maxmemory-policy"])
+
+
+@pytest.fixture
+def demo(db):
+    return seed(PASSWORD)
+
+
+@pytest.fixture
+def login(client, demo):
+    def as_user(username):
+        client.logout()
+        client.force_login(User.objects.get(username=username))
+        return client
+
+    return as_user

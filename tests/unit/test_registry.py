@@ -1,0 +1,49 @@
+"""Roles merge across modules; bad declarations fail loudly."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from modules.core.registry import registry
+from modules.core.registry.contract import Module, Role, Widget
+
+pytestmark = pytest.mark.django_db(databases=[])
+
+
+@pytest.fixture
+def declared(monkeypatch):
+    def use(*modules):
+        monkeypatch.setattr(registry, "modules", lambda: modules)
+    return use
+
+
+def test_roles_with_the_same_name_merge_their_permissions(declared):
+    declared(
+        Module("a", "A", roles=(Role("Accountant", ("a.view_*",), sees_all_businesses=True),)),
+        Module("b", "B", roles=(Role("Accountant", ("b.view_*",)),)),
+    )
+    (accountant,) = registry.roles()
+    assert accountant.permissions == ("a.view_*", "b.view_*")
+    assert accountant.sees_all_businesses
+
+
+def test_a_role_cannot_be_scoped_to_two_businesses(declared):
+    declared(Module("a", "A", roles=(Role("Staff", business="water"),)),
+             Module("b", "B", roles=(Role("Staff", business="shop"),)))
+    with pytest.raises(ImproperlyConfigured):
+        registry.roles()
+
+
+def test_the_enabled_modules_are_discovered_in_order():
+    keys = [m.key for m in registry.modules()]
+    assert keys[:4] == ["water", "laundry", "shop", "inventory"]
+    assert {"businesses", "system"} <= set(keys)
+
+
+def test_widget_keys_are_unique_and_resolvable():
+    keys = [w.key for w in registry.widgets()]
+    assert len(keys) == len(set(keys))
+    assert registry.widget("water.prices") == Widget(
+        key="water.prices", title="Water: price list", callable="modules.core.inventory.widgets.price_list",
+        template="inventory/widget_price_list.html", refresh_seconds=15, permission="inventory.view_item",
+        business="water",
+    )
