@@ -20,7 +20,7 @@ TEAL = {
 UNFOLD = {
     "SITE_TITLE": "Biashara",
     "SITE_HEADER": "Biashara",
-    "SITE_SUBHEADER": "Water · Laundry · Shop",
+    "SITE_SUBHEADER": "backoffice.sidebar.subheader",
     "SITE_SYMBOL": "storefront",
     "SITE_URL": "/",
     "SITE_FAVICONS": [

@@ -33,3 +33,9 @@ def navigation(request):
         if items:
             groups.append({"title": module.label, "separator": True, "items": items})
     return groups
+
+
+def subheader(request):
+    """Under the brand: the businesses this user works in, e.g. "Water · Laundry · Shop"."""
+    return " · ".join(m.label for m in registry.modules()
+                      if m.business and can_see_business(request.user, m.business.code))

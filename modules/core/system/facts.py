@@ -61,4 +61,9 @@ def queue_facts() -> QueueFacts:
                 enqueued_at = enqueued_at.replace(tzinfo=dt_timezone.utc)
             age = (timezone.now() - enqueued_at).total_seconds()
             oldest = max(oldest or 0.0, age)
-    return QueueFacts(workers=Worker.count(connection=conn), depth=depth, oldest_age_seconds=oldest, failed=failed)
+    return QueueFacts(workers=len(live_workers(conn)), depth=depth, oldest_age_seconds=oldest, failed=failed)
+
+
+def live_workers(conn):
+    """Registered workers whose hash still exists (it expires when heartbeats stop)."""
+    return [worker for worker in Worker.all(connection=conn) if worker.last_heartbeat]

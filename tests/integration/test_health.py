@@ -1,0 +1,89 @@
+"""/health/ and /health/deps/ against real Redis and a real RQ worker that we start and kill."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import django_rq
+import pytest
+from rq import Worker
+
+from tests.jobs import mark_done
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def worker():
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", "default"],
+        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "backoffice.settings.test"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    conn = django_rq.get_connection("default")
+    deadline = time.monotonic() + 20
+    while Worker.count(connection=conn) == 0:
+        assert time.monotonic() < deadline, "the worker did not register"
+        time.sleep(0.1)
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def deps(client):
+    response = client.get("/health/deps/?format=json")
+    return response.status_code, response.json()
+
+
+@pytest.mark.django_db
+def test_liveness_needs_only_the_database(client):
+    assert client.get("/health/?format=json").json() == {"Database(alias='default')": "OK"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dependencies_report_workers_queue_and_memory(client, worker, redis_budget):
+    redis_budget.config_set("maxmemory", 512 * 1024 * 1024)
+    redis_budget.config_set("maxmemory-policy", "volatile-lru")
+    status, body = deps(client)
+    assert status == 200, body
+    assert set(body.values()) == {"OK"}
+
+    worker.send_signal(signal.SIGKILL)  # a worker killed without a goodbye
+    worker.wait()
+    conn = django_rq.get_connection("default")
+    for name in conn.smembers("rq:workers"):  # what the heartbeat expiry would do, without waiting 7 min
+        conn.delete(name)
+    django_rq.get_queue("default").enqueue(mark_done, 1)
+    status, body = deps(client)
+    assert status == 500
+    assert body["RQQueue()"] == "Unavailable: no RQ worker alive; 1 jobs waiting"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_memory_above_75_percent_warns_without_failing(client, worker, redis_budget):
+    used = int(redis_budget.info("memory")["used_memory"])
+    redis_budget.config_set("maxmemory", int(used / 0.8))
+    redis_budget.config_set("maxmemory-policy", "volatile-lru")
+    status, body = deps(client)
+    assert status == 200
+    assert body["RedisMemory()"].startswith("Warning: Redis uses")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_policy_that_can_evict_jobs_is_flagged(client, worker, redis_budget):
+    redis_budget.config_set("maxmemory", 512 * 1024 * 1024)
+    redis_budget.config_set("maxmemory-policy", "allkeys-lru")
+    status, body = deps(client)
+    assert "allkeys-lru can evict queued jobs" in body["RedisMemory()"]
+
+
+@pytest.mark.django_db
+def test_the_owner_sees_the_same_facts_on_the_dashboard(login):
+    response = login("owner").get("/admin/widgets/system/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Workers alive" in text and "Jobs waiting" in text and "Redis memory" in text
