@@ -19,6 +19,14 @@ class RedisFacts:
     evicted_keys: int
 
     @property
+    def used_mb(self) -> float:
+        return self.used_memory / 2**20
+
+    @property
+    def max_mb(self) -> float:
+        return self.maxmemory / 2**20
+
+    @property
     def used_ratio(self) -> float | None:
         return self.used_memory / self.maxmemory if self.maxmemory else None
 

@@ -16,10 +16,6 @@ from . import facts
 OLDEST_JOB_WARNING_SECONDS = 300
 
 
-def _mb(n):
-    return f"{n / 1024 / 1024:.1f} MB"
-
-
 @dataclasses.dataclass
 class RedisMemory(HealthCheck):
     """used_memory against maxmemory, the eviction policy and evicted keys."""
@@ -35,7 +31,7 @@ class RedisMemory(HealthCheck):
             raise ServiceWarning(f"eviction policy {f.policy} can evict queued jobs or refuse enqueues")
         if f.used_ratio >= facts.MEMORY_WARNING_RATIO:
             raise ServiceWarning(
-                f"Redis uses {_mb(f.used_memory)} of {_mb(f.maxmemory)} ({f.used_ratio:.0%}); "
+                f"Redis uses {f.used_mb:.1f} MB of {f.max_mb:.1f} MB ({f.used_ratio:.0%}); "
                 f"{f.evicted_keys} keys evicted so far"
             )
 

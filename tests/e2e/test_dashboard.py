@@ -1,0 +1,52 @@
+"""The owner, on a 390×844 phone, logs in and watches the dashboard refresh itself via htmx."""
+
+from decimal import Decimal
+
+import pytest
+
+from modules.core.inventory.models import Item
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+
+def test_owner_dashboard_refreshes_live_on_a_phone(live_server, demo, phone):
+    log_in(phone, live_server, "owner")
+    water = phone.locator('[data-widget="water.prices"]')
+    water.get_by_text("20 L refill").wait_for()
+    for key in ["water.prices", "laundry.prices", "shop.prices", "system"]:
+        phone.locator(f'[data-widget="{key}"] [data-updated]').wait_for()
+    assert phone.locator('[data-widget="system"]').get_by_text("Workers alive").is_visible()
+
+    first_update = water.locator("[data-updated]").get_attribute("datetime")
+    refill = Item.objects.get(sku="W-REFILL-20")
+    refill.selling_price = Decimal("135.00")
+    refill.save()
+    # The widget polls every 15 s while the page is visible; no reload happens here.
+    water.get_by_text("KES 135.00").wait_for(timeout=25_000)
+    assert water.locator("[data-updated]").get_attribute("datetime") != first_update
+
+    overflow = phone.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the dashboard scrolls sideways by {overflow}px on a phone"
+    phone.screenshot(path=str(ARTIFACTS / "dashboard-owner.png"), full_page=True)
+
+
+def test_staff_sees_only_their_business(live_server, demo, phone):
+    log_in(phone, live_server, "water_staff")
+    phone.locator('[data-widget="water.prices"] [data-updated]').wait_for()
+    widgets = phone.locator("[data-widget]").evaluate_all("nodes => nodes.map(n => n.dataset.widget)")
+    assert widgets == ["water.prices"]
+    phone.goto(f"{live_server.url}/admin/inventory/item/")
+    body = phone.locator("#content").inner_text()
+    assert "20 L refill" in body and "LPG" not in body
+    assert "5 items" in body
+    phone.screenshot(path=str(ARTIFACTS / "items-water-staff.png"), full_page=True)
