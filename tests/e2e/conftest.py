@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -9,13 +8,20 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
                   "--disable-sync", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the tests
-# themselves (seeding, changing a price) are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(scope="module")
+def sync_orm_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread while the browser is open. The
+    tests' own ORM calls (seeding, changing a price, flushing) stay synchronous and safe, so Django
+    may allow them, for this module only: the variable must not leak into later tests."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser(sync_orm_beside_playwright):
+    """Module-scoped, so the event loop is gone before the next (non-browser) module runs."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
