@@ -2,14 +2,15 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+LOCKS := requirements.lock requirements-dev.lock
+STAMP := $(VENV)/.installed-$(shell cat $(LOCKS) pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: run test browser lock clean-data
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): $(LOCKS) pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet -r requirements.lock -r requirements-dev.lock
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
@@ -25,11 +26,15 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
-# Regenerate the pinned lock from pyproject.toml (run after changing a dependency).
+# Regenerate the pinned locks from pyproject.toml (run after changing a dependency):
+# requirements.lock is what production installs, requirements-dev.lock adds the test tools.
 lock:
+	rm -rf $(VENV)/lock && $(PYTHON) -m venv $(VENV)/lock
 	$(PY) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
-	  print('\n'.join(p['dependencies'] + p['optional-dependencies']['dev']))" > $(VENV)/wanted.txt
-	$(PY) -m pip install --quiet -r $(VENV)/wanted.txt && $(PY) -m pip freeze > requirements.lock
+	  print('\n'.join(p['dependencies'])); open('$(VENV)/dev.txt', 'w').write('\n'.join(p['optional-dependencies']['dev']))" > $(VENV)/prod.txt
+	$(VENV)/lock/bin/pip install --quiet -r $(VENV)/prod.txt && $(VENV)/lock/bin/pip freeze > requirements.lock
+	$(PY) -m pip install --quiet -r requirements.lock -r $(VENV)/dev.txt
+	$(PY) -m pip freeze | grep -vxF -f requirements.lock > requirements-dev.lock; rm -rf $(VENV)/lock
 
 clean-data:
 	$(PY) ops/services.py down --instance dev; $(PY) ops/services.py down --instance test; rm -rf .data

@@ -40,7 +40,7 @@ listing=$(pg_restore --list "$db.partial") || die "pg_restore --list cannot read
 tables=$(grep -c ' TABLE DATA ' <<<"$listing" || true)
 [[ $tables -gt 0 ]] || die "pg_restore --list shows no TABLE DATA in $db.partial"
 mv -- "$db.partial" "$db"
-log "database: $db, $(du -h -- "$db" | cut -f1), $tables tables with data"
+log "database: $db, $(du -h -- "$db" | cut -f1), $tables TABLE DATA entries"
 
 # --- uploads -----------------------------------------------------------------------------------
 [[ -d $MEDIA_ROOT ]] || die "MEDIA_ROOT=$MEDIA_ROOT is not a directory"

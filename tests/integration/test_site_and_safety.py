@@ -96,6 +96,17 @@ def test_a_successful_login_resets_the_failure_count(client, demo):
 
 
 @pytest.mark.django_db
+def test_behind_nginx_the_failure_is_recorded_against_the_real_client_ip(client, demo, settings):
+    from axes.models import AccessAttempt
+
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    client.post(reverse("admin:login"), {"username": "owner", "password": "wrong"},
+                REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 105.160.3.7")
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["105.160.3.7"]
+
+
+@pytest.mark.django_db
 def test_sessions_live_in_postgresql(client, demo):
     from django.contrib.sessions.models import Session
 
