@@ -23,6 +23,7 @@ def manage(*args, env):
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop like Ctrl-C: run the cleanup below
     started = time.monotonic()
     env = {
         **os.environ,
@@ -62,6 +63,7 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
