@@ -47,7 +47,8 @@ def main() -> int:
             [PYTHON, "manage.py", "rqworker", "default", "--with-scheduler"],
             [PYTHON, "manage.py", "rqcron", "backoffice.schedules"],
         ):
-            children.append(subprocess.Popen(command, cwd=ROOT, env=env))
+            # Own session: Ctrl-C reaches only this supervisor, which then stops the children in order.
+            children.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
         services.wait_for_http(f"http://127.0.0.1:{PORT}/health/")
         print(
             f"\nBiashara is ready in {time.monotonic() - started:.1f} s: http://127.0.0.1:{PORT}/admin/\n"
