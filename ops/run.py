@@ -23,6 +23,7 @@ def manage(*args, env):
 
 
 def main() -> int:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop like Ctrl-C: run the cleanup below
     started = time.monotonic()
     env = {
