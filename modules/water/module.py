@@ -1,4 +1,5 @@
-from modules.core.registry.contract import Business, MenuItem, Module, Role, Widget
+from modules.core.inventory.services import ITEM_DATA_ENTRY, items_menu_item, price_list_widget
+from modules.core.registry.contract import Business, Module, Role
 
 from .services import BUSINESS_CODE
 
@@ -8,30 +9,7 @@ MODULE = Module(
     icon="water_drop",
     order=10,
     business=Business(BUSINESS_CODE, "Water refill and packaging"),
-    menu=(
-        MenuItem(
-            "Water prices",
-            "/admin/inventory/item/?business__code__exact=" + BUSINESS_CODE,
-            "water_drop",
-            "inventory.view_item",
-        ),
-    ),
-    widgets=(
-        Widget(
-            key=BUSINESS_CODE + ".prices",
-            title="Water: price list",
-            callable="modules.core.inventory.widgets.price_list",
-            template="inventory/widget_price_list.html",
-            refresh_seconds=15,
-            permission="inventory.view_item",
-            business=BUSINESS_CODE,
-        ),
-    ),
-    roles=(
-        Role(
-            "Water staff",
-            permissions=("inventory.view_item", "inventory.add_item", "inventory.change_item"),
-            business=BUSINESS_CODE,
-        ),
-    ),
+    menu=(items_menu_item(BUSINESS_CODE, "Water prices", "water_drop"),),
+    widgets=(price_list_widget(BUSINESS_CODE, "Water: price list"),),
+    roles=(Role("Water staff", permissions=ITEM_DATA_ENTRY, business=BUSINESS_CODE),),
 )
