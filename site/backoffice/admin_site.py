@@ -1,4 +1,5 @@
-from django.urls import path
+from django.urls import URLPattern, include, path
+from django.utils.module_loading import import_string
 from unfold.sites import UnfoldAdminSite
 
 
@@ -8,8 +9,15 @@ class BackofficeAdminSite(UnfoldAdminSite):
     index_title = "Today"
 
     def extra_urls(self):
+        """The dashboard's widget endpoint, then each module's admin pages (Module.admin_urls),
+        namespaced by module key: reverse("admin:ledger:trial_balance")."""
         from backoffice import views
+        from modules.core.registry import registry
 
-        return [
-            path("widgets/<str:key>/", self.admin_view(views.widget), name="widget"),
-        ]
+        urls = [path("widgets/<str:key>/", self.admin_view(views.widget), name="widget")]
+        for module in registry.modules():
+            if module.admin_urls:
+                patterns = [URLPattern(p.pattern, self.admin_view(p.callback), p.default_args, p.name)
+                            for p in import_string(module.admin_urls)]
+                urls.append(path("", include((patterns, module.key))))
+        return urls

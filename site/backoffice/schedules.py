@@ -20,6 +20,7 @@ for schedule in registry.schedules():
         import_string(schedule.job),
         queue_name=schedule.queue,
         cron=schedule.cron,
+        interval=schedule.interval,
         job_timeout=schedule.timeout,
         name=schedule.name,
     )

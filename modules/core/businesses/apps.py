@@ -6,3 +6,10 @@ class BusinessesConfig(AppConfig):
     name = "modules.core.businesses"
     label = "businesses"
     verbose_name = "Businesses and people"
+
+    def ready(self):
+        from modules.core.registry.signals import after_migrate
+
+        from .services import sync_businesses
+
+        after_migrate(sync_businesses)

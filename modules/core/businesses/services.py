@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from modules.core.registry import registry
+from modules.core.registry import events, registry
 from modules.core.registry.roles import business_codes_for
 
 from .models import Business
@@ -12,6 +12,7 @@ def sync_businesses() -> None:
     """Create or rename a Business row for every enabled business module."""
     for declared in registry.businesses():
         Business.objects.update_or_create(code=declared.code, defaults={"name": declared.name})
+    events.publish("businesses.synced")
 
 
 def enabled_businesses() -> QuerySet[Business]:

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class RegistryConfig(AppConfig):
@@ -10,6 +9,7 @@ class RegistryConfig(AppConfig):
 
     def ready(self):
         from . import registry, roles
+        from .signals import after_migrate
 
         registry.modules()  # autodiscover every module.py now: a bad declaration fails at start-up
-        post_migrate.connect(roles.sync_roles, dispatch_uid="registry.sync_roles")
+        after_migrate(roles.sync_roles)

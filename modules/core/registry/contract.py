@@ -45,8 +45,9 @@ class Role:
 @dataclass(frozen=True)
 class Schedule:
     name: str  # prefix-named after the module: "system.prune_failed_jobs"
-    cron: str  # five-field cron, evaluated in Africa/Nairobi
     job: str  # dotted path of the function to enqueue
+    cron: str | None = None  # five-field cron, evaluated in Africa/Nairobi
+    interval: int | None = None  # or every N seconds
     queue: str = "default"
     timeout: int = 600
 
@@ -55,6 +56,16 @@ class Schedule:
 class Subscription:
     event: str  # "sale.committed", "stock.low", …
     handler: str  # dotted path: f(**payload)
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """A ledger account a module needs in its business's chart (beyond the shared template)."""
+
+    code: str
+    name: str
+    kind: str  # asset, liability, equity, revenue, expense
+    allow_negative: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,4 +85,7 @@ class Module:
     roles: tuple[Role, ...] = ()
     schedules: tuple[Schedule, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
+    accounts: tuple[AccountSpec, ...] = ()  # extra ledger accounts for this module's business
+    admin_urls: str | None = None  # dotted path to a list of URL patterns mounted under /admin/
+    append_only: tuple[str, ...] = ()  # "app_label.Model": the app's DB role may only SELECT/INSERT
     order: int = field(default=100)

@@ -54,6 +54,14 @@ def subscriptions(event: str) -> list[Subscription]:
     return [s for m in modules() for s in m.subscriptions if s.event == event]
 
 
+def module_for_business(code: str) -> Module | None:
+    return next((m for m in modules() if m.business and m.business.code == code), None)
+
+
+def append_only_models() -> list[str]:
+    return [label for m in modules() for label in m.append_only]
+
+
 def roles() -> list[Role]:
     """Roles merged by name across modules, in first-declared order."""
     merged: dict[str, Role] = {}

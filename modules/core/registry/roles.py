@@ -2,7 +2,6 @@
 
 from fnmatch import fnmatchcase
 
-from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 
 from . import registry
@@ -17,11 +16,7 @@ def permissions_matching(patterns):
     return wanted
 
 
-def sync_roles(app_config=None, **kwargs):
-    """post_migrate handler: runs once, after the last app's permissions exist."""
-    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
-    if app_config is not None and app_config != with_models[-1]:
-        return
+def sync_roles():
     for role in registry.roles():
         group, _ = Group.objects.get_or_create(name=role.name)
         group.permissions.set(permissions_matching(role.permissions))
