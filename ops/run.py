@@ -35,7 +35,7 @@ def main() -> int:
     env.update(services.up("dev"))
     children = []
     try:
-        manage("migrate", "--noinput", env=env)
+        manage("migrate", "--noinput", env={**env, "DATABASE_URL": env.get("DATABASE_OWNER_URL", env["DATABASE_URL"])})
         manage("configure_redis", env=env)
         manage("seed_demo", env=env)
         gunicorn = [

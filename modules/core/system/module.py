@@ -8,6 +8,7 @@ MODULE = Module(
     menu=(
         MenuItem("Job queue", "/admin/rq/", "queue", "django_rq.admin"),
         MenuItem("Failed jobs", "admin:system_failedjob_changelist", "error", "system.view_failedjob"),
+        MenuItem("Security events", "admin:system_securityevent_changelist", "shield", "system.view_securityevent"),
         MenuItem("Health", "/health/deps/", "monitor_heart", "django_rq.admin"),
     ),
     widgets=(
@@ -20,5 +21,5 @@ MODULE = Module(
             permission="django_rq.admin",
         ),
     ),
-    schedules=(Schedule("system.prune_failed_jobs", "17 3 * * *", "modules.core.system.jobs.prune_failed_jobs"),),
+    schedules=(Schedule("system.prune_failed_jobs", "modules.core.system.jobs.prune_failed_jobs", cron="17 3 * * *"),),
 )
