@@ -1,0 +1,62 @@
+from django.contrib import admin
+from unfold.admin import ModelAdmin, TabularInline
+
+from modules.core.businesses.scoping import BusinessScopedAdminMixin
+
+from .models import Account, JournalEntry, JournalLine, LockDate
+
+
+class ReadOnlyAdminMixin:
+    """Posted money is never edited in the admin: post or reverse through ledger.services."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class JournalLineInline(ReadOnlyAdminMixin, TabularInline):
+    model = JournalLine
+    fields = ["account", "debit", "credit"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    list_display = ["number", "date", "memo", "business", "reversal_of"]
+    list_filter = ["business", "date"]
+    search_fields = ["memo", "=number", "=source_id"]
+    date_hierarchy = "date"
+    list_select_related = ["business", "reversal_of"]
+    readonly_fields = ["number", "business", "date", "memo", "source_type", "source_id", "reversal_of",
+                       "created_by", "posted_at", "previous_hash", "hash"]
+    inlines = [JournalLineInline]
+
+
+@admin.register(Account)
+class AccountAdmin(BusinessScopedAdminMixin, ModelAdmin):
+    list_display = ["code", "name", "kind", "business", "allow_negative", "is_active"]
+    list_filter = ["business", "kind"]
+    search_fields = ["code", "name"]
+    readonly_fields = ["business", "code", "kind"]
+
+    def has_add_permission(self, request):
+        return False  # charts come from the template and the modules' declarations
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LockDate)
+class LockDateAdmin(BusinessScopedAdminMixin, ModelAdmin):
+    list_display = ["business", "locked_through", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

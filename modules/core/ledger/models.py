@@ -1,0 +1,104 @@
+"""Double-entry ledger. PostgreSQL enforces balance, append-only lines and the business of each
+line (migration 0002); Python posts only through services.post()."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+
+from modules.core.businesses.models import Business
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        ASSET = "asset", "Asset"
+        LIABILITY = "liability", "Liability"
+        EQUITY = "equity", "Equity"
+        REVENUE = "revenue", "Revenue"
+        EXPENSE = "expense", "Expense"
+
+    DEBIT_NORMAL = {Kind.ASSET, Kind.EXPENSE}
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="accounts")
+    code = models.CharField(max_length=10)
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    allow_negative = models.BooleanField(
+        default=True, help_text="Off for cash and M-Pesa: a posting that would take them below zero is refused."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["business", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "code"], name="account_code_unique_per_business"),
+            # lets journal lines reference (account, business) together, so PostgreSQL checks that a
+            # line's business is its account's business
+            models.UniqueConstraint(fields=["id", "business"], name="account_id_business_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def debit_normal(self):
+        return self.kind in self.DEBIT_NORMAL
+
+
+class JournalEntry(models.Model):
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="journal_entries")
+    number = models.PositiveBigIntegerField(unique=True, help_text="Position in the hash chain, from 1.")
+    date = models.DateField(db_index=True)
+    memo = models.CharField(max_length=200)
+    source_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT)
+    source_id = models.CharField(max_length=64, blank=True)
+    reversal_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    posted_at = models.DateTimeField(auto_now_add=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name_plural = "journal entries"
+        indexes = [models.Index(fields=["source_type", "source_id"])]
+
+    def __str__(self):
+        return f"#{self.number} {self.memo}"
+
+
+class JournalLine(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
+    debit = models.DecimalField(default=0, **MONEY)
+    credit = models.DecimalField(default=0, **MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0, credit=0) | Q(debit=0, credit__gt=0)),
+                name="line_is_a_debit_or_a_credit",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "entry"])]
+
+    def __str__(self):
+        return f"{self.account} Dr {self.debit} Cr {self.credit}"
+
+
+class LockDate(models.Model):
+    """Nothing may be posted on or before `locked_through` for this business."""
+
+    business = models.OneToOneField(Business, on_delete=models.PROTECT, related_name="ledger_lock")
+    locked_through = models.DateField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+
+    def __str__(self):
+        return f"{self.business} locked through {self.locked_through:%d %b %Y}"

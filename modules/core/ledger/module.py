@@ -1,0 +1,19 @@
+from modules.core.registry.contract import MenuItem, Module, Role, Subscription
+
+MODULE = Module(
+    key="ledger",
+    label="Books",
+    icon="account_balance",
+    order=60,
+    menu=(
+        MenuItem("Trial balance", "admin:ledger:trial_balance", "balance", "ledger.view_journalentry"),
+        MenuItem("Profit and loss", "admin:ledger:profit_and_loss", "trending_up", "ledger.view_journalentry"),
+        MenuItem("Journal", "admin:ledger_journalentry_changelist", "receipt_long", "ledger.view_journalentry"),
+        MenuItem("Accounts", "admin:ledger_account_changelist", "account_tree", "ledger.view_account"),
+        MenuItem("Lock dates", "admin:ledger_lockdate_changelist", "lock", "ledger.view_lockdate"),
+    ),
+    roles=(Role("Accountant", permissions=("ledger.view_*",)),),
+    subscriptions=(Subscription("businesses.synced", "modules.core.ledger.chart.ensure_charts"),),
+    admin_urls="modules.core.ledger.views.admin_urlpatterns",
+    append_only=("ledger.JournalEntry", "ledger.JournalLine"),
+)

@@ -1,0 +1,92 @@
+"""Ledger reports inside the admin: trial balance, profit and loss, account ledger."""
+
+from datetime import date
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+
+from modules.core.businesses.services import businesses_for
+from modules.core.registry.roles import business_codes_for
+
+from . import services
+from .models import Account
+
+CONSOLIDATED = ""
+
+
+class ReportFilter(forms.Form):
+    business = forms.ChoiceField(required=False)
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, user, data, *, default_start=None):
+        today = timezone.localdate()
+        data = {"start": default_start or today.replace(day=1), "end": today, **data.dict()}
+        super().__init__(data)
+        choices = [(b.code, b.name) for b in businesses_for(user)]
+        if business_codes_for(user) is None:
+            choices.insert(0, (CONSOLIDATED, "All businesses (consolidated)"))
+        self.fields["business"].choices = choices
+        self.fields["business"].initial = choices[0][0] if choices else None
+
+    def cleaned(self):
+        if not self.is_valid():
+            return None, None, None
+        business = self.cleaned_data["business"]
+        if business == CONSOLIDATED and not any(code == CONSOLIDATED for code, _ in self.fields["business"].choices):
+            business = self.fields["business"].choices[0][0]
+        return business or None, self.cleaned_data["start"], self.cleaned_data["end"]
+
+
+def _require(request):
+    if not request.user.has_perm("ledger.view_journalentry"):
+        raise PermissionDenied
+    if not businesses_for(request.user).exists():
+        raise PermissionDenied
+
+
+def _render(request, template, title, context):
+    return TemplateResponse(request, template, {**admin.site.each_context(request), "title": title, **context})
+
+
+def trial_balance_view(request):
+    _require(request)
+    form = ReportFilter(request.user, request.GET)
+    business, _, as_of = form.cleaned()
+    rows = services.trial_balance(business, as_of=as_of) if form.is_valid() else []
+    return _render(request, "ledger/trial_balance.html", "Trial balance", {
+        "form": form, "rows": rows, "as_of": as_of,
+        "total_debit": sum(r["balance_debit"] for r in rows), "total_credit": sum(r["balance_credit"] for r in rows),
+    })
+
+
+def profit_and_loss_view(request):
+    _require(request)
+    form = ReportFilter(request.user, request.GET)
+    business, start, end = form.cleaned()
+    report = services.profit_and_loss(business, start=start, end=end) if form.is_valid() else None
+    return _render(request, "ledger/profit_and_loss.html", "Profit and loss", {"form": form, "report": report})
+
+
+def account_ledger_view(request, account_id):
+    _require(request)
+    account = get_object_or_404(Account.objects.select_related("business"), pk=account_id)
+    if not businesses_for(request.user).filter(pk=account.business_id).exists():
+        raise PermissionDenied
+    form = ReportFilter(request.user, request.GET, default_start=date(timezone.localdate().year, 1, 1))
+    _, start, end = form.cleaned()
+    return _render(request, "ledger/account_ledger.html", f"{account} · {account.business}", {
+        "form": form, "ledger": services.account_ledger(account, start=start, end=end),
+    })
+
+
+admin_urlpatterns = [
+    path("ledger/reports/trial-balance/", trial_balance_view, name="trial_balance"),
+    path("ledger/reports/profit-and-loss/", profit_and_loss_view, name="profit_and_loss"),
+    path("ledger/reports/account/<int:account_id>/", account_ledger_view, name="account_ledger"),
+]
