@@ -1,0 +1,330 @@
+"""A small Safaricom Daraja client: OAuth token (cached), STK Push, STK Query, and callback parsing.
+
+The same client talks to the local simulator (MPESA_MODE=simulator), the sandbox or production; only
+MPESA_BASE_URL and the credentials differ. Amounts are whole Kenyan shillings; times are Nairobi's.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+import requests
+from django.conf import settings
+from django.core.cache import cache
+
+from .phones import normalize_phone
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+SESSION = requests.Session()  # shared keep-alive connections; the client takes another for tests
+
+OAUTH_PATH = "/oauth/v1/generate"
+STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
+STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
+
+RESULT_SUCCESS = 0
+RESULT_INSUFFICIENT_FUNDS = 1
+RESULT_CANCELLED = 1032
+RESULT_NO_RESPONSE = 1037
+# STK Query answers a request M-Pesa is still processing with HTTP 500 and this errorCode. Daraja
+# reuses the code for other failures (e.g. "Wrong credentials"), so the message is checked too.
+PENDING_ERROR_CODE = "500.001.1001"
+PENDING_ERROR_TEXT = "being processed"
+# Integrators report ResultCode 4999 "still under processing" from STK Query (not in Safaricom's
+# published list): treated as pending, so a payment that may still succeed is never marked failed.
+PENDING_RESULT_CODES = {4999}
+
+ACCOUNT_REFERENCE_MAX = 12
+DESCRIPTION_MAX = 13
+
+
+class DarajaError(Exception):
+    """Daraja refused the request, answered something unexpected, or could not be reached.
+
+    ``status`` is the HTTP status (None when there was no answer), ``code`` Daraja's errorCode or
+    ResponseCode when it gave one. The caller may retry later.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True)
+class StkPushResponse:
+    merchant_request_id: str
+    checkout_request_id: str
+    response_code: str
+    customer_message: str
+
+
+@dataclass(frozen=True)
+class StkQueryResult:
+    state: str  # "pending", "success" or "failed"
+    result_code: int | None
+    result_desc: str
+
+
+@dataclass(frozen=True)
+class StkCallback:
+    merchant_request_id: str
+    checkout_request_id: str
+    result_code: int
+    result_desc: str
+    amount: Decimal | None = None
+    receipt: str | None = None
+    phone: str | None = None
+    transaction_date: str | None = None  # YYYYmmddHHMMSS, Nairobi time, as Daraja sends it
+
+    @property
+    def succeeded(self) -> bool:
+        return self.result_code == RESULT_SUCCESS
+
+
+# --- pure helpers ------------------------------------------------------------------------------
+
+def timestamp(now: datetime | None = None) -> str:
+    """Daraja's Timestamp: YYYYmmddHHMMSS in Nairobi time."""
+    return (now or datetime.now(NAIROBI)).astimezone(NAIROBI).strftime("%Y%m%d%H%M%S")
+
+
+def password(shortcode: str, passkey: str, stamp: str) -> str:
+    """Daraja's STK Password: base64(shortcode + passkey + timestamp)."""
+    return base64.b64encode(f"{shortcode}{passkey}{stamp}".encode()).decode()
+
+
+def token_ttl(expires_in: int) -> int:
+    """How long to cache a token: a minute less than Daraja grants, at least 30 s, never longer than granted."""
+    return max(0, min(expires_in, max(30, expires_in - 60)))
+
+
+def whole_shillings(amount) -> int:
+    """Daraja takes whole shillings only: an int (or an integral Decimal) of at least 1."""
+    if isinstance(amount, Decimal) and amount.is_finite() and amount == amount.to_integral_value():
+        amount = int(amount)
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
+        raise ValueError(f"M-Pesa amounts are whole shillings of at least 1, not {amount!r}")
+    return amount
+
+
+def parse_callback(body: dict) -> StkCallback:
+    """Read an STK callback (``Body.stkCallback``); CallbackMetadata is present only on success."""
+    if not isinstance(body, dict):
+        raise ValueError("STK callback: the body is not a JSON object")
+    outer = body.get("Body")
+    callback = outer.get("stkCallback") if isinstance(outer, dict) else None
+    if not isinstance(callback, dict):
+        raise ValueError("STK callback: Body.stkCallback is missing")
+    for field in ("MerchantRequestID", "CheckoutRequestID", "ResultCode"):
+        if callback.get(field) in (None, ""):
+            raise ValueError(f"STK callback: {field} is missing")
+    try:
+        result_code = int(callback["ResultCode"])
+    except (TypeError, ValueError):
+        raise ValueError(f"STK callback: ResultCode {callback['ResultCode']!r} is not a number") from None
+
+    items: dict[str, object] = {}
+    metadata = callback.get("CallbackMetadata")
+    if metadata is not None:
+        entries = metadata.get("Item") if isinstance(metadata, dict) else None
+        if not isinstance(entries, list):
+            raise ValueError("STK callback: CallbackMetadata.Item is not a list")
+        for entry in entries:
+            if not isinstance(entry, dict) or not entry.get("Name"):
+                raise ValueError(f"STK callback: CallbackMetadata item {entry!r} has no Name")
+            items[entry["Name"]] = entry.get("Value")  # "Balance" comes without a Value
+    if result_code == RESULT_SUCCESS and not items.get("MpesaReceiptNumber"):
+        raise ValueError("STK callback: a successful payment must carry CallbackMetadata with MpesaReceiptNumber")
+
+    amount = None
+    if items.get("Amount") is not None:
+        try:
+            amount = Decimal(str(items["Amount"])).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            raise ValueError(f"STK callback: Amount {items['Amount']!r} is not a number") from None
+
+    def text(name):
+        return None if items.get(name) is None else str(items[name])
+
+    return StkCallback(
+        merchant_request_id=str(callback["MerchantRequestID"]),
+        checkout_request_id=str(callback["CheckoutRequestID"]),
+        result_code=result_code,
+        result_desc=str(callback.get("ResultDesc", "")),
+        amount=amount,
+        receipt=text("MpesaReceiptNumber"),
+        phone=text("PhoneNumber"),
+        transaction_date=text("TransactionDate"),
+    )
+
+
+def _json(response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _describe(response, body: dict) -> str:
+    """'HTTP 400, 400.002.02: Bad Request - Invalid PhoneNumber' from whatever Daraja answered."""
+    code = body.get("errorCode") or body.get("ResponseCode")
+    message = body.get("errorMessage") or body.get("ResponseDescription") or body.get("CustomerMessage")
+    if not message:
+        message = (response.text or "").strip()[:200] or "no body"
+    return f"HTTP {response.status_code}" + (f", {code}" if code not in (None, "") else "") + f": {message}"
+
+
+def _is_pending(body: dict) -> bool:
+    return (body.get("errorCode") == PENDING_ERROR_CODE
+            and PENDING_ERROR_TEXT in str(body.get("errorMessage", "")).lower())
+
+
+# --- the client --------------------------------------------------------------------------------
+
+class DarajaClient:
+    def __init__(self, *, base_url: str, consumer_key: str, consumer_secret: str, shortcode: str,
+                 passkey: str, callback_base_url: str, callback_token: str, timeout: float = 10.0,
+                 session: requests.Session | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.consumer_key = consumer_key
+        self.consumer_secret = consumer_secret
+        self.shortcode = str(shortcode)
+        self.passkey = passkey
+        self.callback_base_url = callback_base_url.rstrip("/")
+        self.callback_token = callback_token
+        self.timeout = timeout
+        self.session = session or SESSION
+
+    @property
+    def callback_url(self) -> str:
+        return f"{self.callback_base_url}/payments/mpesa/callback/{self.callback_token}/"
+
+    @property
+    def token_cache_key(self) -> str:
+        """One token per Daraja and app (consumer key); the key itself is not written to Redis."""
+        digest = hashlib.sha256(f"{self.base_url}|{self.consumer_key}".encode()).hexdigest()[:16]
+        return f"mpesa:token:{digest}"
+
+    # --- HTTP ----------------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, what: str, **kwargs):
+        url = self.base_url + path
+        try:
+            return self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as error:
+            raise DarajaError(f"{what}: could not reach Daraja at {url}: {error}") from error
+
+    def access_token(self, *, refresh: bool = False) -> str:
+        """A cached OAuth token; a cache miss (or ``refresh``) asks Daraja for a new one."""
+        if not refresh:
+            token = cache.get(self.token_cache_key)
+            if token:
+                return token
+        response = self._send("GET", OAUTH_PATH, "OAuth token", params={"grant_type": "client_credentials"},
+                              auth=(self.consumer_key, self.consumer_secret))
+        body = _json(response)
+        token = body.get("access_token")
+        if response.status_code != 200 or not token:
+            raise DarajaError(f"OAuth token refused: {_describe(response, body)}",
+                              status=response.status_code, code=body.get("errorCode"))
+        try:
+            expires_in = int(body.get("expires_in", 3599))
+        except (TypeError, ValueError):
+            expires_in = 3599
+        ttl = token_ttl(expires_in)
+        if ttl:
+            cache.set(self.token_cache_key, token, ttl)
+        return token
+
+    def _post(self, path: str, payload: dict, what: str):
+        """POST with a bearer token; on 401 the cached token is dropped and one fresh token tried."""
+        response = None
+        for refresh in (False, True):
+            token = self.access_token(refresh=refresh)
+            response = self._send("POST", path, what, json=payload, headers={"Authorization": f"Bearer {token}"})
+            if response.status_code != 401:
+                break
+            cache.delete(self.token_cache_key)
+        return response
+
+    def _credentials(self) -> dict:
+        stamp = timestamp()
+        return {"BusinessShortCode": self.shortcode, "Password": password(self.shortcode, self.passkey, stamp),
+                "Timestamp": stamp}
+
+    # --- API -----------------------------------------------------------------------------------
+
+    def stk_push(self, phone: str, amount: int, account_reference: str, description: str) -> StkPushResponse:
+        """Ask the customer's phone to approve a payment. Raises ValidationError for a bad phone number,
+        ValueError for a bad amount/reference/description, DarajaError when Daraja does not accept it."""
+        phone = normalize_phone(phone)
+        amount = whole_shillings(amount)
+        if not account_reference or len(account_reference) > ACCOUNT_REFERENCE_MAX:
+            raise ValueError(f"AccountReference must be 1–{ACCOUNT_REFERENCE_MAX} characters: {account_reference!r}")
+        if not description or len(description) > DESCRIPTION_MAX:
+            raise ValueError(f"TransactionDesc must be 1–{DESCRIPTION_MAX} characters: {description!r}")
+        payload = {
+            **self._credentials(),
+            "TransactionType": "CustomerPayBillOnline",
+            "Amount": amount,
+            "PartyA": phone,
+            "PartyB": self.shortcode,
+            "PhoneNumber": phone,
+            "CallBackURL": self.callback_url,
+            "AccountReference": account_reference,
+            "TransactionDesc": description,
+        }
+        response = self._post(STK_PUSH_PATH, payload, "STK push")
+        body = _json(response)
+        if not response.ok or str(body.get("ResponseCode")) != "0":
+            raise DarajaError(f"STK push refused: {_describe(response, body)}", status=response.status_code,
+                              code=body.get("errorCode") or body.get("ResponseCode"))
+        try:
+            return StkPushResponse(
+                merchant_request_id=str(body["MerchantRequestID"]),
+                checkout_request_id=str(body["CheckoutRequestID"]),
+                response_code=str(body["ResponseCode"]),
+                customer_message=str(body.get("CustomerMessage", "")),
+            )
+        except KeyError as missing:
+            raise DarajaError(f"STK push: Daraja's answer lacks {missing}", status=response.status_code) from None
+
+    def stk_query(self, checkout_request_id: str) -> StkQueryResult:
+        """Where an STK push stands now. Network errors and unexpected answers raise DarajaError."""
+        payload = {**self._credentials(), "CheckoutRequestID": checkout_request_id}
+        response = self._post(STK_QUERY_PATH, payload, "STK query")
+        body = _json(response)
+        if _is_pending(body):
+            return StkQueryResult("pending", None, str(body.get("errorMessage", "")))
+        if not response.ok or str(body.get("ResponseCode", "0")) != "0" or "ResultCode" not in body:
+            raise DarajaError(f"STK query failed: {_describe(response, body)}", status=response.status_code,
+                              code=body.get("errorCode") or body.get("ResponseCode"))
+        try:
+            code = int(body["ResultCode"])
+        except (TypeError, ValueError):
+            raise DarajaError(f"STK query: ResultCode {body['ResultCode']!r} is not a number",
+                              status=response.status_code) from None
+        desc = str(body.get("ResultDesc", ""))
+        if code in PENDING_RESULT_CODES:
+            return StkQueryResult("pending", code, desc)
+        return StkQueryResult("success" if code == RESULT_SUCCESS else "failed", code, desc)
+
+
+def get_client() -> DarajaClient:
+    """The client configured by the MPESA_* settings."""
+    return DarajaClient(
+        base_url=settings.MPESA_BASE_URL,
+        consumer_key=settings.MPESA_CONSUMER_KEY,
+        consumer_secret=settings.MPESA_CONSUMER_SECRET,
+        shortcode=settings.MPESA_SHORTCODE,
+        passkey=settings.MPESA_PASSKEY,
+        callback_base_url=settings.MPESA_CALLBACK_BASE_URL,
+        callback_token=settings.MPESA_CALLBACK_TOKEN,
+        timeout=settings.MPESA_HTTP_TIMEOUT,
+    )
