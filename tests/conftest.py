@@ -2,8 +2,12 @@ import django_rq
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import caches
+from django.core.servers.basehttp import WSGIServer
 
 from fixtures.demo import USERS, seed
+
+# The live server's listen backlog (10) resets connections when tests fire 30 requests at once.
+WSGIServer.request_queue_size = 128
 
 PASSWORD = "test-pass-2026"
 ROLE_USERS = list(USERS)  # owner, accountant, water_staff, laundry_staff, shop_staff

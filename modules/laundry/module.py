@@ -1,4 +1,5 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, items_menu_item, price_list_widget
+from modules.core.payments.services import PAYMENT_DESK
 from modules.core.registry.contract import Business, Module, Role
 
 from .services import BUSINESS_CODE
@@ -11,5 +12,5 @@ MODULE = Module(
     business=Business(BUSINESS_CODE, "Laundry"),
     menu=(items_menu_item(BUSINESS_CODE, "Laundry prices", "local_laundry_service"),),
     widgets=(price_list_widget(BUSINESS_CODE, "Laundry: price list"),),
-    roles=(Role("Laundry staff", permissions=ITEM_DATA_ENTRY, business=BUSINESS_CODE),),
+    roles=(Role("Laundry staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK, business=BUSINESS_CODE),),
 )

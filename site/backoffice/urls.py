@@ -24,9 +24,12 @@ urlpatterns = [
     path("health/deps/", DependencyHealthView.as_view(checks=DEPENDENCY_CHECKS), name="health-deps"),
     path("admin/rq/", include((owner_only(rq_urlpatterns), "django_rq"))),
     path("admin/", admin.site.urls),
+    path("payments/", include("modules.core.payments.urls")),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]
+if settings.MPESA_MODE == "simulator":
+    urlpatterns.append(path("simulator/daraja/", include("modules.core.payments.simulator.urls")))
 if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
 urlpatterns.append(path("", include(wagtail_urls)))  # last: Wagtail serves the public site

@@ -45,7 +45,8 @@ def test_seed_demo_refuses_outside_demo_settings(settings):
 def production_env():
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "backoffice.settings.production",
             "DJANGO_SECRET_KEY": "k" * 32 + "-production-check-only-" + "q" * 32,
-            "ALLOWED_HOSTS": "biashara.example.co.ke"}
+            "ALLOWED_HOSTS": "biashara.example.co.ke", "MPESA_MODE": "production",
+            "MPESA_CONSUMER_KEY": "k", "MPESA_CONSUMER_SECRET": "s", "MPESA_PASSKEY": "p", "MPESA_CALLBACK_TOKEN": "t" * 40}
 
 
 def test_production_settings_pass_check_deploy():

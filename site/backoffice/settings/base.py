@@ -29,6 +29,8 @@ BACKOFFICE_CORE = [
     "modules.core.registry",
     "modules.core.businesses",
     "modules.core.inventory",
+    "modules.core.ledger",
+    "modules.core.payments",
     "modules.core.system",
     "modules.core.cms",
 ]
@@ -100,6 +102,9 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The role the app connects as (DATABASE_URL): it owns nothing and may only SELECT/INSERT the
+# ledger. Migrations run as the owner role (DATABASE_OWNER_URL); see ops/deploy/README.md.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "biashara_app")
 
 
 # --- one Redis: RQ in db 0, cache in db 1 (Django's cache.clear() is FLUSHDB) -------------------
@@ -187,6 +192,26 @@ WAGTAIL_SITE_NAME = "Biashara"
 WAGTAILADMIN_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_IMAGE_MODEL = "wagtailimages.Image"
+
+# --- M-Pesa (Daraja) ----------------------------------------------------------------------------
+# "simulator" (dev and tests) serves Daraja's endpoints from this app at /simulator/daraja/;
+# "sandbox" and "production" point the same client at Safaricom.
+MPESA_MODE = os.environ.get("MPESA_MODE", "simulator")
+MPESA_BASE_URL = os.environ.get("MPESA_BASE_URL") or {
+    "simulator": "http://127.0.0.1:8000/simulator/daraja",
+    "sandbox": "https://sandbox.safaricom.co.ke",
+    "production": "https://api.safaricom.co.ke",
+}[MPESA_MODE]
+MPESA_CONSUMER_KEY = os.environ.get("MPESA_CONSUMER_KEY", "simulator-key")
+MPESA_CONSUMER_SECRET = os.environ.get("MPESA_CONSUMER_SECRET", "simulator-secret")
+MPESA_SHORTCODE = os.environ.get("MPESA_SHORTCODE", "174379")  # Safaricom's public sandbox till
+MPESA_PASSKEY = os.environ.get("MPESA_PASSKEY", "simulator-passkey")
+MPESA_CALLBACK_BASE_URL = os.environ.get("MPESA_CALLBACK_BASE_URL", "http://127.0.0.1:8000")
+MPESA_CALLBACK_TOKEN = os.environ.get("MPESA_CALLBACK_TOKEN", "dev-callback-token")
+MPESA_CALLBACK_ALLOWED_IPS = env_list("MPESA_CALLBACK_ALLOWED_IPS", [])  # empty: any IP
+MPESA_HTTP_TIMEOUT = float(os.environ.get("MPESA_HTTP_TIMEOUT", "10"))
+if MPESA_MODE == "simulator":
+    INSTALLED_APPS.append("modules.core.payments.simulator")
 
 # --- demo --------------------------------------------------------------------------------------
 DEMO_ALLOWED = False  # seed_demo refuses unless an environment turns this on

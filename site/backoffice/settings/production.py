@@ -19,6 +19,11 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS]  # noqa: F405
+if MPESA_MODE == "simulator":  # noqa: F405
+    raise ImproperlyConfigured("MPESA_MODE=simulator is for dev and tests; use sandbox or production")
+for name in ("MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MPESA_CALLBACK_TOKEN"):
+    if not os.environ.get(name):
+        raise ImproperlyConfigured(f"{name} must be set in production")
 REDIS_MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "256mb")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -10,3 +10,6 @@ REDIS_QUEUE_DB = 2
 REDIS_CACHE_DB = 3
 CACHES["default"]["LOCATION"] = redis_db_url(REDIS_URL, REDIS_CACHE_DB)
 RQ_QUEUES["default"]["URL"] = redis_db_url(REDIS_URL, REDIS_QUEUE_DB)
+
+# Live-server request threads die after each request: don't leave their connections open.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
