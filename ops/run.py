@@ -30,6 +30,9 @@ def main() -> int:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "backoffice.settings.dev"),
         "TZ": "Africa/Nairobi",
+        # the M-Pesa simulator is served by this same server
+        "MPESA_BASE_URL": os.environ.get("MPESA_BASE_URL", f"http://127.0.0.1:{PORT}/simulator/daraja"),
+        "MPESA_CALLBACK_BASE_URL": os.environ.get("MPESA_CALLBACK_BASE_URL", f"http://127.0.0.1:{PORT}"),
     }
     owns_services = not services.running("dev")
     env.update(services.up("dev"))
