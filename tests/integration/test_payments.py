@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -229,3 +230,40 @@ def test_the_waiting_screen_shows_the_receipt_or_the_reason(invoice, mpesa, clie
     shop_staff = User.objects.get(username="shop_staff")
     client.force_login(shop_staff)
     assert client.get(reverse("admin:payments:stk_wait", args=[stk.pk])).status_code == 403
+
+
+def test_callbacks_from_outside_the_allowlist_change_nothing(invoice, client, settings):
+    settings.MPESA_CALLBACK_TOKEN = TOKEN
+    settings.MPESA_CALLBACK_ALLOWED_IPS = ["196.201.214.200"]
+    stk = pending_request(invoice)
+    url = f"/payments/mpesa/callback/{TOKEN}/"
+    refused = client.post(url, success_body(stk), content_type="application/json", REMOTE_ADDR="41.90.1.1")
+    assert refused.status_code == 403 and Payment.objects.count() == 0
+    assert SecurityEvent.objects.get().kind == "mpesa.ip_not_allowed"
+    allowed = client.post(url, success_body(stk), content_type="application/json", REMOTE_ADDR="196.201.214.200")
+    assert allowed.status_code == 200 and Payment.objects.count() == 1
+
+
+def test_polling_gives_up_after_a_bounded_time(invoice, mpesa, settings):
+    settings.MPESA_SIMULATOR_DELAY = 3600  # the simulated phone never settles
+    stk = payments.request_stk_push(invoice, "0712345670")
+    StkRequest.objects.filter(pk=stk.pk).update(next_check_at=timezone.now())
+    assert payments.check_stk_request(stk.pk).status == "pending"
+    StkRequest.objects.filter(pk=stk.pk).update(
+        created_at=timezone.now() - payments.GIVE_UP_AFTER - timedelta(seconds=1), next_check_at=timezone.now())
+    stk = payments.check_stk_request(stk.pk)
+    assert (stk.status, stk.settled_by) == ("failed", "query")
+    assert "No final answer from M-Pesa after 10 minutes" in stk.result_desc
+    assert Payment.objects.count() == 0
+
+
+def test_the_reconciler_is_scheduled_every_15_seconds(redis_conn):
+    """What `manage.py rqcron backoffice.schedules` loads, built from the modules' declarations."""
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=redis_conn)
+    scheduler.load_config_from_file("backoffice.schedules")
+    jobs = {job.name: job for job in scheduler.get_jobs()}
+    assert jobs["payments.reconcile_stk"].interval == 15
+    assert jobs["payments.reconcile_stk"].func is payments.reconcile_pending
+    assert jobs["system.prune_failed_jobs"].cron == "17 3 * * *"
