@@ -1,9 +1,15 @@
 from decimal import Decimal
 
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 
 from modules.core.businesses.models import Business
+
+QUANTITY = {"max_digits": 12, "decimal_places": 3}
 
 
 class Item(models.Model):
@@ -17,6 +23,10 @@ class Item(models.Model):
         "price (KES)", max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
     price_includes_vat = models.BooleanField("price includes 16% VAT", default=True)
+    cost = models.DecimalField("average cost (KES)", max_digits=12, decimal_places=4, default=0,
+                               help_text="Moving average of what a unit cost to buy or make.")
+    tracks_stock = models.BooleanField(default=True, help_text="Off for services (laundry, refills).")
+    allow_negative_stock = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -29,3 +39,84 @@ class Item(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Location(models.Model):
+    """Where stock sits: shop floor, store, delivery van."""
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="locations")
+    name = models.CharField(max_length=60)
+    is_default = models.BooleanField(default=False, help_text="Where the quick sale takes stock from.")
+
+    class Meta:
+        ordering = ["business", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "name"], name="location_name_unique_per_business"),
+            models.UniqueConstraint(fields=["business"], condition=Q(is_default=True), name="one_default_location"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.business})"
+
+
+class StockLevel(models.Model):
+    """Quantity on hand, changed only by services.move_stock() in the movement's transaction."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="stock_levels")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
+    quantity = models.DecimalField(default=0, **QUANTITY)
+    reorder_level = models.DecimalField(default=0, **QUANTITY)
+
+    class Meta:
+        ordering = ["item__name"]
+        constraints = [models.UniqueConstraint(fields=["item", "location"], name="one_level_per_item_location")]
+
+    def __str__(self):
+        return f"{self.item} at {self.location.name}: {self.quantity}"
+
+
+class StockMovement(models.Model):
+    """Append-only: every change of stock, with why and because of what."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        SALE = "sale", "Sale"
+        RETURN = "return", "Return"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        TRANSFER_OUT = "transfer_out", "Transfer out"
+        TRANSFER_IN = "transfer_in", "Transfer in"
+        CONSUME = "consume", "Production: consumed"
+        PRODUCE = "produce", "Production: produced"
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="movements")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    quantity = models.DecimalField(help_text="Positive in, negative out.", **QUANTITY)
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    reason = models.CharField(max_length=120, blank=True)
+    source_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT)
+    source_id = models.CharField(max_length=64, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="movement_not_zero")]
+        indexes = [models.Index(fields=["source_type", "source_id"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.quantity} {self.item}"
+
+
+class LowStockAlert(models.Model):
+    """At most one alert per item, location and day (the unique constraint is the throttle)."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT)
+    day = models.DateField()
+    quantity = models.DecimalField(**QUANTITY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "location", "day"], name="one_alert_per_day")]

@@ -31,6 +31,8 @@ BACKOFFICE_CORE = [
     "modules.core.inventory",
     "modules.core.ledger",
     "modules.core.payments",
+    "modules.core.purchasing",
+    "modules.core.sales",
     "modules.core.system",
     "modules.core.cms",
 ]

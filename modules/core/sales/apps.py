@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class SalesConfig(AppConfig):
+    default = True
+    name = "modules.core.sales"
+    label = "sales"
+    verbose_name = "Sales"
