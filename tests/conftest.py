@@ -40,6 +40,13 @@ def redis_budget(redis_conn):
 
 @pytest.fixture
 def demo(db):
+    """Businesses, charts, items and logins; no opening stock, so the ledger starts empty."""
+    return seed(PASSWORD, opening_stock=False)
+
+
+@pytest.fixture
+def stocked(db):
+    """The full demo, opening stock included (the ledger holds its opening entries)."""
     return seed(PASSWORD)
 
 

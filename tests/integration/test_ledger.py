@@ -15,6 +15,8 @@ from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalEntry, JournalLine, LockDate
 from modules.core.system.db_roles import grant_app_role
+from fixtures.demo import seed
+from tests.conftest import PASSWORD
 from tests.ledger_helpers import cash_sale, owner_capital
 
 TODAY = date(2026, 11, 20)
@@ -72,7 +74,7 @@ def test_bad_postings_are_refused_with_a_clear_message(demo, lines, message):
 
 @pytest.mark.django_db(transaction=True)
 def test_posting_outside_a_transaction_is_refused():
-    call_command("seed_demo")
+    seed(PASSWORD, opening_stock=False)
     with pytest.raises(ledger.LedgerError, match="inside the caller's transaction"):
         ledger.post("water", TODAY, "x", [ledger.debit(chart.OWNER_DRAWINGS, 1), ledger.credit(chart.BANK, 1)])
     assert not JournalEntry.objects.exists()
@@ -134,7 +136,7 @@ def raw_line(cursor, entry_id, account, debit, credit):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_unbalanced_entry_is_rejected_at_commit():
-    call_command("seed_demo")
+    seed(PASSWORD, opening_stock=False)
     cash = Account.objects.get(business__code="water", code=chart.CASH)
     sales = Account.objects.get(business__code="water", code=chart.SALES)
     with pytest.raises(IntegrityError, match="unbalanced: debits 100.00 <> credits 99.99"):
@@ -151,7 +153,7 @@ def test_an_unbalanced_entry_is_rejected_at_commit():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_line_must_belong_to_its_accounts_business_and_be_one_sided():
-    call_command("seed_demo")
+    seed(PASSWORD, opening_stock=False)
     water_cash = Account.objects.get(business__code="water", code=chart.CASH)
     shop = Business.objects.get(code="shop")
     with pytest.raises(IntegrityError, match="ledger_line_account_business_match"):
@@ -167,7 +169,7 @@ def test_a_line_must_belong_to_its_accounts_business_and_be_one_sided():
 
 @pytest.mark.django_db(transaction=True)
 def test_triggers_refuse_update_delete_and_truncate_even_with_privileges():
-    call_command("seed_demo")
+    seed(PASSWORD, opening_stock=False)
     owner_capital("water", "500", TODAY)
     with connection.cursor() as cursor:
         ensure_role("ledger_probe", cursor)
@@ -186,7 +188,7 @@ def test_triggers_refuse_update_delete_and_truncate_even_with_privileges():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_app_role_may_only_select_and_insert_ledger_rows():
-    call_command("seed_demo")
+    seed(PASSWORD, opening_stock=False)
     owner_capital("water", "500", TODAY)
     with connection.cursor() as cursor:
         ensure_role("biashara_app", cursor)
@@ -209,7 +211,7 @@ def test_the_app_role_may_only_select_and_insert_ledger_rows():
 
 @pytest.mark.django_db(transaction=True)
 def test_verify_ledger_names_the_entry_a_superuser_tampered_with(capsys):
-    call_command("seed_demo")
+    seed(PASSWORD, opening_stock=False)
     owner_capital("water", "1000", TODAY)
     for n in range(4):
         cash_sale("water", f"{116 * (n + 1)}", TODAY)
@@ -227,7 +229,7 @@ def test_verify_ledger_names_the_entry_a_superuser_tampered_with(capsys):
 
 @pytest.mark.django_db(transaction=True)
 def test_verify_ledger_notices_a_deleted_entry():
-    call_command("seed_demo")
+    seed(PASSWORD, opening_stock=False)
     owner_capital("water", "1000", TODAY)
     cash_sale("water", "116", TODAY)
     cash_sale("water", "232", TODAY)
@@ -241,7 +243,7 @@ def test_verify_ledger_notices_a_deleted_entry():
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posting_keeps_one_unbroken_chain():
-    call_command("seed_demo")
+    seed(PASSWORD, opening_stock=False)
     owner_capital("water", "100", TODAY)
     errors = []
 

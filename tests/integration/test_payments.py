@@ -11,10 +11,10 @@ from decimal import Decimal
 
 import pytest
 import requests
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from fixtures.demo import seed
 from modules.core.businesses.models import Business
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
@@ -23,6 +23,7 @@ from modules.core.payments import daraja
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment, StkRequest
 from modules.core.system.models import SecurityEvent
+from tests.conftest import PASSWORD
 
 TOKEN = "callback-token-for-tests-0123456789"
 
@@ -41,7 +42,7 @@ def mpesa(settings, live_server):
 
 @pytest.fixture
 def invoice(transactional_db):
-    call_command("seed_demo")
+    seed(PASSWORD, opening_stock=False)
     return payments.issue_invoice(Business.objects.get(code="water"), description="Delivery, 3 × 20 L",
                                   amount="450", customer_phone="0712345670")
 

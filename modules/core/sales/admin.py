@@ -1,0 +1,66 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
+
+from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.services import businesses_for
+from modules.core.registry.roles import business_codes_for
+from modules.core.ledger.admin import ReadOnlyAdminMixin
+from modules.core.ledger.services import LedgerError
+
+from . import services
+from .models import Customer, Sale, SaleLine
+
+
+class SaleLineInline(ReadOnlyAdminMixin, TabularInline):
+    model = SaleLine
+    fields = ["item", "quantity", "unit_price", "line_total"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Sale)
+class SaleAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    list_display = ["receipt", "created_at", "total", "payment_method", "status", "business"]
+    list_filter = ["status", "payment_method", "business"]
+    search_fields = ["=number", "customer__phone"]
+    list_select_related = ["business"]
+    show_full_result_count = False  # no exact COUNT(*) over a big table
+    inlines = [SaleLineInline]
+    actions = ["void"]
+
+    @admin.display(description="Receipt", ordering="number")
+    def receipt(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:sales:receipt", args=[obj.pk]), obj.receipt_number)
+
+    @admin.action(description="Void (stock and money go back)", permissions=["void"])
+    def void(self, request, queryset):
+        for sale in queryset:
+            try:
+                services.void_sale(sale, reason=f"voided by {request.user}", user=request.user)
+            except (ValidationError, LedgerError) as error:
+                messages.error(request, f"{sale}: {' '.join(getattr(error, 'messages', [str(error)]))}")
+            else:
+                messages.success(request, f"{sale} is void.")
+
+    def has_void_permission(self, request):
+        return request.user.has_perm("sales.void_sale")
+
+
+@admin.register(Customer)
+class CustomerAdmin(ModelAdmin):
+    list_display = ["phone", "name", "created_at"]
+    search_fields = ["phone", "name"]
+    fields = ["name", "phone"]
+
+    def get_queryset(self, request):
+        """Customers are shared, but staff only see those who bought from their business."""
+        customers = super().get_queryset(request)
+        if business_codes_for(request.user) is None:
+            return customers
+        return customers.filter(sales__business__in=businesses_for(request.user)).distinct()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,20 @@
+from modules.core.registry.contract import MenuItem, Module, Role, Widget
+
+MODULE = Module(
+    key="sales",
+    label="Sales",
+    icon="point_of_sale",
+    order=40,
+    menu=(
+        MenuItem("Quick sale", "admin:sales:quick_sale", "point_of_sale", "sales.add_sale"),
+        MenuItem("Sales", "admin:sales_sale_changelist", "receipt", "sales.view_sale"),
+        MenuItem("Customers", "admin:sales_customer_changelist", "person", "sales.view_customer"),
+    ),
+    widgets=(
+        Widget(key="sales.quick", title="Sell", callable="modules.core.sales.widgets.quick_sale",
+               template="sales/widget_quick_sale.html", refresh_seconds=3600, permission="sales.add_sale"),
+    ),
+    roles=(Role("Accountant", permissions=("sales.view_*",)),),
+    admin_urls="modules.core.sales.views.admin_urlpatterns",
+    append_only=("sales.SaleLine",),
+)

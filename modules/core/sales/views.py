@@ -1,0 +1,98 @@
+"""The one-handed quick sale, its JSON submit endpoint and the receipt."""
+
+import json
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.admin import site as admin_site
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from modules.core.businesses.services import businesses_for
+from modules.core.payments import services as payments
+from modules.core.payments.models import StkRequest
+
+from . import services
+from .models import Sale
+
+SESSION_KEY = "quick_sale_business"
+
+
+def _sell_businesses(request):
+    if not request.user.has_perm("sales.add_sale"):
+        raise PermissionDenied
+    return businesses_for(request.user)
+
+
+def quick_sale(request):
+    """Pick the business once (remembered), then tap items, then Cash or M-Pesa."""
+    businesses = list(_sell_businesses(request))
+    wanted = request.GET["business"] if "business" in request.GET else request.session.get(SESSION_KEY)
+    business = next((b for b in businesses if b.code == wanted), businesses[0] if len(businesses) == 1 else None)
+    if business is not None:
+        request.session[SESSION_KEY] = business.code
+    items = [{"id": i.pk, "name": i.name, "price": str(i.selling_price), "unit": i.unit}
+             for i in services.favourite_items(business)] if business else []
+    config = {"items": items, "business": business.code if business else "", "csrf": get_token(request),
+              "submitUrl": reverse("admin:sales:submit")}
+    return TemplateResponse(request, "sales/quick_sale.html", {
+        **admin_site.each_context(request), "title": "Quick sale", "business": business, "businesses": businesses,
+        "config_json": json.dumps(config), "recent_phones": services.recent_customer_phones(business) if business else []})
+
+
+def _json_error(message, status):
+    return JsonResponse({"error": message}, status=status)
+
+
+@require_POST
+def submit(request):
+    """JSON in, JSON out. Same UUID again: the same receipt (200); different contents: 409."""
+    businesses = _sell_businesses(request)
+    try:
+        data = json.loads(request.body)
+        business = businesses.get(code=data["business"])
+        lines = [services.SaleLineInput(int(line["item"]), Decimal(str(line["quantity"]))) for line in data["lines"]]
+    except (ValueError, KeyError, TypeError, InvalidOperation):
+        return _json_error("The sale could not be read; reload the page and try again.", 400)
+    except businesses.model.DoesNotExist:
+        return _json_error("You cannot sell for that business.", 403)
+    method = data.get("method", "cash")
+    try:
+        sale, created = services.create_sale(
+            business=business, client_uuid=data.get("uuid"), lines=lines, method=method,
+            customer_phone=data.get("phone", ""), cash_amount=data.get("cash"), user=request.user)
+    except services.SaleConflict as error:
+        return _json_error(str(error), 409)
+    except services.OutOfStock as error:
+        return _json_error(str(error), 409)
+    except ValidationError as error:
+        return _json_error(" ".join(error.messages), 400)
+    next_url = reverse("admin:sales:receipt", args=[sale.pk])
+    if sale.payment_method != "cash" and payments.amount_due(sale) > 0:
+        stk = StkRequest.objects.filter(document_id=str(sale.pk), document_type__model="sale").order_by("-pk").first()
+        if stk is None:  # first time (a replay must not ask the customer's phone twice)
+            stk = payments.request_stk_push(sale, data.get("phone", ""), user=request.user)
+        next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
+    return JsonResponse({"sale": sale.pk, "receipt": sale.receipt_number, "created": created, "next": next_url},
+                        status=201 if created else 200)
+
+
+def receipt(request, pk):
+    sale = get_object_or_404(Sale.objects.select_related("business", "customer"), pk=pk)
+    if not request.user.has_perm("sales.view_sale") or not businesses_for(request.user).filter(pk=sale.business_id).exists():
+        raise PermissionDenied
+    return TemplateResponse(request, "sales/receipt.html", {
+        **admin_site.each_context(request), "title": f"Receipt {sale.receipt_number}", "sale": sale,
+        "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale),
+        "due": payments.amount_due(sale)})
+
+
+admin_urlpatterns = [
+    path("sales/quick/", quick_sale, name="quick_sale"),
+    path("sales/quick/submit/", submit, name="submit"),
+    path("sales/receipt/<int:pk>/", receipt, name="receipt"),
+]

@@ -1,0 +1,68 @@
+"""The quick sale on a 390×844 phone: a 1-item cash sale in ≤ 5 taps, a 2-item M-Pesa sale."""
+
+import pytest
+
+from modules.core.payments import daraja
+from modules.core.sales.models import Sale
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_dashboard import log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+MIN_TAP = 44
+
+
+class Taps:
+    """Counts the user's taps and checks each target is big enough for a thumb."""
+
+    def __init__(self, page):
+        self.page, self.count = page, 0
+
+    def tap(self, locator):
+        box = locator.bounding_box()
+        assert box["width"] >= MIN_TAP and box["height"] >= MIN_TAP, f"tap target {box} is under {MIN_TAP}px"
+        locator.click()
+        self.count += 1
+
+
+@pytest.fixture
+def simulator(settings, live_server):
+    settings.MPESA_BASE_URL = f"{live_server.url}/simulator/daraja"
+    settings.MPESA_CALLBACK_BASE_URL = live_server.url
+    settings.MPESA_SIMULATOR_DELAY = 2
+    yield live_server
+    daraja.SESSION.close()
+
+
+def test_a_one_item_cash_sale_takes_at_most_five_taps(live_server, stocked, phone):
+    log_in(phone, live_server, "water_staff")
+    taps = Taps(phone)
+    taps.tap(phone.locator("[data-quick-sale-link]").first)
+    taps.tap(phone.locator('[data-item="500 ml sachet"]'))
+    less = phone.get_by_role("button", name="One less").locator("visible=true").first.bounding_box()
+    assert less["width"] >= MIN_TAP and less["height"] >= MIN_TAP
+    phone.screenshot(path=str(ARTIFACTS / "quick-sale.png"))
+    taps.tap(phone.get_by_role("button", name="Cash"))
+    phone.locator("[data-receipt-number]").wait_for()
+    assert taps.count <= 5, f"{taps.count} taps"
+    sale = Sale.objects.get()
+    assert (sale.total, sale.paid_at is not None, phone.locator("[data-receipt-number]").inner_text()) == (
+        10, True, "W-000001")
+    phone.screenshot(path=str(ARTIFACTS / "receipt.png"), full_page=True)
+    print(f"\n[quick sale] 1-item cash sale from the dashboard: {taps.count} taps")
+
+
+def test_a_two_item_mpesa_sale(simulator, stocked, phone):
+    log_in(phone, simulator, "water_staff")
+    taps = Taps(phone)
+    taps.tap(phone.locator("[data-quick-sale-link]").first)
+    taps.tap(phone.locator('[data-item="1 L × 12 pack"]'))
+    taps.tap(phone.locator('[data-item="500 ml sachet"]'))
+    taps.tap(phone.get_by_role("button", name="M-Pesa"))
+    phone.fill("input[type=tel]", "0712 345 678")
+    taps.count += 1  # typing the number counts as one interaction
+    taps.tap(phone.get_by_role("button", name="Send M-Pesa"))
+    phone.locator("[data-receipt]").wait_for(timeout=20_000)
+    sale = Sale.objects.get()
+    assert sale.total == 430 and sale.paid_at is not None and sale.payment_method == "mpesa"
+    phone.screenshot(path=str(ARTIFACTS / "quick-sale-mpesa-paid.png"))
+    print(f"\n[quick sale] 2-item M-Pesa sale from the dashboard: {taps.count} interactions")

@@ -1,0 +1,153 @@
+"""Sales: one transaction each (sale, stock, ledger, cash), idempotent by the phone's UUID."""
+
+import json
+import threading
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.urls import reverse
+
+from fixtures.demo import seed
+from modules.core.businesses.models import Business
+from modules.core.inventory.models import Item, StockMovement
+from modules.core.inventory.services import default_location, on_hand
+from modules.core.ledger import chart
+from modules.core.ledger import services as ledger
+from modules.core.ledger.models import Account, JournalEntry
+from modules.core.payments.models import Payment
+from modules.core.sales import services as sales
+from modules.core.sales.models import Sale
+from tests.conftest import PASSWORD
+
+
+def item(sku):
+    return Item.objects.get(sku=sku)
+
+
+def sell(sku, quantity=1, *, client_uuid=None, method="cash", business="water", **kwargs):
+    return sales.create_sale(business=Business.objects.get(code=business), client_uuid=client_uuid or uuid.uuid4(),
+                             lines=[sales.SaleLineInput(item(sku).pk, Decimal(quantity))], method=method, **kwargs)
+
+
+def balance(code, business="water"):
+    return ledger.balance(Account.objects.get(business__code=business, code=code))
+
+
+@pytest.mark.django_db
+def test_a_cash_sale_moves_stock_money_and_the_books_together(stocked):
+    bottle = item("W-BOTTLE-20")
+    before = on_hand(bottle, default_location(bottle.business))
+    inventory_before = balance(chart.INVENTORY)
+    sale, created = sell("W-BOTTLE-20", 2)
+    assert created and sale.total == Decimal("1300.00") and sale.vat == Decimal("179.31")
+    assert on_hand(bottle, default_location(bottle.business)) == before - 2
+    assert balance(chart.CASH) == Decimal("1300.00")
+    assert balance(chart.SALES) == Decimal("1120.69") and balance(chart.VAT_PAYABLE) == Decimal("179.31")
+    assert balance(chart.COST_OF_SALES) == Decimal("760.00")
+    assert balance(chart.INVENTORY) == inventory_before - Decimal("760.00")
+    assert balance(chart.RECEIVABLES) == 0
+    sale.refresh_from_db()
+    assert sale.paid_at is not None and sale.receipt_number == "W-000001"
+    assert sell("W-SACHET")[0].number == 2 and sell("S-BREAD-400", business="shop")[0].number == 1
+
+
+@pytest.mark.django_db
+def test_services_sell_without_stock(stocked):
+    sale, _ = sell("W-REFILL-20", 3)
+    assert sale.total == Decimal("360.00")
+    assert not StockMovement.objects.filter(item__sku="W-REFILL-20").exists()
+
+
+@pytest.mark.django_db
+def test_out_of_stock_records_nothing(stocked):
+    entries = JournalEntry.objects.count()
+    with pytest.raises(sales.OutOfStock, match="Only 40 bottle of 20 L bottle with water left"):
+        sell("W-BOTTLE-20", 41)
+    assert Sale.objects.count() == 0 and JournalEntry.objects.count() == entries
+    assert on_hand(item("W-BOTTLE-20"), default_location(item("W-BOTTLE-20").business)) == 40
+
+
+@pytest.mark.django_db
+def test_the_same_uuid_returns_the_same_sale_and_different_contents_conflict(stocked):
+    key = uuid.uuid4()
+    first, created = sell("W-SACHET", 5, client_uuid=key)
+    again, created_again = sell("W-SACHET", 5, client_uuid=key)
+    assert created and not created_again and again.pk == first.pk
+    with pytest.raises(sales.SaleConflict, match="already saved with this sale's ID but different items"):
+        sell("W-SACHET", 6, client_uuid=key)
+    assert Sale.objects.count() == 1 and Payment.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_double_tapping_pay_from_ten_threads_makes_one_sale():
+    seed(PASSWORD)
+    key = uuid.uuid4()
+    results, errors = [], []
+
+    def tap():
+        try:
+            results.append(sell("W-SACHET", 2, client_uuid=key))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len({sale.pk for sale, _ in results}) == 1 and sum(created for _, created in results) == 1
+    assert Sale.objects.count() == 1 and Payment.objects.count() == 1
+    assert on_hand(item("W-SACHET"), default_location(item("W-SACHET").business)) == 998
+
+
+@pytest.mark.django_db
+def test_void_puts_stock_and_money_back_through_reversals(stocked):
+    sale, _ = sell("W-PACK-500x24", 2)
+    original = set(JournalEntry.objects.filter(source_id=str(sale.pk)).values_list("pk", "hash"))
+    sales.void_sale(sale, reason="customer changed mind")
+    sale.refresh_from_db()
+    assert sale.status == "voided"
+    assert on_hand(item("W-PACK-500x24"), sale.location) == 60
+    assert balance(chart.CASH) == 0 and balance(chart.SALES) == 0 and balance(chart.COST_OF_SALES) == 0
+    assert original <= set(JournalEntry.objects.values_list("pk", "hash"))  # untouched
+    assert JournalEntry.objects.filter(reversal_of__in=[pk for pk, _ in original]).count() == len(original)
+    with pytest.raises(Exception, match="already void"):
+        sales.void_sale(sale, reason="again")
+
+
+@pytest.mark.django_db
+def test_submit_endpoint_answers_201_200_and_409(stocked, client):
+    client.force_login(User.objects.get(username="water_staff"))
+    url = reverse("admin:sales:submit")
+    body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "cash",
+            "lines": [{"item": item("W-SACHET").pk, "quantity": 3}]}
+    first = client.post(url, json.dumps(body), content_type="application/json")
+    assert first.status_code == 201 and first.json()["next"] == reverse("admin:sales:receipt", args=[first.json()["sale"]])
+    assert client.post(url, json.dumps(body), content_type="application/json").status_code == 200
+    body["lines"][0]["quantity"] = 4
+    conflict = client.post(url, json.dumps(body), content_type="application/json")
+    assert conflict.status_code == 409 and "different items" in conflict.json()["error"]
+    short = {**body, "uuid": str(uuid.uuid4()), "lines": [{"item": item("W-BOTTLE-20").pk, "quantity": 99}]}
+    assert client.post(url, json.dumps(short), content_type="application/json").json()["error"].startswith("Only 40")
+    bad_phone = {**body, "uuid": str(uuid.uuid4()), "method": "mpesa", "phone": "020 1234567"}
+    response = client.post(url, json.dumps(bad_phone), content_type="application/json")
+    assert response.status_code == 400 and "0712 345 678" in response.json()["error"]
+    assert client.post(url, "{broken", content_type="application/json").status_code == 400
+    assert Sale.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username, business, status", [
+    ("accountant", "water", 403), ("shop_staff", "water", 403), ("water_staff", "shop", 403)])
+def test_who_may_sell_where(stocked, client, username, business, status):
+    client.force_login(User.objects.get(username=username))
+    body = {"uuid": str(uuid.uuid4()), "business": business, "method": "cash",
+            "lines": [{"item": Item.objects.filter(business__code=business).first().pk, "quantity": 1}]}
+    assert client.post(reverse("admin:sales:submit"), json.dumps(body), content_type="application/json").status_code == status
+    assert Sale.objects.count() == 0
