@@ -2,6 +2,7 @@ from django.contrib import admin
 from unfold.admin import ModelAdmin, TabularInline
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.system.pagination import EstimatedCountPaginator
 
 from .models import Account, JournalEntry, JournalLine, LockDate
 
@@ -29,6 +30,8 @@ class JournalLineInline(ReadOnlyAdminMixin, TabularInline):
 @admin.register(JournalEntry)
 class JournalEntryAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     list_display = ["number", "date", "memo", "business", "reversal_of"]
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) over a big table
+    show_full_result_count = False
     list_filter = ["business", "date"]
     search_fields = ["memo", "=number", "=source_id"]
     date_hierarchy = "date"

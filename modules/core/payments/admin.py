@@ -5,6 +5,7 @@ from unfold.admin import ModelAdmin
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
 from modules.core.ledger.admin import ReadOnlyAdminMixin
+from modules.core.system.pagination import EstimatedCountPaginator
 
 from . import services
 from .models import Invoice, Payment, StkRequest
@@ -53,5 +54,7 @@ class StkRequestAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     list_display = ["received_at", "method", "amount", "applied", "credit", "payer_phone", "mpesa_receipt", "business"]
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) over a big table
+    show_full_result_count = False
     list_filter = ["method", "business"]
     search_fields = ["payer_phone", "mpesa_receipt"]

@@ -9,6 +9,7 @@ from modules.core.businesses.services import businesses_for
 from modules.core.registry.roles import business_codes_for
 from modules.core.ledger.admin import ReadOnlyAdminMixin
 from modules.core.ledger.services import LedgerError
+from modules.core.system.pagination import EstimatedCountPaginator
 
 from . import services
 from .models import Customer, Sale, SaleLine
@@ -24,10 +25,11 @@ class SaleLineInline(ReadOnlyAdminMixin, TabularInline):
 @admin.register(Sale)
 class SaleAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     list_display = ["receipt", "created_at", "total", "payment_method", "status", "business"]
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) over a big table
+    show_full_result_count = False
     list_filter = ["status", "payment_method", "business"]
     search_fields = ["=number", "customer__phone"]
     list_select_related = ["business"]
-    show_full_result_count = False  # no exact COUNT(*) over a big table
     inlines = [SaleLineInline]
     actions = ["void"]
 

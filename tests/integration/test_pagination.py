@@ -1,0 +1,39 @@
+"""Changelists of big tables never run an exact COUNT(*) over the whole table."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from modules.core.system.models import SecurityEvent
+from modules.core.system.pagination import EstimatedCountPaginator
+
+
+@pytest.mark.django_db
+def test_small_tables_are_counted_exactly():
+    SecurityEvent.objects.bulk_create(SecurityEvent(kind="k", message=str(n)) for n in range(25))
+    assert EstimatedCountPaginator(SecurityEvent.objects.order_by("pk"), 10).count == 25
+
+
+@pytest.mark.django_db
+def test_big_tables_are_estimated_from_a_bounded_count(monkeypatch):
+    monkeypatch.setattr(EstimatedCountPaginator, "CAP", 50)
+    SecurityEvent.objects.bulk_create(SecurityEvent(kind="k", message=str(n)) for n in range(300))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE system_securityevent")
+    paginator = EstimatedCountPaginator(SecurityEvent.objects.order_by("pk"), 10)
+    with CaptureQueriesContext(connection) as queries:
+        count = paginator.count
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert any("LIMIT 51" in s for s in sql) and any(s.startswith("EXPLAIN") for s in sql)
+    assert not any(s.startswith("SELECT COUNT(*)") and "LIMIT" not in s for s in sql)
+    assert 250 <= count <= 350
+
+
+@pytest.mark.django_db
+def test_the_sales_changelist_uses_it(login):
+    from django.contrib import admin
+
+    from modules.core.sales.models import Sale
+
+    assert admin.site._registry[Sale].paginator is EstimatedCountPaginator
+    assert login("owner").get("/admin/sales/sale/").status_code == 200
