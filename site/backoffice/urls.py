@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/rq/", include((owner_only(rq_urlpatterns), "django_rq"))),
     path("admin/", admin.site.urls),
     path("payments/", include("modules.core.payments.urls")),
+    path("r/", include("modules.core.sales.urls")),  # customers' receipt links
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

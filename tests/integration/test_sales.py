@@ -151,3 +151,17 @@ def test_who_may_sell_where(stocked, client, username, business, status):
             "lines": [{"item": Item.objects.filter(business__code=business).first().pk, "quantity": 1}]}
     assert client.post(reverse("admin:sales:submit"), json.dumps(body), content_type="application/json").status_code == status
     assert Sale.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_receipt_can_be_shared_by_a_signed_link(stocked, client):
+    sale, _ = sell("W-SACHET", 3)
+    client.force_login(User.objects.get(username="water_staff"))
+    page = client.get(reverse("admin:sales:receipt", args=[sale.pk]))
+    share_url = page.context["share_url"]
+    assert "W-000001" in page.content.decode()
+    client.logout()
+    public = client.get(share_url)
+    assert public.status_code == 200 and "Receipt W-000001" in public.content.decode()
+    assert client.get(share_url[:-3] + "xyz/").status_code == 404  # tampered
+    assert client.get(reverse("admin:sales:receipt", args=[sale.pk])).status_code == 302  # the admin copy needs a login

@@ -4,8 +4,9 @@ import json
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.admin import site as admin_site
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -20,6 +21,7 @@ from . import services
 from .models import Sale
 
 SESSION_KEY = "quick_sale_business"
+RECEIPT_SALT = "sales.receipt"
 
 
 def _sell_businesses(request):
@@ -81,6 +83,21 @@ def submit(request):
                         status=201 if created else 200)
 
 
+def share_token(sale) -> str:
+    return signing.dumps(sale.pk, salt=RECEIPT_SALT, compress=True)
+
+
+def public_receipt(request, token):
+    """The customer's copy: a signed link, no login, shareable on WhatsApp or SMS."""
+    try:
+        pk = signing.loads(token, salt=RECEIPT_SALT)
+    except signing.BadSignature as error:
+        raise Http404("No such receipt") from error
+    sale = get_object_or_404(Sale.objects.select_related("business"), pk=pk)
+    return TemplateResponse(request, "sales/public_receipt.html", {
+        "sale": sale, "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale)})
+
+
 def receipt(request, pk):
     sale = get_object_or_404(Sale.objects.select_related("business", "customer"), pk=pk)
     if not request.user.has_perm("sales.view_sale") or not businesses_for(request.user).filter(pk=sale.business_id).exists():
@@ -88,7 +105,8 @@ def receipt(request, pk):
     return TemplateResponse(request, "sales/receipt.html", {
         **admin_site.each_context(request), "title": f"Receipt {sale.receipt_number}", "sale": sale,
         "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale),
-        "due": payments.amount_due(sale)})
+        "due": payments.amount_due(sale),
+        "share_url": request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale)]))})
 
 
 admin_urlpatterns = [
