@@ -115,10 +115,13 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-def test_the_books_hold_through_a_thousand_random_operations(demo):
+def test_the_books_hold_through_a_thousand_random_operations(demo, capsys):
     operations.clear()
     run_state_machine_as_test(LedgerMachine, settings=settings(
         max_examples=40, stateful_step_count=50, deadline=None, derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
     assert len(operations) >= 1000, f"only {len(operations)} operations ran"
     assert operations.count("posted") > operations.count("refused") > 0
+    with capsys.disabled():
+        print(f"\n[ledger properties] {len(operations)} operations: {operations.count('posted')} posted, "
+              f"{operations.count('refused')} refused (cash would go negative)")
