@@ -286,6 +286,9 @@ def test_reports_in_the_admin(login):
 
     tb = owner.get(reverse("admin:ledger:trial_balance"), {"business": "", "end": "2026-11-30"})
     assert tb.context["total_debit"] == tb.context["total_credit"] == Decimal("2740.00")
+    water_tb = owner.get(reverse("admin:ledger:trial_balance"), {"business": "water", "end": "2026-11-30"})
+    cash_link = reverse("admin:ledger:account_ledger", args=[Account.objects.get(business__code="water", code=chart.CASH).pk])
+    assert cash_link in water_tb.content.decode()
 
     cash = Account.objects.get(business__code="water", code=chart.CASH)
     ledger_page = owner.get(reverse("admin:ledger:account_ledger", args=[cash.pk]), period)

@@ -59,6 +59,10 @@ def trial_balance_view(request):
     form = ReportFilter(request.user, request.GET)
     business, _, as_of = form.cleaned()
     rows = services.trial_balance(business, as_of=as_of) if form.is_valid() else []
+    if business:  # one business: each row opens its account ledger
+        ids = dict(Account.objects.filter(business__code=business).values_list("code", "pk"))
+        for row in rows:
+            row["account_id"] = ids.get(row["code"])
     return _render(request, "ledger/trial_balance.html", "Trial balance", {
         "form": form, "rows": rows, "as_of": as_of,
         "total_debit": sum(r["balance_debit"] for r in rows), "total_credit": sum(r["balance_credit"] for r in rows),
