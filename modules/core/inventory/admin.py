@@ -1,9 +1,18 @@
-from django.contrib import admin
-from unfold.admin import ModelAdmin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.ledger.admin import ReadOnlyAdminMixin
+from modules.core.ledger.services import LedgerError
+from modules.core.system.pagination import EstimatedCountPaginator
 
-from .models import Item
+from . import services
+from .forms import ScopedChoicesMixin, ServiceAdminMixin, ServiceForm
+from .models import Item, Location, StockCount, StockCountLine, StockLevel, StockMovement, Transfer
 
 
 @admin.register(Item)
@@ -13,3 +22,189 @@ class ItemAdmin(BusinessScopedAdminMixin, ModelAdmin):
     search_fields = ["name", "sku"]
     list_select_related = ["business"]
     list_per_page = 50
+
+
+@admin.register(Location)
+class LocationAdmin(BusinessScopedAdminMixin, ModelAdmin):
+    list_display = ["name", "business", "is_default"]
+    list_filter = ["business"]
+    search_fields = ["name"]
+    list_select_related = ["business"]
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
+    """Quantities change only through movements; here only the reorder level is set."""
+
+    business_field = "item__business"
+    list_display = ["item", "location", "quantity", "reorder_level"]
+    list_editable = ["reorder_level"]
+    list_filter = ["item__business"]
+    search_fields = ["item__name", "item__sku", "location__name"]
+    list_select_related = ["item", "location"]
+    fields = ["item", "location", "quantity", "reorder_level"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["item", "location", "quantity"] if obj else ["quantity"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    business_field = "item__business"
+    list_display = ["created_at", "kind", "item", "quantity", "location", "unit_cost", "reason", "created_by"]
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) over a big table
+    show_full_result_count = False
+    list_filter = ["kind", "item__business"]
+    search_fields = ["item__name", "item__sku", "reason"]
+    date_hierarchy = "created_at"
+    list_select_related = ["item", "location", "created_by"]
+
+
+# --- physical counts ---------------------------------------------------------------------------
+
+class StartCountForm(ServiceForm):
+    class Meta:
+        model = StockCount
+        fields = ["location", "note"]
+
+    def perform(self, data):
+        return services.start_count(data["location"], self.user, note=data["note"])
+
+
+class StockCountLineInline(TabularInline):
+    """Counted figures are entered here while the count is a draft (saved via record_counted)."""
+
+    model = StockCountLine
+    fields = ["item", "expected", "counted", "difference", "value"]
+    readonly_fields = ["item", "expected", "difference", "value"]
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("inventory.view_stockcount")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("inventory.change_stockcount") and (
+            obj is None or obj.status == StockCount.Status.DRAFT)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Variance")
+    def difference(self, line):
+        return "" if line.variance is None else f"{line.variance.normalize():+f}"
+
+    @admin.display(description="Value (KES)")
+    def value(self, line):
+        if not line.variance:
+            return ""
+        return services.value_at_cost(line.variance, line.item.cost if line.unit_cost is None else line.unit_cost)
+
+
+@admin.register(StockCount)
+class StockCountAdmin(ServiceAdminMixin, ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
+    add_form = StartCountForm
+    list_display = ["__str__", "business", "status", "shortage_surplus", "posted_by", "posted_at"]
+    list_filter = ["status", "business"]
+    list_select_related = ["business", "location", "posted_by"]
+    actions = ["post_counts"]
+    actions_submit_line = ["save_and_post"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["location", "note"]
+        return ["business", "location", "status", "counted_at", "note", "shortage_surplus", "created_by",
+                "posted_by", "posted_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["business", "location", "status", "counted_at", "shortage_surplus", "created_by", "posted_by",
+                "posted_at"]
+
+    def get_inlines(self, request, obj):
+        return [StockCountLineInline] if obj else []
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.status == StockCount.Status.DRAFT)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.status == StockCount.Status.DRAFT)
+
+    def has_post_permission(self, request, object_id=None):
+        if not request.user.has_perm("inventory.post_stockcount"):
+            return False
+        return object_id is None or self.get_queryset(request).filter(
+            pk=object_id, status=StockCount.Status.DRAFT).exists()
+
+    @admin.display(description="Short / over (KES)")
+    def shortage_surplus(self, count):
+        variance = services.count_variance(count)
+        return f"−{variance['shortage']:,} / +{variance['surplus']:,}"
+
+    def response_add(self, request, obj, post_url_continue=None):
+        messages.success(request, f"{obj} started: enter what you counted, then Save and post.")
+        return HttpResponseRedirect(reverse("admin:inventory_stockcount_change", args=[obj.pk]))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not StockCountLine:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # collects the changed lines (and the history message); saved below
+        services.record_counted(form.instance, {line.pk: line.counted for line, _ in formset.changed_objects})
+
+    @action(description="Save and post", permissions=["post"])
+    def save_and_post(self, request, obj):
+        request.post_count_after_save = True  # in save_related, once the counted figures are saved
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if getattr(request, "post_count_after_save", False):
+            self._post(request, form.instance)
+
+    @admin.action(description="Post selected counts (moves stock and money)", permissions=["post"])
+    def post_counts(self, request, queryset):
+        for count in queryset:
+            self._post(request, count)
+
+    def _post(self, request, count):
+        try:
+            entry = services.post_count(count, request.user)
+        except (ValidationError, LedgerError, services.OutOfStock) as error:
+            messages.error(request, f"{count}: {' '.join(getattr(error, 'messages', [str(error)]))}")
+        else:
+            messages.success(request, f"{count} posted" + (f": journal entry #{entry.number}." if entry else
+                                                           ", no difference to book."))
+
+
+# --- transfers ---------------------------------------------------------------------------------
+
+class TransferForm(ServiceForm):
+    class Meta:
+        model = Transfer
+        fields = ["item", "from_location", "to_location", "quantity", "note"]
+
+    def perform(self, data):
+        return services.transfer_stock(data["item"], data["from_location"], data["to_location"], data["quantity"],
+                                       self.user, note=data["note"])
+
+
+@admin.register(Transfer)
+class TransferAdmin(ServiceAdminMixin, ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
+    add_form = TransferForm
+    list_display = ["created_at", "item", "quantity", "from_location", "to_location", "business", "created_by"]
+    list_filter = ["business"]
+    search_fields = ["item__name", "note"]
+    list_select_related = ["item", "from_location", "to_location", "business", "created_by"]
+    fields = ["item", "from_location", "to_location", "quantity", "note"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # done is done: move it back with another transfer
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -3,9 +3,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 
 from modules.core.businesses.models import Business
 
@@ -74,6 +76,14 @@ class StockLevel(models.Model):
     def __str__(self):
         return f"{self.item} at {self.location.name}: {self.quantity}"
 
+    @property
+    def business(self):
+        return self.item.business
+
+    def clean(self):
+        if self.item_id and self.location_id and self.item.business_id != self.location.business_id:
+            raise ValidationError("The item and the location belong to different businesses.")
+
 
 class StockMovement(models.Model):
     """Append-only: every change of stock, with why and because of what."""
@@ -108,6 +118,10 @@ class StockMovement(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.quantity} {self.item}"
 
+    @property
+    def business(self):
+        return self.item.business
+
 
 class LowStockAlert(models.Model):
     """At most one alert per item, location and day (the unique constraint is the throttle)."""
@@ -120,3 +134,77 @@ class LowStockAlert(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "location", "day"], name="one_alert_per_day")]
+
+
+class StockCount(models.Model):
+    """A physical count at one location: expected figures are snapshotted when it starts, people
+    enter what they counted, and posting (services.post_count) moves stock to the counted figures."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        POSTED = "posted", "Posted"
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="stock_counts")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_counts")
+    counted_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    note = models.CharField(max_length=120, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-counted_at"]
+        permissions = [("post_stockcount", "Can post a stock count (moves stock and money)")]
+
+    def __str__(self):
+        return f"Count {self.pk} at {self.location.name}, {timezone.localtime(self.counted_at):%d %b %Y}"
+
+
+class StockCountLine(models.Model):
+    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT)
+    expected = models.DecimalField(**QUANTITY)
+    counted = models.DecimalField(null=True, blank=True, validators=[MinValueValidator(Decimal("0"))],
+                                  help_text="Leave empty if not counted: that item is left as it is.", **QUANTITY)
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True,
+                                    help_text="Average cost when the count was posted.")
+
+    class Meta:
+        ordering = ["item__name"]
+        constraints = [models.UniqueConstraint(fields=["count", "item"], name="one_line_per_counted_item")]
+
+    def __str__(self):
+        return f"{self.item}: expected {self.expected}, counted {self.counted}"
+
+    @property
+    def variance(self) -> Decimal | None:
+        return None if self.counted is None else self.counted - self.expected
+
+
+class Transfer(models.Model):
+    """Stock moved between two locations of one business (a TRANSFER_OUT and a TRANSFER_IN)."""
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="transfers")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="transfers")
+    from_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_out")
+    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_in")
+    quantity = models.DecimalField(validators=[MinValueValidator(Decimal("0.001"))], **QUANTITY)
+    note = models.CharField(max_length=120, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_quantity_positive",
+                                   violation_error_message="Transfer a quantity above 0."),
+            models.CheckConstraint(condition=~Q(from_location=F("to_location")), name="transfer_between_two_locations",
+                                   violation_error_message="Pick two different locations."),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity.normalize():f} {self.item} {self.from_location.name} → {self.to_location.name}"

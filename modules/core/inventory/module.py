@@ -1,10 +1,25 @@
-from modules.core.registry.contract import MenuItem, Module, Role
+from modules.core.registry.contract import MenuItem, Module, Role, Widget
 
 MODULE = Module(
     key="inventory",
     label="Stock",
     icon="inventory_2",
     order=50,
-    menu=(MenuItem("Items and prices", "admin:inventory_item_changelist", "sell", "inventory.view_item"),),
+    menu=(
+        MenuItem("Items and prices", "admin:inventory_item_changelist", "sell", "inventory.view_item"),
+        MenuItem("Stock levels", "admin:inventory_stocklevel_changelist", "inventory", "inventory.view_stocklevel"),
+        MenuItem("Movements", "admin:inventory_stockmovement_changelist", "swap_vert", "inventory.view_stockmovement"),
+        MenuItem("Locations", "admin:inventory_location_changelist", "location_on", "inventory.view_location"),
+        MenuItem("Stock counts", "admin:inventory_stockcount_changelist", "checklist", "inventory.view_stockcount"),
+        MenuItem("Transfers", "admin:inventory_transfer_changelist", "local_shipping", "inventory.view_transfer"),
+        MenuItem("Valuation report", "admin:inventory:valuation", "price_check", "inventory.view_stocklevel"),
+    ),
+    widgets=(
+        Widget(key="inventory.low_stock", title="Low stock", callable="modules.core.inventory.widgets.low_stock",
+               template="inventory/widget_low_stock.html", refresh_seconds=60,
+               permission="inventory.view_stocklevel"),
+    ),
     roles=(Role("Accountant", permissions=("inventory.view_*",)),),
+    admin_urls="modules.core.inventory.views.admin_urlpatterns",
+    append_only=("inventory.StockMovement",),
 )

@@ -1,16 +1,24 @@
 """Public surface of the inventory core."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from modules.core.businesses.models import Business
+from modules.core.ledger import chart
+from modules.core.ledger import services as ledger
 from modules.core.registry import events
 from modules.core.registry.contract import MenuItem, Widget
 
-from .models import Item, Location, LowStockAlert, StockLevel, StockMovement
+from .models import (Item, Location, LowStockAlert, StockCount, StockCountLine, StockLevel, StockMovement,
+                     Transfer)
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
 
 
 class OutOfStock(Exception):
@@ -79,6 +87,148 @@ def upsert_item(business, *, sku: str, name: str, price: Decimal, unit: str = "p
 
 def price_list(business_code: str) -> QuerySet[Item]:
     return Item.objects.filter(business__code=business_code, is_active=True).order_by("name")
+
+
+def value_at_cost(quantity, unit_cost) -> Decimal:
+    """KES value of a quantity at a unit cost, rounded to the cent."""
+    return (Decimal(quantity) * Decimal(unit_cost)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- transfers ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def transfer_stock(item, from_location, to_location, quantity, user=None, *, note="") -> Transfer:
+    """Move stock between two locations of one business: TRANSFER_OUT then TRANSFER_IN, all or
+    nothing (OutOfStock if the source holds too little). No money moves: it stays Inventory."""
+    quantity = Decimal(quantity)
+    if quantity <= 0:
+        raise ValidationError("Transfer a quantity above 0.")
+    if from_location.pk == to_location.pk:
+        raise ValidationError("Pick two different locations.")
+    if not item.business_id == from_location.business_id == to_location.business_id:
+        raise ValidationError("The item and both locations must belong to the same business.")
+    if not item.tracks_stock:
+        raise ValidationError(f"{item.name} does not track stock.")
+    transfer = Transfer.objects.create(business_id=item.business_id, item=item, from_location=from_location,
+                                       to_location=to_location, quantity=quantity, note=note, created_by=user)
+    move_stock(item, from_location, -quantity, StockMovement.Kind.TRANSFER_OUT, reason=f"To {to_location.name}",
+               source=transfer, user=user)
+    move_stock(item, to_location, quantity, StockMovement.Kind.TRANSFER_IN, reason=f"From {from_location.name}",
+               source=transfer, user=user)
+    return transfer
+
+
+# --- physical counts ---------------------------------------------------------------------------
+
+def _draft(count) -> StockCount:
+    """The count, locked; refuses one that is already posted."""
+    count = StockCount.objects.select_for_update(of=("self",)).select_related("business", "location").get(pk=count.pk)
+    if count.status != StockCount.Status.DRAFT:
+        raise ValidationError(f"{count} is already posted.")
+    return count
+
+
+@transaction.atomic
+def start_count(location, user=None, *, note="") -> StockCount:
+    """A draft count of every stocked item of the location's business, expected = on hand now."""
+    count = StockCount.objects.create(business_id=location.business_id, location=location, note=note,
+                                      created_by=user)
+    levels = dict(StockLevel.objects.filter(location=location).values_list("item_id", "quantity"))
+    items = Item.objects.filter(business_id=location.business_id, tracks_stock=True).filter(
+        Q(is_active=True) | Q(pk__in=list(levels)))
+    StockCountLine.objects.bulk_create(
+        StockCountLine(count=count, item=item, expected=levels.get(item.pk, ZERO)) for item in items)
+    return count
+
+
+@transaction.atomic
+def record_counted(count, counted: dict) -> None:
+    """Enter counted quantities on a draft count: {line_id: quantity}; None clears a line."""
+    count = _draft(count)
+    lines = {line.pk: line for line in count.lines.all()}
+    for line_id, quantity in counted.items():
+        line = lines.get(int(line_id))
+        if line is None:
+            raise ValidationError(f"Line {line_id} is not part of {count}.")
+        line.counted = None if quantity in (None, "") else Decimal(quantity)
+        if line.counted is not None and line.counted < 0:
+            raise ValidationError(f"{line.item.name}: a counted quantity cannot be below 0.")
+    StockCountLine.objects.bulk_update(lines.values(), ["counted"])
+
+
+def count_variance(count) -> dict:
+    """What posting would do: counted lines that differ, valued at average cost (the cost saved at
+    posting once posted); shortage and surplus totals in KES."""
+    rows = []
+    for line in count.lines.select_related("item").exclude(counted=None):
+        if line.variance:
+            cost = line.item.cost if line.unit_cost is None else line.unit_cost
+            rows.append({"line": line, "item": line.item, "variance": line.variance,
+                         "value": value_at_cost(line.variance, cost)})
+    return {"rows": rows, "shortage": sum((-r["value"] for r in rows if r["value"] < 0), ZERO),
+            "surplus": sum((r["value"] for r in rows if r["value"] > 0), ZERO)}
+
+
+@transaction.atomic
+def post_count(count, user=None):
+    """Bring every counted item to its counted figure with ADJUSTMENT movements (down as well as up)
+    and post ONE entry: shortages Dr Stock losses / Cr Inventory, surpluses Dr Inventory /
+    Cr Stock losses, at average cost. Expected figures are refreshed to what is on hand at posting,
+    so sales made since the count started are not counted twice. Returns the entry (None when
+    nothing differed)."""
+    count = _draft(count)
+    lines = list(count.lines.exclude(counted=None).order_by("item_id"))
+    items = {item.pk: item for item in Item.objects.select_for_update()  # cost is stable while we value
+             .filter(pk__in=[line.item_id for line in lines]).order_by("pk")}
+    levels = {level.item_id: level for level in StockLevel.objects.select_for_update().filter(
+        location=count.location, item_id__in=list(items)).order_by("item_id")}
+    shortage = surplus = ZERO
+    for line in lines:
+        item = items[line.item_id]
+        line.expected = levels[item.pk].quantity if item.pk in levels else ZERO
+        line.unit_cost = item.cost
+        difference = line.counted - line.expected
+        if not difference:
+            continue
+        move_stock(item, count.location, difference, StockMovement.Kind.ADJUSTMENT, reason=f"Stock count {count.pk}",
+                   source=count, unit_cost=item.cost, user=user)
+        value = value_at_cost(abs(difference), item.cost)
+        if difference < 0:
+            shortage += value
+        else:
+            surplus += value
+    StockCountLine.objects.bulk_update(lines, ["expected", "unit_cost"])
+    count.status, count.posted_by, count.posted_at = StockCount.Status.POSTED, user, timezone.now()
+    count.save(update_fields=["status", "posted_by", "posted_at"])
+    entry_lines = []
+    if shortage:
+        entry_lines += [ledger.debit(chart.STOCK_LOSSES, shortage), ledger.credit(chart.INVENTORY, shortage)]
+    if surplus:
+        entry_lines += [ledger.debit(chart.INVENTORY, surplus), ledger.credit(chart.STOCK_LOSSES, surplus)]
+    if not entry_lines:
+        return None
+    return ledger.post(count.business, timezone.localdate(), f"Stock count {count.pk} at {count.location.name}",
+                       entry_lines, source=count, user=user)
+
+
+# --- valuation ---------------------------------------------------------------------------------
+
+def valuation(business=None) -> dict:
+    """Stock on hand at average cost per item and location, with totals per business and overall.
+    ``business``: a Business, its code, or None for every business (consolidated)."""
+    levels = (StockLevel.objects.filter(item__tracks_stock=True).exclude(quantity=0)
+              .select_related("item__business", "location")
+              .order_by("item__business__code", "item__name", "location__name"))
+    if business is not None:
+        levels = levels.filter(item__business=business if isinstance(business, Business) else
+                               Business.objects.get(code=business))
+    rows, by_business = [], {}
+    for level in levels:
+        value = value_at_cost(level.quantity, level.item.cost)
+        rows.append({"business": level.item.business, "item": level.item, "location": level.location,
+                     "quantity": level.quantity, "unit_cost": level.item.cost, "value": value})
+        by_business[level.item.business] = by_business.get(level.item.business, ZERO) + value
+    return {"rows": rows, "by_business": by_business, "total": sum(by_business.values(), ZERO)}
 
 
 # --- declaration helpers for business modules' module.py ---------------------------------------
