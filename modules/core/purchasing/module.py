@@ -1,0 +1,21 @@
+from modules.core.registry.contract import MenuItem, Module, Role
+
+MODULE = Module(
+    key="purchasing",
+    label="Purchasing",
+    icon="shopping_cart",
+    order=52,
+    menu=(
+        MenuItem("Purchase orders", "admin:purchasing_purchaseorder_changelist", "shopping_cart",
+                 "purchasing.view_purchaseorder"),
+        MenuItem("Suppliers", "admin:purchasing_supplier_changelist", "local_shipping", "purchasing.view_supplier"),
+        MenuItem("Supplier bills", "admin:purchasing_supplierbill_changelist", "request_quote",
+                 "purchasing.view_supplierbill"),
+        MenuItem("Supplier payments", "admin:purchasing_supplierpayment_changelist", "payments",
+                 "purchasing.view_supplierpayment"),
+    ),
+    # The owner buys: business staff roles get nothing here; accountants read everything.
+    roles=(Role("Accountant", permissions=("purchasing.view_*",)),),
+    admin_urls="modules.core.purchasing.views.admin_urlpatterns",
+    append_only=("purchasing.GoodsReceipt", "purchasing.SupplierBill", "purchasing.SupplierPayment"),
+)
