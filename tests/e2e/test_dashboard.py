@@ -44,7 +44,7 @@ def test_staff_sees_only_their_business(live_server, demo, phone):
     log_in(phone, live_server, "water_staff")
     phone.locator('[data-widget="water.prices"] [data-updated]').wait_for()
     widgets = phone.locator("[data-widget]").evaluate_all("nodes => nodes.map(n => n.dataset.widget)")
-    assert widgets == ["water.prices", "sales.quick", "payments.waiting"]
+    assert widgets == ["sales.quick", "water.prices", "payments.waiting"]
     phone.goto(f"{live_server.url}/admin/inventory/item/")
     body = phone.locator("#content").inner_text()
     assert "20 L refill" in body and "LPG" not in body

@@ -35,7 +35,7 @@ def test_a_role_cannot_be_scoped_to_two_businesses(declared):
 
 def test_the_enabled_modules_are_discovered_in_order():
     keys = [m.key for m in registry.modules()]
-    assert keys[:5] == ["water", "laundry", "shop", "sales", "inventory"]
+    assert keys[:5] == ["sales", "water", "laundry", "shop", "inventory"]
     assert {"businesses", "system"} <= set(keys)
 
 
