@@ -94,8 +94,7 @@ def post(business, date: date_type, memo: str, lines: list[Line], *, source=None
     number = last["number"] + 1 if last else 1
     previous_hash = last["hash"] if last else chain.GENESIS
 
-    source_type = ContentType.objects.get_for_model(source) if source is not None else None
-    source_id = str(source.pk) if source is not None else ""
+    source_type, source_id = _source_key(source)
     entry = JournalEntry.objects.create(
         business=business,
         number=number,
@@ -125,6 +124,15 @@ def post(business, date: date_type, memo: str, lines: list[Line], *, source=None
     return entry
 
 
+def _source_key(source):
+    """(content type, id) of the source document: a model instance, or such a pair already."""
+    if source is None:
+        return None, ""
+    if isinstance(source, tuple):
+        return source
+    return ContentType.objects.get_for_model(source), str(source.pk)
+
+
 def _refuse_negative(accounts, amounts):
     for code in {c for c, _, cr in amounts if cr > 0}:
         account = accounts[code]
@@ -149,7 +157,7 @@ def reverse(entry: JournalEntry, *, on: date_type | None = None, memo: str = "",
              for line in entry.lines.select_related("account")]
     return post(entry.business, on or timezone.localdate(), memo or f"Reversal of #{entry.number}: {entry.memo}",
                 lines, user=user, reversal_of=entry,
-                source=entry.source_type.get_object_for_this_type(pk=entry.source_id) if entry.source_type_id else None)
+                source=(entry.source_type, entry.source_id) if entry.source_type_id else None)
 
 
 # --- reading --------------------------------------------------------------------------------
