@@ -13,5 +13,6 @@ MODULE = Module(
     business=Business(BUSINESS_CODE, "Laundry"),
     menu=(items_menu_item(BUSINESS_CODE, "Laundry prices", "local_laundry_service"),),
     widgets=(price_list_widget(BUSINESS_CODE, "Laundry: price list"),),
+    demo="modules.laundry.demo.seed",
     roles=(Role("Laundry staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK + SALES_DESK, business=BUSINESS_CODE),),
 )

@@ -13,5 +13,6 @@ MODULE = Module(
     business=Business(BUSINESS_CODE, "Shop and LPG gas"),
     menu=(items_menu_item(BUSINESS_CODE, "Shop prices", "storefront"),),
     widgets=(price_list_widget(BUSINESS_CODE, "Shop: price list"),),
+    demo="modules.shop.demo.seed",
     roles=(Role("Shop staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK + SALES_DESK, business=BUSINESS_CODE),),
 )

@@ -13,5 +13,6 @@ MODULE = Module(
     business=Business(BUSINESS_CODE, "Water refill and packaging"),
     menu=(items_menu_item(BUSINESS_CODE, "Water prices", "water_drop"),),
     widgets=(price_list_widget(BUSINESS_CODE, "Water: price list"),),
+    demo="modules.water.demo.seed",
     roles=(Role("Water staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK + SALES_DESK, business=BUSINESS_CODE),),
 )

@@ -78,11 +78,38 @@ def _alert_if_low(level_pk):
                    location_id=level.location_id, quantity=str(level.quantity))
 
 
-def upsert_item(business, *, sku: str, name: str, price: Decimal, unit: str = "piece") -> Item:
+def upsert_item(business, *, sku: str, name: str, price: Decimal, unit: str = "piece", **fields) -> Item:
     item, _ = Item.objects.update_or_create(
-        business=business, sku=sku, defaults={"name": name, "selling_price": price, "unit": unit}
+        business=business, sku=sku, defaults={"name": name, "selling_price": price, "unit": unit, **fields}
     )
     return item
+
+
+@transaction.atomic
+def receive_opening_stock(item, quantity, location=None, *, user=None):
+    """Stock counted in on day one: an ADJUSTMENT movement valued at the item's cost, posted
+    Dr Inventory / Cr Owner's equity. Returns the ledger entry (None when nothing is worth money)."""
+    location = location or default_location(item.business)
+    move_stock(item, location, quantity, StockMovement.Kind.ADJUSTMENT, reason="Opening stock", source=item,
+               user=user)
+    value = value_at_cost(quantity, item.cost)
+    if not value:
+        return None
+    return ledger.post(item.business, timezone.localdate(), f"Opening stock: {item.name} at {location.name}",
+                       [ledger.debit(chart.INVENTORY, value), ledger.credit(chart.OWNER_EQUITY, value)],
+                       source=item, user=user)
+
+
+def seed_catalogue(business, rows, *, opening_stock: bool) -> dict[str, Item]:
+    """Demo helper for modules' demo.py: rows of (sku, name, price, unit, opening qty or None for a
+    service, unit cost). Idempotent: opening stock is only received into an item with no movements."""
+    items = {}
+    for sku, name, price, unit, stock, cost in rows:
+        items[sku] = item = upsert_item(business, sku=sku, name=name, price=Decimal(price), unit=unit,
+                                        cost=Decimal(cost), tracks_stock=stock is not None)
+        if opening_stock and stock and not item.movements.exists():
+            receive_opening_stock(item, stock)
+    return items
 
 
 def price_list(business_code: str) -> QuerySet[Item]:

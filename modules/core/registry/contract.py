@@ -88,4 +88,5 @@ class Module:
     accounts: tuple[AccountSpec, ...] = ()  # extra ledger accounts for this module's business
     admin_urls: str | None = None  # dotted path to a list of URL patterns mounted under /admin/
     append_only: tuple[str, ...] = ()  # "app_label.Model": the app's DB role may only SELECT/INSERT
+    demo: str | None = None  # dotted path: f(business, *, opening_stock: bool), idempotent demo data
     order: int = field(default=100)
