@@ -1,5 +1,7 @@
 """The chart of accounts every business starts from; modules add their own (Module.accounts)."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from modules.core.registry import registry
 from modules.core.registry.contract import AccountSpec
 
@@ -39,8 +41,16 @@ TEMPLATE = (
 
 
 def specs_for(business_code: str) -> tuple[AccountSpec, ...]:
+    """The shared template plus the business module's own accounts, which must use free codes
+    (customer deposits already have 2100 in the template)."""
     module = registry.module_for_business(business_code)
-    return TEMPLATE + (module.accounts if module else ())
+    specs = TEMPLATE + (module.accounts if module else ())
+    taken = {spec.code for spec in TEMPLATE}
+    clashing = [spec.code for spec in specs[len(TEMPLATE):] if spec.code in taken]
+    if clashing:
+        raise ImproperlyConfigured(f"module {module.key!r} declares account code(s) {clashing} that the shared "
+                                   f"chart already uses; pick free codes")
+    return specs
 
 
 def ensure_charts() -> None:
