@@ -1,9 +1,9 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
-from modules.core.registry.contract import Business, Module, Role
+from modules.core.registry.contract import Business, MenuItem, Module, Role, Widget
 from modules.core.sales.services import SALES_DESK
 
-from .services import BUSINESS_CODE
+from .services import ACCOUNTS, BUSINESS_CODE, LPG_DESK
 
 MODULE = Module(
     key=BUSINESS_CODE,
@@ -11,8 +11,31 @@ MODULE = Module(
     icon="storefront",
     order=30,
     business=Business(BUSINESS_CODE, "Shop and LPG gas"),
-    menu=(items_menu_item(BUSINESS_CODE, "Shop prices", "storefront"),),
-    widgets=(price_list_widget(BUSINESS_CODE, "Shop: price list"),),
+    menu=(
+        MenuItem("LPG exchange", "admin:shop:lpg", "propane_tank", "shop.add_lpgsale"),
+        MenuItem("LPG receipts", "admin:shop_lpgsale_changelist", "receipt_long", "shop.view_lpgsale"),
+        MenuItem("Deposit cylinders out", "admin:shop:lpg_deposits", "assignment_return", "shop.view_lpgsale"),
+        MenuItem("Cylinder types", "admin:shop_cylindertype_changelist", "propane", "shop.view_cylindertype"),
+        MenuItem("LPG restock", "admin:shop:lpg_restock_list", "local_shipping", "purchasing.add_goodsreceipt"),
+        items_menu_item(BUSINESS_CODE, "Shop prices", "storefront"),
+    ),
+    widgets=(
+        Widget(key="shop.lpg_stock", title="Shop: LPG fulls and empties", callable="modules.shop.widgets.lpg_stock",
+               template="shop/widget_lpg_stock.html", refresh_seconds=30, permission="shop.view_cylindertype",
+               business=BUSINESS_CODE),
+        Widget(key="shop.takings", title="Shop: today's takings", callable="modules.shop.widgets.takings",
+               template="shop/widget_takings.html", refresh_seconds=30, permission="payments.view_payment",
+               business=BUSINESS_CODE),
+        Widget(key="shop.top_sellers", title="Shop: top sellers (7 days)", callable="modules.shop.widgets.top_sellers",
+               template="shop/widget_top_sellers.html", refresh_seconds=300, permission="sales.view_sale",
+               business=BUSINESS_CODE),
+        price_list_widget(BUSINESS_CODE, "Shop: price list"),
+    ),
     demo="modules.shop.demo.seed",
-    roles=(Role("Shop staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK + SALES_DESK, business=BUSINESS_CODE),),
+    accounts=ACCOUNTS,
+    admin_urls="modules.shop.views.admin_urlpatterns",
+    roles=(
+        Role("Shop staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK + SALES_DESK + LPG_DESK, business=BUSINESS_CODE),
+        Role("Accountant", permissions=("shop.view_*",)),
+    ),
 )

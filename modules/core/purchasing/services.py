@@ -112,10 +112,16 @@ def cancel(po, user=None) -> PurchaseOrder:
 # --- receiving ---------------------------------------------------------------------------------
 
 @transaction.atomic
-def receive(po, quantities: dict, location, user=None) -> GoodsReceipt:
+def receive(po, quantities: dict, location, user=None, *, exchanged: dict | None = None) -> GoodsReceipt:
     """Receive some or all of a sent order into a location: ``quantities`` is {line_id: quantity}
     (empty or 0 skips a line). RECEIPT movements at the line's unit cost, the item's moving-average
-    cost updated under a row lock, and one entry Dr Inventory / Cr Payables."""
+    cost updated under a row lock, and one entry Dr Inventory / Cr Payables.
+
+    ``exchanged`` (optional, {line_id: (item, quantity)}): goods handed back to the supplier in the
+    same delivery in exchange for that line's goods, e.g. LPG empties swapped for fulls. They leave
+    the location as RETURN movements at their average cost, and that value joins the received goods'
+    cost (the full cylinder's average includes its shell) without being owed to the supplier, so
+    Inventory still rises by exactly what is owed and the one entry stays Dr Inventory / Cr Payables."""
     po = _locked(po)
     if po.status not in (Status.SENT, Status.PARTLY_RECEIVED):
         raise PurchasingError(f"{po} is {po.get_status_display().lower()}: only a sent order can be received.")
@@ -133,8 +139,16 @@ def receive(po, quantities: dict, location, user=None) -> GoodsReceipt:
         if quantity > line.outstanding:
             raise PurchasingError(f"{line.item}: {line.outstanding.normalize():f} still to come, "
                                   f"not {quantity.normalize():f}.")
+    given = {int(line_id): (item, _amount(quantity, "quantity handed back"))
+             for line_id, (item, quantity) in (exchanged or {}).items()}
+    for line_id, (item, _) in given.items():
+        if line_id not in wanted:
+            raise PurchasingError(f"Goods handed back for line {line_id}, which is not being received now.")
+        if item.business_id != po.business_id or not item.tracks_stock:
+            raise PurchasingError(f"{item.name} cannot be handed back on {po}.")
     items = {item.pk: item for item in Item.objects.select_for_update()  # one cost update at a time
-             .filter(pk__in=[line.item_id for line in lines.values()]).order_by("pk")}
+             .filter(pk__in=[line.item_id for line in lines.values()] + [item.pk for item, _ in given.values()])
+             .order_by("pk")}
     for item in items.values():
         if not item.tracks_stock:
             raise PurchasingError(f"{item.name} does not track stock: bill it as a standalone supplier bill.")
@@ -143,12 +157,19 @@ def receive(po, quantities: dict, location, user=None) -> GoodsReceipt:
         total=sum((value_at_cost(q, lines[pk].unit_cost) for pk, q in wanted.items()), ZERO))
     for line_id, quantity in wanted.items():
         line, item = lines[line_id], items[lines[line_id].item_id]
+        given_value = ZERO
+        if line_id in given:
+            back, back_quantity = items[given[line_id][0].pk], given[line_id][1]
+            given_value = value_at_cost(back_quantity, back.cost)
+            move_stock(back, location, -back_quantity, StockMovement.Kind.RETURN, source=receipt, user=user,
+                       reason=f"Handed back to {po.supplier.name} on {po}")
         held = max(StockLevel.objects.filter(item=item).aggregate(q=Coalesce(Sum("quantity"), ZERO))["q"], ZERO)
-        average = (held * item.cost + quantity * line.unit_cost) / (held + quantity)
+        average = (held * item.cost + quantity * line.unit_cost + given_value) / (held + quantity)
         item.cost = average.quantize(COST_PLACES, rounding=ROUND_HALF_UP)
         item.save(update_fields=["cost", "updated_at"])
         move_stock(item, location, quantity, StockMovement.Kind.RECEIPT, reason=f"{po} from {po.supplier.name}",
-                   source=receipt, unit_cost=line.unit_cost, user=user)
+                   source=receipt, user=user,
+                   unit_cost=(line.unit_cost + given_value / quantity).quantize(COST_PLACES, rounding=ROUND_HALF_UP))
         line.received += quantity
     PurchaseOrderLine.objects.bulk_update(lines.values(), ["received"])
     po.status = Status.RECEIVED if all(line.outstanding <= 0 for line in po.lines.all()) else Status.PARTLY_RECEIVED

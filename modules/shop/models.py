@@ -1,0 +1,150 @@
+"""LPG cylinders: a type per size and brand (its full and empty stock are two inventory items),
+the brand-swap fee per size, and the LPG receipt that records every exchange, sale, deposit and return."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from modules.core.businesses.models import Business
+from modules.core.inventory.models import Item
+from modules.core.ledger.models import MONEY
+
+PRICE = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+
+class Size(models.IntegerChoices):
+    KG6 = 6, "6 kg"
+    KG13 = 13, "13 kg"
+    KG50 = 50, "50 kg"
+
+
+class CylinderType(models.Model):
+    """One size of one brand. Its stock lives in the shared inventory as two items, FULL and EMPTY,
+    so movements, valuation, counts and low-stock alerts work as for anything else.
+
+    Costing: the empty item's average cost is the shell's value; the full item's average cost is
+    shell + gas. The full item's selling price is the outright price (cylinder with gas)."""
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
+    size_kg = models.PositiveSmallIntegerField("size", choices=Size.choices)
+    brand = models.CharField(max_length=40)
+    full_item = models.OneToOneField(Item, on_delete=models.PROTECT, related_name="+",
+                                     help_text="Its price is the outright price: cylinder with gas.")
+    empty_item = models.OneToOneField(Item, on_delete=models.PROTECT, related_name="+")
+    refill_price = models.DecimalField("refill price (KES)", help_text="Gas only, the customer brings an empty.",
+                                       **PRICE)
+    deposit = models.DecimalField("cylinder deposit (KES)", help_text="Refunded when the cylinder comes back.",
+                                  **PRICE)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["size_kg", "brand"]
+        constraints = [models.UniqueConstraint(fields=["business", "size_kg", "brand"],
+                                               name="shop_one_cylinder_type_per_size_brand")]
+
+    def __str__(self):
+        return f"{self.get_size_kg_display()} {self.brand}"
+
+    @property
+    def outright_price(self) -> Decimal:
+        return self.full_item.selling_price
+
+
+class SwapFee(models.Model):
+    """What a customer pays on top of the refill when their empty is another brand, per size."""
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
+    size_kg = models.PositiveSmallIntegerField("size", choices=Size.choices)
+    fee = models.DecimalField("brand swap fee (KES)", **PRICE)
+
+    class Meta:
+        ordering = ["size_kg"]
+        constraints = [models.UniqueConstraint(fields=["business", "size_kg"], name="shop_one_swap_fee_per_size")]
+
+    def __str__(self):
+        return f"{self.get_size_kg_display()} brand swap: KES {self.fee}"
+
+
+class LpgCounter(models.Model):
+    """LPG receipt numbers run 1, 2, 3… per business (the row is locked while numbering)."""
+
+    business = models.OneToOneField(Business, on_delete=models.PROTECT, primary_key=True, related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+
+class LpgSale(models.Model):
+    """One LPG transaction at the counter, recorded with its stock movements, ledger entry and (cash)
+    payment in one transaction. Idempotent by the phone's UUID, like a quick sale."""
+
+    class Kind(models.TextChoices):
+        REFILL = "refill", "Refill exchange"
+        SWAP = "swap", "Brand swap"
+        OUTRIGHT = "outright", "Cylinder + gas"
+        DEPOSIT = "deposit", "Gas + cylinder deposit"
+        RETURN = "return", "Deposit cylinder returned"
+
+    class Method(models.TextChoices):
+        CASH = "cash", "Cash"
+        MPESA = "mpesa", "M-Pesa"
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()
+    client_uuid = models.UUIDField(unique=True, help_text="Made by the phone: a replay returns this receipt.")
+    fingerprint = models.CharField(max_length=64)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    cylinder_type = models.ForeignKey(CylinderType, on_delete=models.PROTECT, related_name="+",
+                                      help_text="The type handed over full (or, for a return, handed back).")
+    empty_type = models.ForeignKey(CylinderType, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   help_text="The customer's empty that came in (refill, swap, return).")
+    quantity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    customer_phone = models.CharField(max_length=12, blank=True)
+    gas = models.DecimalField("gas / cylinder sale (KES)", **MONEY)
+    swap_fee = models.DecimalField(default=0, **MONEY)
+    deposit = models.DecimalField("deposit taken (KES)", default=0, **MONEY)
+    refund = models.DecimalField("deposit refunded (KES)", default=0, **MONEY)
+    shell = models.DecimalField("shell value with the customer (KES)", default=0, **MONEY,
+                                help_text="Deposit: shells' cost moved out of stock; return: moved back.")
+    vat = models.DecimalField(default=0, **MONEY)
+    total = models.DecimalField("to pay (KES)", **MONEY)
+    cost = models.DecimalField("cost of sales (KES)", default=0, max_digits=14, decimal_places=2)
+    payment_method = models.CharField(max_length=5, choices=Method.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "LPG receipt"
+        constraints = [
+            models.UniqueConstraint(fields=["business", "number"], name="shop_lpg_number_unique_per_business"),
+            models.CheckConstraint(condition=Q(total__gte=0, deposit__gte=0, refund__gte=0, swap_fee__gte=0, shell__gte=0),
+                                   name="shop_lpg_amounts_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"LPG {self.receipt_number}"
+
+    @property
+    def receipt_number(self) -> str:
+        return f"G-{self.number:06d}"
+
+    @property
+    def net_flow(self) -> Decimal:
+        return self.total - self.refund
+
+    # payable interface (modules.core.payments)
+    @property
+    def payable_total(self):
+        return self.total
+
+    @property
+    def payable_reference(self):
+        return f"LPG{self.number:06d}"[:12]
+
+    def mark_paid(self, when):
+        self.paid_at = when
+        self.save(update_fields=["paid_at"])
