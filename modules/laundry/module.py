@@ -1,9 +1,16 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
-from modules.core.registry.contract import Business, Module, Role
+from modules.core.registry.contract import Business, MenuItem, Module, Role, Schedule, Widget
 from modules.core.sales.services import SALES_DESK
 
-from .services import BUSINESS_CODE
+from .services import BUSINESS_CODE, LAUNDRY_DESK
+
+
+def _widget(key, title, template, refresh_seconds=30):
+    return Widget(key=f"{BUSINESS_CODE}.{key}", title=title, callable=f"modules.laundry.widgets.{key}",
+                  template=f"laundry/widget_{template}.html", refresh_seconds=refresh_seconds,
+                  permission="laundry.view_job", business=BUSINESS_CODE)
+
 
 MODULE = Module(
     key=BUSINESS_CODE,
@@ -11,8 +18,26 @@ MODULE = Module(
     icon="local_laundry_service",
     order=20,
     business=Business(BUSINESS_CODE, "Laundry"),
-    menu=(items_menu_item(BUSINESS_CODE, "Laundry prices", "local_laundry_service"),),
-    widgets=(price_list_widget(BUSINESS_CODE, "Laundry: price list"),),
+    menu=(
+        MenuItem("Laundry board", "admin:laundry:board", "view_kanban", "laundry.view_job"),
+        MenuItem("New laundry job", "admin:laundry:new_job", "add_circle", "laundry.add_job"),
+        MenuItem("Laundry jobs", "admin:laundry_job_changelist", "local_laundry_service", "laundry.view_job"),
+        items_menu_item(BUSINESS_CODE, "Laundry prices", "sell"),
+    ),
+    widgets=(
+        _widget("by_status", "Laundry: jobs by status", "by_status"),
+        _widget("ready", "Laundry: ready for pickup", "ready"),
+        _widget("takings", "Laundry: today's takings", "takings"),
+        _widget("overdue", "Laundry: overdue", "overdue", refresh_seconds=60),
+        price_list_widget(BUSINESS_CODE, "Laundry: price list"),
+    ),
     demo="modules.laundry.demo.seed",
-    roles=(Role("Laundry staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK + SALES_DESK, business=BUSINESS_CODE),),
+    roles=(
+        Role("Laundry staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK + SALES_DESK + LAUNDRY_DESK,
+             business=BUSINESS_CODE),
+        Role("Accountant", permissions=("laundry.view_*",)),
+    ),
+    schedules=(Schedule("laundry.daily_overdue", "modules.laundry.jobs.daily_overdue", cron="0 8 * * *"),),
+    admin_urls="modules.laundry.views.admin_urlpatterns",
+    append_only=("laundry.JobLine", "laundry.JobEvent", "laundry.OverdueDigest"),
 )

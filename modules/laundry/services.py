@@ -1,3 +1,387 @@
-"""Public surface of the laundry module. Other modules never import it; they react to its events."""
+"""Public surface of the laundry module. Other modules never import it; they react to its events.
+
+Money (decided here, see README):
+* Drop-off recognises the revenue: Dr Receivables (total) / Cr Sales (net) / Cr VAT payable.
+* Every payment (deposit, balance; cash here, M-Pesa through the payments core's STK push)
+  is ``payments.record_payment(job, …)``: Dr Cash or M-Pesa till / Cr Receivables.
+* Cancelling reverses the drop-off entry (``ledger.reverse``) and hands back what was paid:
+  Dr Receivables / Cr Cash (refund) or Cr Customer credit (kept for the next job).
+"""
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from modules.core.businesses.models import Business
+from modules.core.inventory.models import Item
+from modules.core.ledger import chart
+from modules.core.ledger import services as ledger
+from modules.core.payments import services as payments
+from modules.core.payments.models import Payment
+from modules.core.payments.phones import normalize_phone
+from modules.core.registry import events
+
+from .models import Job, JobEvent, JobLine, OverdueDigest, TicketCounter
 
 BUSINESS_CODE = "laundry"
+EXPRESS_SKU = "L-EXPRESS"  # a flat surcharge per job; its price is in the price list
+VAT_RATE = Decimal("0.16")
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+UNCOLLECTED_AFTER = timedelta(days=7)
+STATUS_TRIES = 10  # wrong ticket/phone answers per ticket and hour before the check stays silent
+# What a laundry attendant needs (the Laundry staff role); cancelling stays with the owner.
+LAUNDRY_DESK = ("laundry.view_job", "laundry.add_job", "laundry.change_job", "laundry.view_jobline",
+                "laundry.view_jobevent", "laundry.view_overduedigest")
+
+
+class JobChanged(ValidationError):
+    """Someone (or a double tap) already moved the job on; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class JobLineInput:
+    item_id: int
+    quantity: Decimal
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def business() -> Business:
+    return Business.objects.get(code=BUSINESS_CODE)
+
+
+def flow():
+    return [Job.Status.RECEIVED, Job.Status.WASHING, Job.Status.DRYING, Job.Status.FINISHING, Job.Status.READY,
+            Job.Status.COLLECTED]
+
+
+def next_status(status):
+    steps = flow()
+    return steps[steps.index(status) + 1] if status in steps[:-1] else None
+
+
+def services_on_sale(business_):
+    """The price list a drop-off is made from (the express surcharge is a tick box, not a line)."""
+    return Item.objects.filter(business=business_, is_active=True).exclude(sku=EXPRESS_SKU).order_by("selling_price",
+                                                                                                    "name")
+
+
+def express_item(business_):
+    return Item.objects.filter(business=business_, sku=EXPRESS_SKU, is_active=True).first()
+
+
+def default_promise(express: bool, now=None) -> datetime:
+    """Express: six hours from now, or noon tomorrow after 2 pm. Otherwise the day after tomorrow, 5 pm."""
+    now = timezone.localtime(now or timezone.now())
+    if express:
+        if now.hour < 14:
+            return now + timedelta(hours=6)
+        return timezone.make_aware(datetime.combine(now.date() + timedelta(days=1), time(12)))
+    return timezone.make_aware(datetime.combine(now.date() + timedelta(days=2), time(17)))
+
+
+def _next_number(business_) -> int:
+    TicketCounter.objects.get_or_create(business=business_)
+    counter = TicketCounter.objects.select_for_update().get(business=business_)
+    counter.last_number = F("last_number") + 1
+    counter.save(update_fields=["last_number"])
+    counter.refresh_from_db()
+    return counter.last_number
+
+
+def _priced(business_, lines, express):
+    items = Item.objects.in_bulk([line.item_id for line in lines])
+    priced = []
+    for line in lines:
+        item = items.get(line.item_id)
+        if item is None or item.business_id != business_.pk or not item.is_active or item.sku == EXPRESS_SKU:
+            raise ValidationError("One of the services is not offered any more; reload the page.")
+        quantity = Decimal(line.quantity)
+        if quantity <= 0:
+            raise ValidationError("Quantities must be more than zero.")
+        priced.append((item, quantity))
+    if not priced:
+        raise ValidationError("Add at least one item or the weight in kg.")
+    if express:
+        item = express_item(business_)
+        if item is None:
+            raise ValidationError("Express service is not on the price list.")
+        priced.append((item, Decimal("1")))
+    result = []
+    for item, quantity in priced:
+        gross = item.selling_price * quantity
+        if not item.price_includes_vat:
+            gross *= 1 + VAT_RATE
+        result.append((item, quantity, _money(gross)))
+    return result
+
+
+def _event(job, kind, *, user, at, from_status="", to_status="", note=""):
+    return JobEvent.objects.create(job=job, kind=kind, from_status=from_status, to_status=to_status,
+                                   note=note[:200], user=user, at=at or timezone.now())
+
+
+def create_job(business_: Business, *, customer_phone: str, lines: list[JobLineInput], customer_name: str = "",
+               promised_at=None, express: bool = False, notes: str = "", deposit="0", method: str = "cash",
+               client_uuid=None, user=None, at=None):
+    """A drop-off, in one transaction: ticket number, lines, the sale in the ledger and, for cash,
+    the deposit (or full payment). For M-Pesa the caller then asks with ``request_mpesa``.
+    A ``client_uuid`` sent again returns the job it already made (a double tap makes one job)."""
+    if client_uuid and (existing := Job.objects.filter(client_uuid=client_uuid).first()):
+        if existing.business_id != business_.pk:
+            raise ValidationError("This form was already used; reload the page.")
+        return existing
+    phone = normalize_phone(customer_phone)
+    deposit = _money(deposit or 0)
+    if deposit < 0:
+        raise ValidationError("The deposit cannot be negative.")
+    if method not in (Payment.Method.CASH, Payment.Method.MPESA):
+        raise ValidationError(f"Unknown payment method {method!r}.")
+    now = at or timezone.now()
+    promised_at = promised_at or default_promise(express, now)
+    try:
+        with transaction.atomic():
+            job = _record_job(business_, phone, lines, customer_name, promised_at, express, notes, deposit, method,
+                              client_uuid, user, now)
+    except IntegrityError:
+        existing = Job.objects.filter(client_uuid=client_uuid).first() if client_uuid else None
+        if existing is None:  # the same form won a race: return what it saved
+            raise
+        return existing
+    events.publish("laundry.job_created", business=business_.code, job_id=job.pk)
+    return job
+
+
+def _record_job(business_, phone, lines, customer_name, promised_at, express, notes, deposit, method, client_uuid,
+                user, now):
+    priced = _priced(business_, lines, express)
+    total = sum((gross for _, _, gross in priced), ZERO)
+    if deposit > total:
+        raise ValidationError(f"The deposit (KES {deposit:,}) is more than the job (KES {total:,}).")
+    vat = _money(total * VAT_RATE / (1 + VAT_RATE))
+    job = Job.objects.create(
+        business=business_, number=_next_number(business_), client_uuid=client_uuid or None, customer_name=customer_name.strip()[:80],
+        customer_phone=phone, express=express, promised_at=promised_at, notes=notes.strip(), total=total,
+        vat=vat, created_by=user)
+    for item, quantity, gross in priced:
+        JobLine.objects.create(job=job, item=item, quantity=quantity, unit_price=item.selling_price,
+                               line_total=gross)
+    if total:
+        entry_lines = [ledger.debit(chart.RECEIVABLES, total), ledger.credit(chart.SALES, total - vat)]
+        if vat:
+            entry_lines.append(ledger.credit(chart.VAT_PAYABLE, vat))
+        job.sale_entry = ledger.post(business_, timezone.localdate(now), f"Laundry ticket {job.ticket_number}",
+                                     entry_lines, source=job, user=user)
+        job.save(update_fields=["sale_entry"])
+    else:
+        job.mark_paid(now)
+    _event(job, JobEvent.Kind.CREATED, user=user, at=now, to_status=Job.Status.RECEIVED,
+           note=f"KES {total:,}, promised {timezone.localtime(promised_at):%a %d %b %H:%M}")
+    if deposit and method == Payment.Method.CASH:
+        take_payment(job, amount=deposit, user=user, at=now)
+    return job
+
+
+def take_payment(job, *, amount=None, user=None, at=None) -> Payment:
+    """Cash at the counter (deposit, or the balance at pickup). More than is due is refused:
+    give change instead."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        due = payments.amount_due(job)
+        amount = due if amount in (None, "") else _money(amount)
+        if job.status == Job.Status.CANCELLED:
+            raise ValidationError(f"Ticket {job.ticket_number} is cancelled: nothing to pay.")
+        if amount <= 0 or due <= 0:
+            raise ValidationError(f"Nothing is due on ticket {job.ticket_number}." if due <= 0
+                                  else "A payment must be more than KES 0.")
+        if amount > due:
+            raise ValidationError(f"Only KES {due:,} is due on ticket {job.ticket_number}; give change.")
+        payment = payments.record_payment(job, method=Payment.Method.CASH, amount=amount,
+                                          payer_phone=job.customer_phone, user=user)
+        _event(job, JobEvent.Kind.PAYMENT, user=user, at=at, note=f"Cash KES {amount:,}")
+        Job.objects.filter(pk=job.pk).update(version=F("version") + 1)
+    return payment
+
+
+def request_mpesa(job, phone: str = "", *, amount=None, user=None):
+    """M-Pesa STK push for what is due (or ``amount``), through the payments core. Call outside a
+    transaction; the waiting screen (admin:payments:stk_wait) follows the request."""
+    if job.status == Job.Status.CANCELLED:
+        raise ValidationError(f"Ticket {job.ticket_number} is cancelled: nothing to pay.")
+    due = payments.amount_due(job)
+    if amount is not None and _money(amount) > due:
+        raise ValidationError(f"Only KES {due:,} is due on ticket {job.ticket_number}.")
+    return payments.request_stk_push(job, phone or job.customer_phone, amount=amount, user=user)
+
+
+def advance(job, *, user=None, expected: str | None = None, at=None):
+    """One step along Received → Washing → Drying → Ironing/Folding → Ready → Collected.
+    ``expected`` is the status the person saw: if the job has moved on since (a double tap, a
+    colleague), nothing changes and JobChanged says where it is. Collection needs the balance paid."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if expected and job.status != expected:
+            raise JobChanged(f"Ticket {job.ticket_number} is already {job.get_status_display()}.")
+        to = next_status(job.status)
+        if to is None:
+            raise ValidationError(f"Ticket {job.ticket_number} is {job.get_status_display()}: it cannot move on.")
+        now = at or timezone.now()
+        if to == Job.Status.COLLECTED:
+            due = payments.amount_due(job)
+            if due > 0:
+                raise ValidationError(f"Take the balance of KES {due:,} before handing over {job.ticket_number}.")
+            job.collected_at = now
+        if to == Job.Status.READY:
+            job.ready_at = now
+        _event(job, JobEvent.Kind.STATUS, user=user, at=now, from_status=job.status, to_status=to)
+        job.status = to
+        job.version += 1
+        job.save(update_fields=["status", "ready_at", "collected_at", "version", "updated_at"])
+    events.publish("laundry.status_changed", business=job.business.code, job_id=job.pk, status=to)
+    return job
+
+
+def cancel_job(job, *, reason: str, refund: str = "cash", user=None, at=None):
+    """Cancel before collection: the drop-off sale is reversed and what was paid goes back, as cash
+    (Dr Receivables / Cr Cash: refused when the till is short) or as customer credit."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Say why the job is cancelled.")
+    if refund not in ("cash", "credit"):
+        raise ValidationError("Refund as cash or as customer credit.")
+    now = at or timezone.now()
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if not job.is_open:
+            raise ValidationError(f"Ticket {job.ticket_number} is {job.get_status_display()}: it cannot be cancelled.")
+        paid = payments.amount_paid(job)
+        if job.sale_entry_id:
+            ledger.reverse(job.sale_entry, on=timezone.localdate(now), user=user,
+                           memo=f"Cancelled laundry ticket {job.ticket_number}: {reason}")
+        note = reason
+        if paid:
+            to = chart.CASH if refund == "cash" else chart.CUSTOMER_CREDIT
+            ledger.post(job.business, timezone.localdate(now),
+                        f"{'Refund' if refund == 'cash' else 'Credit'} for cancelled ticket {job.ticket_number}",
+                        [ledger.debit(chart.RECEIVABLES, paid), ledger.credit(to, paid)], source=job, user=user)
+            note += f" · KES {paid:,} {'refunded in cash' if refund == 'cash' else 'kept as customer credit'}"
+        _event(job, JobEvent.Kind.CANCELLED, user=user, at=now, from_status=job.status,
+               to_status=Job.Status.CANCELLED, note=note)
+        job.status = Job.Status.CANCELLED
+        job.cancelled_at = now
+        job.cancel_reason = reason[:120]
+        job.version += 1
+        job.save(update_fields=["status", "cancelled_at", "cancel_reason", "version", "updated_at"])
+    events.publish("laundry.status_changed", business=job.business.code, job_id=job.pk, status=job.status)
+    return job
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def open_statuses():
+    return [Job.Status.RECEIVED, Job.Status.WASHING, Job.Status.DRYING, Job.Status.FINISHING]
+
+
+def overdue_jobs(business_, now=None):
+    """Past the promised time and not Ready yet."""
+    return Job.objects.filter(business=business_, status__in=open_statuses(),
+                              promised_at__lt=now or timezone.now()).order_by("promised_at")
+
+
+def uncollected_jobs(business_, now=None):
+    """Ready for more than seven days and still not collected."""
+    return Job.objects.filter(business=business_, status=Job.Status.READY,
+                              ready_at__lt=(now or timezone.now()) - UNCOLLECTED_AFTER).order_by("ready_at")
+
+
+def counts_by_status(business_) -> dict:
+    counts = dict(Job.objects.filter(business=business_).exclude(status__in=[Job.Status.COLLECTED,
+                                                                             Job.Status.CANCELLED])
+                  .values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return {status: counts.get(status, 0) for status in flow()[:-1]}
+
+
+def takings_today(business_) -> dict:
+    """Money received today for this business (jobs and counter sales), by method."""
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.combine(today, time.min))
+    rows = dict(Payment.objects.filter(business=business_, received_at__gte=start,
+                                       received_at__lt=start + timedelta(days=1))
+                .values_list("method").annotate(total=Coalesce(Sum("amount"), ZERO)).values_list("method", "total"))
+    cash, mpesa = rows.get(Payment.Method.CASH, ZERO), rows.get(Payment.Method.MPESA, ZERO)
+    return {"cash": cash, "mpesa": mpesa, "total": cash + mpesa}
+
+
+def balance_due(job) -> Decimal:
+    return payments.amount_due(job)
+
+
+def amount_paid(job) -> Decimal:
+    return payments.amount_paid(job)
+
+
+def notify_overdue(business_, *, now=None):
+    """The daily check: record what is overdue and what has waited a week to be collected, and
+    publish ``laundry.overdue`` (JSON-safe) once per business and day. Returns the digest."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    with transaction.atomic():
+        digest, created = OverdueDigest.objects.get_or_create(business=business_, day=day, defaults={
+            "overdue_job_ids": list(overdue_jobs(business_, now).values_list("pk", flat=True)),
+            "uncollected_job_ids": list(uncollected_jobs(business_, now).values_list("pk", flat=True))})
+        if created and (digest.overdue_job_ids or digest.uncollected_job_ids):
+            events.publish("laundry.overdue", business=business_.code, day=day.isoformat(),
+                           overdue_count=len(digest.overdue_job_ids), overdue_job_ids=digest.overdue_job_ids,
+                           uncollected_count=len(digest.uncollected_job_ids),
+                           uncollected_job_ids=digest.uncollected_job_ids)
+    return digest
+
+
+# --- customer-facing ----------------------------------------------------------------------------
+
+def parse_ticket(ticket_number) -> int | None:
+    digits = re.sub(r"\D", "", str(ticket_number or ""))[:9]
+    return int(digits) if digits else None
+
+
+def job_status_for_customer(ticket_number, phone_last4) -> dict | None:
+    """What a customer may know about their job, given the ticket number and the last 4 digits of
+    their phone; None for anything else. A wrong ticket and a wrong phone look the same (one query,
+    one constant-time compare), and after STATUS_TRIES wrong answers in an hour the ticket answers
+    None to everyone for that hour, so 10,000 guesses at the last 4 digits do not work."""
+    number = parse_ticket(ticket_number)
+    given = re.sub(r"\D", "", str(phone_last4 or ""))[-4:].rjust(4, "x")
+    job = (Job.objects.filter(business__code=BUSINESS_CODE, number=number).select_related("business").first()
+           if number else None)
+    key = f"laundry:status-tries:{number or 0}"
+    tries = cache.get(key) or 0
+    matches = hmac.compare_digest((job.customer_phone[-4:] if job else "none").encode(), given.encode())
+    if tries >= STATUS_TRIES or not matches:
+        cache.set(key, tries + 1, 3600)
+        return None
+    due = payments.amount_due(job)
+    local = timezone.localtime
+    return {
+        "ticket": job.ticket_number,
+        "business": job.business.name,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "promised": local(job.promised_at).isoformat(),
+        "ready": job.status == Job.Status.READY,
+        "ready_at": local(job.ready_at).isoformat() if job.ready_at else None,
+        "collected": job.status == Job.Status.COLLECTED,
+        "collected_at": local(job.collected_at).isoformat() if job.collected_at else None,
+        "balance": f"{due:.2f}",
+    }

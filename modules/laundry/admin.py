@@ -1,0 +1,85 @@
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
+
+from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.ledger.admin import ReadOnlyAdminMixin
+
+from . import services
+from .models import Job, JobEvent, JobLine, OverdueDigest
+
+
+class JobLineInline(ReadOnlyAdminMixin, TabularInline):
+    model = JobLine
+    fields = ["item", "quantity", "unit_price", "line_total"]
+    readonly_fields = fields
+    extra = 0
+
+
+class JobEventInline(ReadOnlyAdminMixin, TabularInline):
+    model = JobEvent
+    fields = ["at", "kind", "from_status", "to_status", "note", "user"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Job)
+class JobAdmin(BusinessScopedAdminMixin, ModelAdmin):
+    """Jobs are made by the drop-off page and moved on by the board: here they are only read.
+    On a phone each row is a card: ticket (opens the job page), status, promised time."""
+
+    list_display = ["ticket", "status", "promised_at"]
+    list_display_links = None
+    list_filter = ["status", "express", "business"]
+    search_fields = ["customer_phone", "customer_name", "notes"]
+    list_select_related = ["business"]
+    list_before_template = "laundry/job_list_before.html"
+    readonly_fields = ["business", "number", "customer_name", "customer_phone", "status", "express", "promised_at",
+                       "notes", "total", "vat", "created_by", "created_at", "ready_at", "collected_at",
+                       "cancelled_at", "cancel_reason", "paid_at", "version"]
+    fields = readonly_fields
+    inlines = [JobLineInline, JobEventInline]
+
+    def has_add_permission(self, request):
+        return False  # the drop-off page (admin:laundry:new_job) posts the sale to the ledger
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        number = services.parse_ticket(search_term) if search_term.upper().startswith("LT") else None
+        if number:
+            results |= queryset.filter(number=number)
+        return results, duplicates
+
+    @admin.display(description="Ticket", ordering="number")
+    def ticket(self, job):
+        return format_html('<a class="text-primary-600 font-semibold" href="{}">{}</a> {}',
+                           reverse("admin:laundry:job", args=[job.pk]), job.ticket_number,
+                           job.customer_name or job.customer_phone)
+
+
+@admin.register(JobEvent)
+class JobEventAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    business_field = "job__business"
+    list_display = ["at", "job", "summary", "user"]
+    list_filter = ["kind"]
+    list_select_related = ["job", "job__business", "user"]
+
+
+@admin.register(OverdueDigest)
+class OverdueDigestAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    list_display = ["day", "overdue", "uncollected"]
+
+    @admin.display(description="Overdue")
+    def overdue(self, digest):
+        return len(digest.overdue_job_ids)
+
+    @admin.display(description="Uncollected 7+ days")
+    def uncollected(self, digest):
+        return len(digest.uncollected_job_ids)

@@ -1,0 +1,261 @@
+"""Laundry admin pages (Module.admin_urls, names under ``admin:laundry:``): the status board,
+the drop-off form, the job page with its timeline, the ticket, and the POST actions."""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import CharField, OuterRef, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from modules.core.businesses.services import can_see_business, enabled_businesses
+from modules.core.ledger.services import LedgerError
+from modules.core.payments.models import Payment
+from modules.core.payments.phones import normalize_phone
+
+from . import services
+from .models import Job
+
+ZERO = Decimal("0.00")
+BOARD_COLUMNS = [Job.Status.RECEIVED, Job.Status.WASHING, Job.Status.DRYING, Job.Status.FINISHING, Job.Status.READY]
+
+
+def _render(request, template, context):
+    return TemplateResponse(request, template, {**admin.site.each_context(request), **context})
+
+
+def _business(request, permission):
+    if not request.user.has_perm(permission) or not can_see_business(request.user, services.BUSINESS_CODE):
+        raise PermissionDenied
+    return get_object_or_404(enabled_businesses(), code=services.BUSINESS_CODE)
+
+
+def _job(request, pk, *permissions):
+    """A job of a business this user may see, and the permissions to act on it; else 403."""
+    job = get_object_or_404(Job.objects.select_related("business"), pk=pk)
+    if not all(request.user.has_perm(p) for p in permissions) or not can_see_business(request.user, job.business.code):
+        raise PermissionDenied
+    return job
+
+
+def _back(request, job):
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect("admin:laundry:job", job.pk)
+
+
+def _with_paid(jobs):
+    paid = (Payment.objects.filter(document_type=ContentType.objects.get_for_model(Job),
+                                   document_id=Cast(OuterRef("pk"), CharField()))
+            .values("document_id").annotate(total=Sum("applied")).values("total"))
+    return jobs.annotate(paid=Coalesce(Subquery(paid), ZERO))
+
+
+def board(request):
+    """Phone-first: one column (a stacked section on a phone) per status, one tap moves a job on."""
+    business = _business(request, "laundry.view_job")
+    now = timezone.now()
+    jobs = (_with_paid(Job.objects.filter(business=business, status__in=BOARD_COLUMNS))
+            .prefetch_related("lines__item").order_by("promised_at"))
+    columns = {status: [] for status in BOARD_COLUMNS}
+    for job in jobs:
+        job.due = max(job.payable_total - job.paid, ZERO)
+        job.overdue = job.status != Job.Status.READY and job.promised_at < now
+        job.next_status = services.next_status(job.status)
+        job.next_label = Job.Status(job.next_status).label if job.next_status else ""
+        columns[job.status].append(job)
+    today = timezone.localdate()
+    return _render(request, "laundry/board.html", {
+        "title": "Laundry board", "columns": [(Job.Status(s), columns[s]) for s in BOARD_COLUMNS],
+        "overdue": sum(1 for j in jobs if j.overdue),
+        "collected_today": Job.objects.filter(business=business, status=Job.Status.COLLECTED,
+                                              collected_at__date=today).count(),
+        "can_change": request.user.has_perm("laundry.change_job"),
+        "can_add": request.user.has_perm("laundry.add_job"), "board_url": reverse("admin:laundry:board")})
+
+
+def _quantities(request, items):
+    lines, errors = [], []
+    for item in items:
+        raw = (request.POST.get(f"qty-{item.pk}") or "").strip().replace(",", ".")
+        if not raw:
+            continue
+        try:
+            quantity = Decimal(raw)
+        except InvalidOperation:
+            errors.append(f"{item.name}: {raw!r} is not a number.")
+            continue
+        if quantity:
+            lines.append(services.JobLineInput(item.pk, quantity))
+    return lines, errors
+
+
+def _promised(raw):
+    if not raw:
+        return None
+    try:
+        return timezone.make_aware(datetime.fromisoformat(raw))
+    except ValueError as error:
+        raise ValidationError("The promised date and time could not be read.") from error
+
+
+def new_job(request):
+    """Drop-off: phone, what came in (kg or pieces), express, promised time, notes, deposit."""
+    business = _business(request, "laundry.add_job")
+    items = list(services.services_on_sale(business))
+    express = services.express_item(business)
+    errors = []
+    if request.method == "POST":
+        lines, errors = _quantities(request, items)
+        method = request.POST.get("method", "cash")
+        deposit = (request.POST.get("deposit") or "0").strip() or "0"
+        if method == "mpesa" and not request.user.has_perm("payments.add_stkrequest"):
+            errors.append("You may not request M-Pesa payments.")
+        if not errors:
+            try:
+                job = services.create_job(
+                    business, customer_phone=request.POST.get("phone", ""), lines=lines,
+                    customer_name=request.POST.get("name", ""), promised_at=_promised(request.POST.get("promised")),
+                    express=bool(request.POST.get("express")), notes=request.POST.get("notes", ""),
+                    deposit=deposit, method=method, client_uuid=request.POST.get("uuid") or None, user=request.user)
+            except (ValidationError, LedgerError, InvalidOperation) as error:
+                errors = error.messages if isinstance(error, ValidationError) else [str(error) or "Check the amounts."]
+            else:
+                if method == "mpesa" and Decimal(deposit) > 0 and services.amount_paid(job) == 0:
+                    try:
+                        stk = services.request_mpesa(job, request.POST.get("phone", ""), amount=Decimal(deposit),
+                                                     user=request.user)
+                    except ValidationError as error:
+                        messages.error(request, " ".join(error.messages))
+                    else:
+                        return redirect("admin:payments:stk_wait", stk.pk)
+                messages.success(request, f"Ticket {job.ticket_number} saved.")
+                return redirect("admin:laundry:ticket", job.pk)
+    now = timezone.localtime()
+    return _render(request, "laundry/new_job.html", {
+        "title": "New laundry job", "items": [(item, request.POST.get(f"qty-{item.pk}", "")) for item in items],
+        "express": express, "errors": errors, "post": request.POST, "uuid": request.POST.get("uuid") or uuid.uuid4(),
+        "default_promise": timezone.localtime(services.default_promise(False, now)).strftime("%Y-%m-%dT%H:%M"),
+        "express_promise": timezone.localtime(services.default_promise(True, now)).strftime("%Y-%m-%dT%H:%M"),
+        "can_mpesa": request.user.has_perm("payments.add_stkrequest")})
+
+
+def _timeline(job):
+    """The job's history plus the M-Pesa payments the payments core recorded (cash is in the history)."""
+    entries = [{"at": e.at, "title": e.summary, "note": e.note, "user": e.user, "kind": e.kind}
+               for e in job.events.select_related("user")]
+    mpesa = Payment.objects.filter(document_type=ContentType.objects.get_for_model(Job), document_id=str(job.pk),
+                                   method=Payment.Method.MPESA).select_related("received_by")
+    entries += [{"at": p.received_at, "title": "Payment", "user": p.received_by, "kind": "payment",
+                 "note": f"M-Pesa KES {p.amount:,}" + (f", receipt {p.mpesa_receipt}" if p.mpesa_receipt else "")}
+                for p in mpesa]
+    for entry in entries:
+        user = entry["user"]
+        entry["who"] = (user.get_short_name() or user.get_username()) if user else "system"
+    return sorted(entries, key=lambda e: e["at"])
+
+
+def job_page(request, pk):
+    job = _job(request, pk, "laundry.view_job")
+    due = services.balance_due(job)
+    user = request.user
+    next_status = services.next_status(job.status) if job.is_open else None
+    return _render(request, "laundry/job.html", {
+        "title": f"Ticket {job.ticket_number}", "job": job, "lines": job.lines.select_related("item"),
+        "paid": services.amount_paid(job), "due": due, "timeline": _timeline(job),
+        "overdue": job.status in services.open_statuses() and job.promised_at < timezone.now(),
+        "next_status": next_status, "next_label": Job.Status(next_status).label if next_status else "",
+        "can_change": user.has_perm("laundry.change_job"),
+        "can_cash": user.has_perm("laundry.change_job") and user.has_perm("payments.add_payment"),
+        "can_mpesa": user.has_perm("payments.add_stkrequest"),
+        "can_cancel": user.has_perm("laundry.cancel_job") and job.is_open})
+
+
+def ticket(request, pk):
+    """The customer's ticket: print it, or send it to the customer's WhatsApp."""
+    job = _job(request, pk, "laundry.view_job")
+    lines = list(job.lines.select_related("item"))
+    paid, due = services.amount_paid(job), services.balance_due(job)
+    what = ", ".join(f"{line.quantity.normalize():f} {line.item.unit} {line.item.name}" for line in lines)
+    share = (f"{job.business.name} ticket {job.ticket_number}: {what}. Total KES {job.total:,}, paid KES {paid:,}, "
+             f"balance KES {due:,}. Ready by {timezone.localtime(job.promised_at):%a %d %b %H:%M}. "
+             f"Bring this ticket number to collect.")
+    return _render(request, "laundry/ticket.html", {
+        "title": f"Ticket {job.ticket_number}", "job": job, "lines": lines, "paid": paid, "due": due,
+        "share_text": share, "wa_phone": job.customer_phone})
+
+
+@require_POST
+def advance(request, pk):
+    job = _job(request, pk, "laundry.change_job")
+    try:
+        job = services.advance(job, user=request.user, expected=request.POST.get("expected") or None)
+    except services.JobChanged as error:
+        messages.info(request, " ".join(error.messages))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{job.ticket_number} is now {job.get_status_display()}.")
+    return _back(request, job)
+
+
+@require_POST
+def pay_cash(request, pk):
+    job = _job(request, pk, "laundry.change_job", "payments.add_payment")
+    try:
+        payment = services.take_payment(job, amount=(request.POST.get("amount") or "").strip() or None,
+                                        user=request.user)
+    except (ValidationError, LedgerError, InvalidOperation) as error:
+        messages.error(request, " ".join(error.messages) if isinstance(error, ValidationError) else str(error))
+    else:
+        messages.success(request, f"KES {payment.amount:,} cash taken for {job.ticket_number}.")
+    return _back(request, job)
+
+
+@require_POST
+def pay_mpesa(request, pk):
+    job = _job(request, pk, "laundry.view_job", "payments.add_stkrequest")
+    try:
+        phone = normalize_phone(request.POST.get("phone") or job.customer_phone)
+        stk = services.request_mpesa(job, phone, user=request.user)
+    except (ValidationError, ValueError) as error:
+        messages.error(request, " ".join(error.messages) if isinstance(error, ValidationError) else str(error))
+        return _back(request, job)
+    return redirect("admin:payments:stk_wait", stk.pk)
+
+
+@require_POST
+def cancel(request, pk):
+    job = _job(request, pk, "laundry.cancel_job")
+    try:
+        job = services.cancel_job(job, reason=request.POST.get("reason", ""), refund=request.POST.get("refund", "cash"),
+                                  user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except LedgerError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{job.ticket_number} cancelled.")
+    return redirect("admin:laundry:job", job.pk)
+
+
+admin_urlpatterns = [
+    path("laundry/board/", board, name="board"),
+    path("laundry/new/", new_job, name="new_job"),
+    path("laundry/jobs/<int:pk>/", job_page, name="job"),
+    path("laundry/jobs/<int:pk>/ticket/", ticket, name="ticket"),
+    path("laundry/jobs/<int:pk>/advance/", advance, name="advance"),
+    path("laundry/jobs/<int:pk>/cash/", pay_cash, name="pay_cash"),
+    path("laundry/jobs/<int:pk>/mpesa/", pay_mpesa, name="pay_mpesa"),
+    path("laundry/jobs/<int:pk>/cancel/", cancel, name="cancel"),
+]
