@@ -32,7 +32,7 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_BACK_BUTTON": True,
-    "STYLES": [lambda request: static("biashara/phone.css")],
+    "STYLES": [lambda request: static("biashara/phone.css"), lambda request: static("notifications/bell.css")],
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "SIDEBAR": {
         "show_search": False,

@@ -141,6 +141,7 @@ def _settle_success(request, *, receipt, payer_phone, via):
 def _settle_failure(request, result_code, result_desc, via):
     _finish(request, FAILURE_STATUS.get(result_code, StkRequest.Status.FAILED), result_code, result_desc, via)
     request.save()
+    events.publish("payment.failed", business=request.business.code, stk_request_id=request.pk)
 
 
 def handle_callback(body, *, ip=None) -> str:
@@ -218,6 +219,7 @@ def check_stk_request(pk) -> StkRequest | None:
                 _finish(request, StkRequest.Status.FAILED, None, "No final answer from M-Pesa after "
                         f"{GIVE_UP_AFTER.seconds // 60} minutes: check the M-Pesa statement", "query")
                 request.save()
+                events.publish("payment.failed", business=request.business.code, stk_request_id=request.pk)
             return request
         if result.state == "success":
             _settle_success(request, receipt=None, payer_phone=request.phone, via="query")

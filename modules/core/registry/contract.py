@@ -69,6 +69,20 @@ class AccountSpec:
 
 
 @dataclass(frozen=True)
+class NotificationKind:
+    """A kind of notification a module sends (``modules.core.notifications.services.send``).
+
+    ``default_roles``: role names notified when ``send`` gets no ``to``. ``throttle_seconds``: the
+    same kind for the same object is delivered at most once per this window (0: never throttled).
+    """
+
+    key: str  # prefix-named after the module: "inventory.low_stock"
+    label: str  # what users see on their preferences page
+    default_roles: tuple[str, ...] = ()
+    throttle_seconds: int = 0
+
+
+@dataclass(frozen=True)
 class Business:
     code: str  # "water", "laundry", "shop"
     name: str
@@ -89,4 +103,5 @@ class Module:
     admin_urls: str | None = None  # dotted path to a list of URL patterns mounted under /admin/
     append_only: tuple[str, ...] = ()  # "app_label.Model": the app's DB role may only SELECT/INSERT
     demo: str | None = None  # dotted path: f(business, *, opening_stock: bool), idempotent demo data
+    notification_kinds: tuple[NotificationKind, ...] = ()
     order: int = field(default=100)

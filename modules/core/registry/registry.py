@@ -8,7 +8,7 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .contract import Business, Module, Role, Schedule, Subscription, Widget
+from .contract import Business, Module, NotificationKind, Role, Schedule, Subscription, Widget
 
 
 @cache
@@ -52,6 +52,14 @@ def schedules() -> list[Schedule]:
 
 def subscriptions(event: str) -> list[Subscription]:
     return [s for m in modules() for s in m.subscriptions if s.event == event]
+
+
+def notification_kinds() -> list[NotificationKind]:
+    return [k for m in modules() for k in m.notification_kinds]
+
+
+def notification_kind(key: str) -> NotificationKind | None:
+    return next((k for k in notification_kinds() if k.key == key), None)
 
 
 def module_for_business(code: str) -> Module | None:

@@ -1,0 +1,8 @@
+"""Scheduled jobs (Module.schedules)."""
+
+from . import services
+
+
+def prune() -> int:
+    """notifications.prune: keep 180 days."""
+    return services.prune()

@@ -1,0 +1,8 @@
+"""Keys of the core notification kinds (declared in module.py; import-light on purpose)."""
+
+LOW_STOCK = "inventory.low_stock"
+PAYMENT_RECEIVED = "payments.received"
+PAYMENT_FAILED = "payments.failed"
+APPROVAL_REQUESTED = "approvals.requested"
+APPROVAL_DECIDED = "approvals.decided"
+SYSTEM_WARNING = "system.warning"

@@ -1,0 +1,31 @@
+from modules.core.registry.contract import MenuItem, Module, NotificationKind, Schedule, Subscription
+
+from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, LOW_STOCK, PAYMENT_FAILED, PAYMENT_RECEIVED,
+                    SYSTEM_WARNING)
+
+MODULE = Module(
+    key="notifications",
+    label="Notifications",
+    icon="notifications",
+    order=940,
+    menu=(
+        MenuItem("Notifications", "admin:notifications:list", "notifications"),
+        MenuItem("Notification settings", "admin:notifications:preferences", "tune"),
+    ),
+    notification_kinds=(
+        # The same item running low is announced at most every 12 hours (inventory already says it once a day).
+        NotificationKind(LOW_STOCK, "Low stock", default_roles=("Owner",), throttle_seconds=12 * 3600),
+        NotificationKind(PAYMENT_RECEIVED, "M-Pesa payment received", default_roles=("Owner",)),
+        NotificationKind(PAYMENT_FAILED, "M-Pesa payment failed", default_roles=("Owner",)),
+        NotificationKind(APPROVAL_REQUESTED, "Approval requested", default_roles=("Owner",)),
+        NotificationKind(APPROVAL_DECIDED, "Approval decided"),
+        NotificationKind(SYSTEM_WARNING, "System warning", default_roles=("Owner",), throttle_seconds=3600),
+    ),
+    subscriptions=(
+        Subscription("stock.low", "modules.core.notifications.handlers.on_stock_low"),
+        Subscription("payment.received", "modules.core.notifications.handlers.on_payment_received"),
+        Subscription("payment.failed", "modules.core.notifications.handlers.on_payment_failed"),
+    ),
+    schedules=(Schedule("notifications.prune", "modules.core.notifications.jobs.prune", cron="41 3 * * *"),),
+    admin_urls="modules.core.notifications.views.admin_urlpatterns",
+)

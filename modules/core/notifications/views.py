@@ -1,0 +1,112 @@
+"""The bell, the full list, mark read, and preferences: every view sees only request.user's rows."""
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import services
+
+PAGE_SIZE = 30
+
+
+def _int(value) -> int | None:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return None
+
+
+def bell_context(request, since: int | None) -> dict:
+    """What the bell shows: reusable by any endpoint that returns the bell (e.g. a page's live poll).
+    ``since``: the newest id the client already knows; newer unread items become toasts."""
+    user = request.user
+    items = services.latest(user)
+    return {
+        "unread": services.unread_count(user),
+        "items": items,
+        "newest_id": items[0].pk if items else 0,
+        "toasts": services.arrived_since(user, since) if since is not None else [],
+    }
+
+
+def render_bell(request, since: int | None = None) -> TemplateResponse:
+    return TemplateResponse(request, "notifications/bell_fragment.html", bell_context(request, since))
+
+
+@require_GET
+@never_cache
+def bell(request):
+    """The bell fragment, polled by htmx every 15 s while the page is visible (?since=<newest id>)."""
+    return render_bell(request, _int(request.GET.get("since")))
+
+
+def _back(request):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect("admin:notifications:list")
+
+
+@require_POST
+def open_notification(request, pk):
+    """Tapping a notification: it is read now, then its link opens."""
+    notification = services.mark_read(request.user, pk)
+    if notification is None:
+        raise Http404("No such notification")
+    link = notification.link
+    if link and url_has_allowed_host_and_scheme(link, {request.get_host()}, request.is_secure()):
+        return redirect(link)
+    return redirect("admin:notifications:list")
+
+
+@require_POST
+def mark_read(request, pk):
+    if services.mark_read(request.user, pk) is None:
+        raise Http404("No such notification")
+    return render_bell(request) if request.headers.get("HX-Request") else _back(request)
+
+
+@require_POST
+def mark_all_read(request):
+    services.mark_all_read(request.user)
+    return render_bell(request) if request.headers.get("HX-Request") else _back(request)
+
+
+@require_GET
+def notification_list(request):
+    rows = services.for_user(request.user).order_by("-id")
+    unread_only = request.GET.get("unread") == "1"
+    if unread_only:
+        rows = rows.filter(read_at__isnull=True)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "notifications/list.html", {
+        **admin.site.each_context(request), "title": "Notifications", "page": page, "unread_only": unread_only,
+        "unread": services.unread_count(request.user), "here": request.get_full_path()})
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    kinds = services.kinds()
+    if request.method == "POST":
+        services.set_preferences(request.user, request.POST.getlist("kind"))
+        return redirect(reverse("admin:notifications:preferences") + "?saved=1")
+    disabled = services.disabled_kinds(request.user)
+    return TemplateResponse(request, "notifications/preferences.html", {
+        **admin.site.each_context(request), "title": "Notification settings",
+        "choices": [(k, k.key not in disabled) for k in kinds], "saved": request.GET.get("saved") == "1"})
+
+
+admin_urlpatterns = [
+    path("notifications/", notification_list, name="list"),
+    path("notifications/bell/", bell, name="bell"),
+    path("notifications/preferences/", preferences, name="preferences"),
+    path("notifications/read-all/", mark_all_read, name="read_all"),
+    path("notifications/<int:pk>/read/", mark_read, name="read"),
+    path("notifications/<int:pk>/open/", open_notification, name="open"),
+]
