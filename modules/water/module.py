@@ -1,9 +1,18 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
-from modules.core.registry.contract import Business, Module, Role
+from modules.core.registry.contract import AccountSpec, Business, MenuItem, Module, Role, Widget
 from modules.core.sales.services import SALES_DESK
 
-from .services import BUSINESS_CODE
+from .services import BOTTLE_DEPOSITS, BUSINESS_CODE
+
+WATER_DESK = ("water.view_*", "water.add_*", "water.change_*", "water.post_productionbatch")
+
+
+def _widget(key, title, refresh, permission):
+    return Widget(key=f"{BUSINESS_CODE}.{key}", title=title, callable=f"modules.water.widgets.{key}",
+                  template=f"water/widget_{key}.html", refresh_seconds=refresh, permission=permission,
+                  business=BUSINESS_CODE)
+
 
 MODULE = Module(
     key=BUSINESS_CODE,
@@ -11,8 +20,27 @@ MODULE = Module(
     icon="water_drop",
     order=10,
     business=Business(BUSINESS_CODE, "Water refill and packaging"),
-    menu=(items_menu_item(BUSINESS_CODE, "Water prices", "water_drop"),),
-    widgets=(price_list_widget(BUSINESS_CODE, "Water: price list"),),
+    menu=(
+        items_menu_item(BUSINESS_CODE, "Water prices", "water_drop"),
+        MenuItem("Production batches", "admin:water_productionbatch_changelist", "factory",
+                 "water.view_productionbatch"),
+        MenuItem("Recipes", "admin:water_recipe_changelist", "receipt_long", "water.view_recipe"),
+        MenuItem("Bottles and deposits", "admin:water:bottles", "propane_tank", "water.view_bottlemovement"),
+        MenuItem("Deliveries", "admin:water_deliveryorder_changelist", "local_shipping", "water.view_deliveryorder"),
+    ),
+    widgets=(
+        price_list_widget(BUSINESS_CODE, "Water: price list"),
+        _widget("production", "Water: production today", 60, "water.view_productionbatch"),
+        _widget("takings", "Water: today's takings", 30, "payments.view_payment"),
+        _widget("deliveries", "Water: pending deliveries", 30, "water.view_deliveryorder"),
+        _widget("bottles", "Water: bottles out", 120, "water.view_bottlemovement"),
+    ),
     demo="modules.water.demo.seed",
-    roles=(Role("Water staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK + SALES_DESK, business=BUSINESS_CODE),),
+    roles=(
+        Role("Water staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK + SALES_DESK + WATER_DESK,
+             business=BUSINESS_CODE),
+        Role("Accountant", permissions=("water.view_*",)),
+    ),
+    accounts=(AccountSpec(BOTTLE_DEPOSITS, "Bottle deposits", "liability"),),
+    admin_urls="modules.water.views.admin_urlpatterns",
 )
