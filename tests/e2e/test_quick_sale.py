@@ -66,3 +66,36 @@ def test_a_two_item_mpesa_sale(simulator, stocked, phone):
     assert sale.total == 430 and sale.paid_at is not None and sale.payment_method == "mpesa"
     phone.screenshot(path=str(ARTIFACTS / "quick-sale-mpesa-paid.png"))
     print(f"\n[quick sale] 2-item M-Pesa sale from the dashboard: {taps.count} interactions")
+
+
+def test_a_discounted_sale_split_between_cash_and_mpesa(simulator, stocked, phone):
+    from modules.core.payments.models import Payment
+
+    log_in(phone, simulator, "water_staff")
+    phone.locator("[data-quick-sale-link]").first.click()
+    phone.locator('[data-item="1 L × 12 pack"]').click()  # 420
+    phone.locator('[data-item="500 ml sachet"]').click()  # 10
+    phone.locator("[data-toggle-extras]").click()
+    phone.locator("[data-discount]").fill("30")
+    phone.locator("[data-cash-part]").fill("100")
+    assert phone.locator("[data-total]").inner_text() == "KES 400.00"
+    phone.get_by_role("button", name="M-Pesa KES 300.00").click()
+    phone.fill("input[type=tel]", "0712 345 670")
+    phone.get_by_role("button", name="M-Pesa KES 300.00").click()
+    phone.locator("[data-receipt]").wait_for(timeout=20_000)
+    sale = Sale.objects.get()
+    assert (sale.subtotal, sale.discount, sale.total, sale.payment_method) == (430, 30, 400, "split")
+    assert sorted((p.method, p.amount) for p in Payment.objects.all()) == [("cash", 100), ("mpesa", 300)]
+    assert sale.paid_at is not None
+    phone.screenshot(path=str(ARTIFACTS / "quick-sale-split-paid.png"))
+
+
+def test_a_discount_above_the_sale_is_refused_on_the_phone(live_server, stocked, phone):
+    log_in(phone, live_server, "water_staff")
+    phone.locator("[data-quick-sale-link]").first.click()
+    phone.locator('[data-item="500 ml sachet"]').click()
+    phone.locator("[data-toggle-extras]").click()
+    phone.locator("[data-discount]").fill("50")
+    phone.get_by_role("button", name="Cash").click()
+    assert "more than the sale" in phone.get_by_role("alert").inner_text()
+    assert not Sale.objects.exists()

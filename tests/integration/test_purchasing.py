@@ -172,6 +172,29 @@ def test_bills_and_payments_post_to_payables_and_the_tills(owner, bidco):
     assert ledger.totals("shop")["debit"] == ledger.totals("shop")["credit"]
 
 
+def test_input_vat_on_bills_is_claimable_and_owed_to_the_supplier(owner, bidco):
+    sugar = item("shop", "S-SUGAR-1KG")
+    po = purchasing.send(order(bidco, (sugar, 10, 150)))  # orders are costed without VAT
+    purchasing.receive(po, {po.lines.get().pk: 10}, stock.default_location(bidco.business), owner)
+    with pytest.raises(ValidationError, match="must be KES 1,500.00 before VAT"):
+        purchasing.record_bill(bidco, "1740", vat="200", purchase_order=po)
+    for bad_vat in ("-1", "1740"):
+        with pytest.raises(ValidationError, match="must be at least 0 and less than the bill"):
+            purchasing.record_bill(bidco, "1740", vat=bad_vat, purchase_order=po)
+    po_bill = purchasing.record_bill(bidco, "1740", vat="240", reference="INV-80", purchase_order=po, user=owner)
+    assert lines_of(po_bill.journal_entry) == [(chart.INPUT_VAT, 240, 0), (chart.PAYABLES, 0, 240)]
+    assert purchasing.unbilled_value(po) == 0 and sugar.__class__.objects.get(pk=sugar.pk).cost == 150
+
+    rent = purchasing.record_bill(bidco, "11600", vat="1600", reference="RENT-11", user=owner)
+    assert lines_of(rent.journal_entry) == [(chart.OPERATING_EXPENSES, 10000, 0), (chart.INPUT_VAT, 1600, 0),
+                                            (chart.PAYABLES, 0, 11600)]
+    assert balance("shop", chart.INPUT_VAT) == 1840
+    assert purchasing.supplier_balance(bidco) == balance("shop", chart.PAYABLES) == 1500 + 240 + 11600
+    purchasing.pay_supplier(bidco, "1740", "bank", bill=po_bill, user=owner)
+    assert purchasing.bill_outstanding(po_bill) == 0
+    assert ledger.totals("shop")["debit"] == ledger.totals("shop")["credit"]
+
+
 def test_the_payment_form_shows_the_ledgers_refusal(bidco, login):
     client = login("owner")
     url = reverse("admin:purchasing_supplierpayment_add")

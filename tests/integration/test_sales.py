@@ -17,7 +17,7 @@ from modules.core.inventory.services import default_location, on_hand
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalEntry
-from modules.core.payments.models import Payment
+from modules.core.payments.models import Payment, StkRequest
 from modules.core.sales import services as sales
 from modules.core.sales.models import Sale
 from tests.conftest import PASSWORD
@@ -140,6 +140,32 @@ def test_submit_endpoint_answers_201_200_and_409(stocked, client):
     assert response.status_code == 400 and "0712 345 678" in response.json()["error"]
     assert client.post(url, "{broken", content_type="application/json").status_code == 400
     assert Sale.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_submit_takes_a_discount_and_a_cash_part_and_refuses_bad_amounts(stocked, client):
+    client.force_login(User.objects.get(username="water_staff"))
+    url = reverse("admin:sales:submit")
+    lines = [{"item": item("W-PACK-1Lx12").pk, "quantity": 1}]  # KES 420
+
+    def post(**fields):
+        body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "cash", "lines": lines, **fields}
+        return client.post(url, json.dumps(body), content_type="application/json")
+
+    for bad in ({"discount": "abc"}, {"discount": "-5"}, {"discount": "NaN"}, {"method": "split", "cash": "-1"}):
+        response = post(**bad)
+        assert response.status_code == 400 and "could not be read" in response.json()["error"], bad
+    assert "more than the sale" in post(discount="500").json()["error"]
+    assert Sale.objects.count() == 0
+
+    discounted = Sale.objects.get(pk=post(discount="20.00").json()["sale"])
+    assert (discounted.total, discounted.discount, discounted.paid_at is not None) == (400, 20, True)
+    split = post(method="split", cash="100", phone="0712345670")
+    sale = Sale.objects.get(pk=split.json()["sale"])
+    stk = StkRequest.objects.get(document_id=str(sale.pk))
+    assert split.status_code == 201 and split.json()["next"] == reverse("admin:payments:stk_wait", args=[stk.pk])
+    assert [(p.method, p.amount) for p in Payment.objects.filter(document_id=str(sale.pk))] == [("cash", 100)]
+    assert (stk.amount, sale.total) == (320, 420)  # M-Pesa is asked for the rest only
 
 
 @pytest.mark.django_db

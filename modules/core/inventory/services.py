@@ -261,6 +261,10 @@ def valuation(business=None) -> dict:
 # --- declaration helpers for business modules' module.py ---------------------------------------
 
 ITEM_DATA_ENTRY = ("inventory.view_item", "inventory.add_item", "inventory.change_item")
+# Counting and moving stock in their own business; posting a count (moves money) stays with the owner.
+STOCK_DESK = ("inventory.view_stocklevel", "inventory.view_stockmovement", "inventory.view_location",
+              "inventory.view_stockcount", "inventory.add_stockcount", "inventory.change_stockcount",
+              "inventory.view_transfer", "inventory.add_transfer")
 
 
 def items_menu_item(business_code: str, title: str, icon: str) -> MenuItem:

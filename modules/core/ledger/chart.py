@@ -10,6 +10,7 @@ MPESA = "1010"
 BANK = "1020"
 RECEIVABLES = "1100"
 INVENTORY = "1200"
+INPUT_VAT = "1300"
 PAYABLES = "2000"
 CUSTOMER_DEPOSITS = "2100"
 CUSTOMER_CREDIT = "2200"
@@ -27,6 +28,7 @@ TEMPLATE = (
     AccountSpec(BANK, "Bank", "asset"),
     AccountSpec(RECEIVABLES, "Receivables", "asset"),
     AccountSpec(INVENTORY, "Inventory", "asset"),
+    AccountSpec(INPUT_VAT, "VAT on purchases (claimable)", "asset"),
     AccountSpec(PAYABLES, "Payables", "liability"),
     AccountSpec(CUSTOMER_DEPOSITS, "Customer deposits (bottles, cylinders)", "liability"),
     AccountSpec(CUSTOMER_CREDIT, "Customer credit", "liability"),

@@ -109,10 +109,10 @@ class PurchaseOrderAdmin(ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmi
 class BillForm(ServiceForm):
     class Meta:
         model = SupplierBill
-        fields = ["supplier", "purchase_order", "reference", "bill_date", "amount"]
+        fields = ["supplier", "purchase_order", "reference", "bill_date", "amount", "vat"]
 
     def perform(self, data):
-        return services.record_bill(data["supplier"], data["amount"], reference=data["reference"],
+        return services.record_bill(data["supplier"], data["amount"], vat=data["vat"], reference=data["reference"],
                                     purchase_order=data["purchase_order"], bill_date=data["bill_date"],
                                     user=self.user)
 
@@ -120,11 +120,11 @@ class BillForm(ServiceForm):
 @admin.register(SupplierBill)
 class SupplierBillAdmin(ServiceAdminMixin, ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
     add_form = BillForm
-    list_display = ["bill_date", "supplier", "reference", "purchase_order", "amount", "left_to_pay", "business"]
+    list_display = ["bill_date", "supplier", "reference", "purchase_order", "amount", "vat", "left_to_pay", "business"]
     list_filter = ["business"]
     search_fields = ["supplier__name", "reference"]
     list_select_related = ["supplier", "purchase_order", "business"]
-    fields = ["supplier", "purchase_order", "reference", "bill_date", "amount"]
+    fields = ["supplier", "purchase_order", "reference", "bill_date", "amount", "vat"]
 
     def has_change_permission(self, request, obj=None):
         return False  # in the books: never edited

@@ -146,7 +146,10 @@ class SupplierBill(models.Model):
                                        related_name="bills")
     reference = models.CharField("supplier's invoice number", max_length=40, blank=True)
     bill_date = models.DateField(default=timezone.localdate)
-    amount = models.DecimalField("amount (KES)", validators=[MinValueValidator(CENT)], **MONEY)
+    amount = models.DecimalField("amount (KES)", validators=[MinValueValidator(CENT)], **MONEY,
+                                 help_text="The bill's total, VAT included.")
+    vat = models.DecimalField("VAT (KES)", default=0, validators=[MinValueValidator(0)], **MONEY,
+                              help_text="Input VAT on the supplier's tax invoice (0 if the supplier charges none).")
     journal_entry = models.ForeignKey(JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
@@ -154,10 +157,18 @@ class SupplierBill(models.Model):
 
     class Meta:
         ordering = ["-bill_date", "-pk"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="supplier_bill_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="supplier_bill_amount_positive"),
+            models.CheckConstraint(condition=Q(vat__gte=0, vat__lt=models.F("amount")), name="supplier_bill_vat_in_range"),
+        ]
 
     def __str__(self):
         return f"Bill {self.reference or self.pk} from {self.supplier}"
+
+    @property
+    def net(self):
+        """The bill without its VAT: the cost of the goods or service."""
+        return self.amount - self.vat
 
 
 class SupplierPayment(models.Model):

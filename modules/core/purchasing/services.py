@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Case, F, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -186,18 +186,27 @@ def received_value(po) -> Decimal:
 
 
 def unbilled_value(po) -> Decimal:
-    """Received on the order and not yet covered by a supplier bill."""
-    return received_value(po) - po.bills.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+    """Received on the order (at its VAT-exclusive unit costs) and not yet covered by a supplier bill."""
+    billed = po.bills.aggregate(total=Coalesce(Sum(F("amount") - F("vat")), ZERO))["total"]
+    return received_value(po) - billed
 
 
 # --- bills and payments ------------------------------------------------------------------------
 
 @transaction.atomic
-def record_bill(supplier, amount, *, reference="", purchase_order=None, bill_date=None, user=None) -> SupplierBill:
-    """A supplier's invoice. Against an order it must equal what was received and not yet billed,
-    and posts nothing (receiving already put that in Payables). A standalone bill (transport,
-    services, rent) posts Dr Operating expenses / Cr Payables."""
+def record_bill(supplier, amount, *, vat="0", reference="", purchase_order=None, bill_date=None,
+                user=None) -> SupplierBill:
+    """A supplier's invoice; ``amount`` includes ``vat``, the claimable input VAT on it.
+
+    Against an order, the amount without VAT must equal what was received and not yet billed
+    (orders are costed without VAT); receiving already put that in Payables, so only the VAT is
+    posted: Dr VAT on purchases / Cr Payables. A standalone bill (transport, services, rent) posts
+    Dr Operating expenses (without VAT) and Dr VAT on purchases / Cr Payables (the whole bill)."""
     amount = _amount(amount)
+    vat = _number(vat or "0")
+    if vat < 0 or vat >= amount:
+        raise PurchasingError(f"The VAT (KES {vat:,}) must be at least 0 and less than the bill (KES {amount:,}).")
+    net = amount - vat
     bill_date = bill_date or timezone.localdate()
     entry = None
     if purchase_order is not None:
@@ -207,17 +216,20 @@ def record_bill(supplier, amount, *, reference="", purchase_order=None, bill_dat
         unbilled = unbilled_value(po)
         if unbilled <= 0:
             raise PurchasingError(f"Nothing received on {po} is waiting for a bill.")
-        if amount != unbilled:
+        if net != unbilled:
             raise PurchasingError(f"{po}: KES {unbilled:,} received is waiting for a bill, so a bill against it "
-                                  f"must be KES {unbilled:,}. Bill extra charges (transport) on their own.")
+                                  f"must be KES {unbilled:,} before VAT. Bill extra charges (transport) on their own.")
+        payable, lines = vat, []  # the goods have been in Payables since they were received
     else:
+        payable, lines = amount, [ledger.debit(chart.OPERATING_EXPENSES, net)]
+    if payable:
+        lines += [ledger.debit(chart.INPUT_VAT, vat)] if vat else []
         memo = f"Bill {reference} from {supplier.name}" if reference else f"Bill from {supplier.name}"
-        entry = ledger.post(supplier.business, bill_date, memo,
-                            [ledger.debit(chart.OPERATING_EXPENSES, amount), ledger.credit(chart.PAYABLES, amount)],
+        entry = ledger.post(supplier.business, bill_date, memo, lines + [ledger.credit(chart.PAYABLES, payable)],
                             source=supplier, user=user)
     return SupplierBill.objects.create(business_id=supplier.business_id, supplier=supplier,
                                        purchase_order=purchase_order, reference=reference, bill_date=bill_date,
-                                       amount=amount, journal_entry=entry, created_by=user)
+                                       amount=amount, vat=vat, journal_entry=entry, created_by=user)
 
 
 def bill_outstanding(bill) -> Decimal:
@@ -225,10 +237,12 @@ def bill_outstanding(bill) -> Decimal:
 
 
 def supplier_balance(supplier) -> Decimal:
-    """What we owe the supplier: goods received plus standalone bills, less payments (negative: an advance)."""
+    """What we owe the supplier: goods received, the VAT billed on them, standalone bills, less
+    payments (negative: an advance)."""
     received = GoodsReceipt.objects.filter(purchase_order__supplier=supplier).aggregate(
         total=Coalesce(Sum("total"), ZERO))["total"]
-    billed = supplier.bills.filter(purchase_order=None).aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+    billed = supplier.bills.aggregate(total=Coalesce(Sum(Case(When(purchase_order=None, then=F("amount")),
+                                                              default=F("vat"))), ZERO))["total"]
     paid = supplier.payments.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
     return received + billed - paid
 

@@ -58,6 +58,10 @@ def submit(request):
         data = json.loads(request.body)
         business = businesses.get(code=data["business"])
         lines = [services.SaleLineInput(int(line["item"]), Decimal(str(line["quantity"]))) for line in data["lines"]]
+        discount = Decimal(str(data.get("discount") or "0"))
+        cash = Decimal(str(data["cash"])) if data.get("cash") not in (None, "") else None
+        if not (discount.is_finite() and discount >= 0 and (cash is None or (cash.is_finite() and cash >= 0))):
+            raise ValueError("negative or infinite amount")
     except (ValueError, KeyError, TypeError, InvalidOperation):
         return _json_error("The sale could not be read; reload the page and try again.", 400)
     except businesses.model.DoesNotExist:
@@ -65,8 +69,8 @@ def submit(request):
     method = data.get("method", "cash")
     try:
         sale, created = services.create_sale(
-            business=business, client_uuid=data.get("uuid"), lines=lines, method=method,
-            customer_phone=data.get("phone", ""), cash_amount=data.get("cash"), user=request.user)
+            business=business, client_uuid=data.get("uuid"), lines=lines, method=method, discount=discount,
+            customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user)
     except services.SaleConflict as error:
         return _json_error(str(error), 409)
     except services.OutOfStock as error:

@@ -1,5 +1,7 @@
+import os
+
 from .base import *  # noqa: F403
 
-DEBUG = True
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"  # benchmarks turn it off
 DEMO_ALLOWED = True
 ALLOWED_HOSTS = ["*"]

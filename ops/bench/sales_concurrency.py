@@ -1,0 +1,209 @@
+"""Sale POSTs and big changelists under 20 concurrent clients, against gunicorn, on a year of data.
+
+    .venv/bin/python ops/services.py exec --instance bench -- .venv/bin/python ops/bench/sales_concurrency.py
+        [--clients 20] [--requests 1000] [--days 365] [--per-day 500] [--workers 3]
+
+First run: migrates, seeds the demo and runs `generate_history` (a few minutes) into the bench
+instance; later runs reuse it (each run adds its own sales). Then starts gunicorn as production
+does (sync workers, the app's DB role, DEBUG off) and times, phase by phase, with N clients:
+a trivial view (/health/: the middleware stack and one query, the floor), the quick sale's JSON
+POST (cash, a new client UUID each), and the sales and stock-movement changelists as the owner.
+Queries per changelist page are counted in-process for page 1 and a deep page: they must match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(ROOT / "ops")]
+PORT = 8077
+BASE = f"http://127.0.0.1:{PORT}"
+PASSWORD = "bench-pass-2026"
+SELLERS = ["water_staff", "shop_staff", "laundry_staff"]
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.dev")
+    os.environ["DJANGO_DEBUG"] = "0"  # DEBUG keeps every query in memory and slows every request
+    os.environ["DEMO_PASSWORD"] = PASSWORD
+    import django
+
+    django.setup()
+
+
+def prepare(days: int, per_day: int) -> dict:
+    """Schema, demo logins and the year of history; returns each seller's sellable item ids."""
+    from django.core.management import call_command
+
+    from modules.core.inventory.models import Item
+    from modules.core.sales.models import Sale
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    wanted = days * per_day * 9 // 10
+    if Sale.objects.count() < wanted:
+        print(f"generating {days} days x {per_day} sales (once per bench instance)…", flush=True)
+        call_command("generate_history", days=days, per_day=per_day)
+    items = {}
+    for username in SELLERS:
+        code = username.split("_")[0]
+        # services and well-stocked goods, so the benchmark measures selling, not running out
+        items[username] = list(Item.objects.filter(business__code=code, is_active=True, selling_price__gt=0)
+                               .exclude(tracks_stock=True, stock_levels__quantity__lt=5000)
+                               .values_list("pk", flat=True)) or list(
+            Item.objects.filter(business__code=code, tracks_stock=False).values_list("pk", flat=True))
+    return {"items": items, "sales": Sale.objects.count()}
+
+
+def query_counts() -> dict:
+    """Queries for page 1 and a deep page of each big changelist, as the owner (in-process)."""
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(User.objects.get(username="owner"))
+    counts = {}
+    for name, url in (("sales", "/admin/sales/sale/"), ("stock movements", "/admin/inventory/stockmovement/")):
+        for page in ("1", "200"):
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url, {"p": page}, HTTP_HOST="127.0.0.1")
+            assert response.status_code == 200, (url, response.status_code)
+            counts[(name, page)] = len(captured)
+            slow = [q["sql"][:60] for q in captured if q["sql"].startswith("SELECT COUNT(*)") and "LIMIT" not in q["sql"]]
+            if slow:
+                raise SystemExit(f"{url} ran an exact COUNT(*): {slow}")
+    return counts
+
+
+def start_gunicorn(workers: int):
+    from services import APP_ROLE, OWNER_ROLE
+
+    env = {**os.environ, "TZ": "Africa/Nairobi"}
+    owner_url = os.environ.get("DATABASE_OWNER_URL")
+    if owner_url:  # embedded: serve as the app role, as production does
+        env["DATABASE_URL"] = owner_url.replace(f"{OWNER_ROLE}:@", f"{APP_ROLE}:@", 1)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--pythonpath", "site", "backoffice.wsgi", "--bind", f"127.0.0.1:{PORT}",
+         "--workers", str(workers), "--worker-class", "sync", "--timeout", "60", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True)
+    from services import wait_for_http
+
+    wait_for_http(f"{BASE}/health/")
+    return process
+
+
+def logged_in(username: str):
+    import requests
+
+    session = requests.Session()
+    session.get(f"{BASE}/admin/login/")
+    response = session.post(f"{BASE}/admin/login/", data={
+        "username": username, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        "next": "/admin/"}, allow_redirects=False)
+    if response.status_code != 302:
+        raise SystemExit(f"login as {username} failed ({response.status_code})")
+    session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
+    return session
+
+
+def run_phase(sessions, requests_total: int, make_request) -> dict:
+    """Split the requests over the sessions' threads; return latencies (ms), statuses, wall time."""
+    latencies, statuses, lock = [], Counter(), threading.Lock()
+    per_client = requests_total // len(sessions)
+
+    def client(index, session):
+        rng = random.Random(index)
+        for _ in range(per_client):
+            started = time.perf_counter()
+            status = make_request(session, rng)
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] += 1
+
+    threads = [threading.Thread(target=client, args=(i, s)) for i, s in enumerate(sessions)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"latencies": latencies, "statuses": statuses, "wall": time.perf_counter() - started}
+
+
+def percentile(values, p):
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=1000, help="per phase, over all clients")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--per-day", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (production: 3)")
+    args = parser.parse_args()
+
+    setup_django()
+    prepared = prepare(args.days, args.per_day)
+    counts = query_counts()
+    gunicorn = start_gunicorn(args.workers)
+    try:
+        sellers = [logged_in(SELLERS[i % len(SELLERS)]) for i in range(args.clients)]
+        for index, session in enumerate(sellers):
+            session.username = SELLERS[index % len(SELLERS)]
+        owners = [logged_in("owner") for _ in range(args.clients)]
+
+        def trivial(session, rng):
+            return session.get(f"{BASE}/health/").status_code
+
+        def sale(session, rng):
+            item = rng.choice(prepared["items"][session.username])
+            body = {"uuid": str(uuid.uuid4()), "business": session.username.split("_")[0], "method": "cash",
+                    "lines": [{"item": item, "quantity": 1}]}
+            return session.post(f"{BASE}/admin/sales/quick/submit/", json=body).status_code
+
+        def changelist(path):
+            def get(session, rng):
+                return session.get(f"{BASE}{path}", params={"p": rng.randint(1, 50)}).status_code
+            return get
+
+        phases = [
+            ("trivial view (/health/)", owners, trivial),
+            ("sale POST (cash)", sellers, sale),
+            ("sales changelist", owners, changelist("/admin/sales/sale/")),
+            ("stock movements changelist", owners, changelist("/admin/inventory/stockmovement/")),
+        ]
+        results = [(name, run_phase(sessions, args.requests, fn)) for name, sessions, fn in phases]
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=30)
+
+    floor = percentile(results[0][1]["latencies"], 95)
+    print(f"\n{prepared['sales']:,} sales in the database; {args.clients} concurrent clients, "
+          f"{args.requests} requests per phase, gunicorn {args.workers} sync workers on {os.cpu_count()} cores\n")
+    print(f"{'what':<30}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'req/s':>8}{'p95/floor':>10}  statuses")
+    for name, result in results:
+        lat = result["latencies"]
+        p95 = percentile(lat, 95)
+        print(f"{name:<30}{percentile(lat, 50):>8.1f}{p95:>8.1f}{percentile(lat, 99):>8.1f}"
+              f"{len(lat) / result['wall']:>8.1f}{p95 / floor:>10.2f}  {dict(result['statuses'])}")
+    print(f"\n{'queries per changelist page':<30}{'page 1':>8}{'page 200':>10}")
+    for name in ("sales", "stock movements"):
+        print(f"{name:<30}{counts[(name, '1')]:>8}{counts[(name, '200')]:>10}")
+
+
+if __name__ == "__main__":
+    main()
