@@ -23,5 +23,13 @@ class EstimatedCountPaginator(Paginator):
         with connections[queryset.db].cursor() as cursor:
             cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
             plan = cursor.fetchone()[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        return max(int(plan[0]["Plan"]["Plan Rows"]), exact)
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            estimate = int(plan[0]["Plan"]["Plan Rows"])
+            if estimate < exact:
+                # The planner is wrong (it happens through joins on small tables that autovacuum
+                # never analyzed): fall back to the whole table's size, an upper bound, so that no
+                # page with rows is out of reach; pages past the end are simply empty.
+                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                               [queryset.model._meta.db_table])
+                estimate = cursor.fetchone()[0]
+        return max(estimate, exact)
