@@ -277,6 +277,7 @@ def test_the_bell_fragment_counts_lists_eight_and_toasts_what_is_new(people):
     ids = list(Notification.objects.order_by("pk").values_list("pk", flat=True))
     page = client.get(reverse("admin:notifications:bell")).content.decode()
     assert 'data-unread="10"' in page and page.count("data-notification=") == 8
+    assert "just now" in page
     assert "warning 9" in page and "warning 1<" not in page
     assert "data-toast" not in page, "no toasts without ?since"
     page = client.get(reverse("admin:notifications:bell"), {"since": ids[6]}).content.decode()
