@@ -372,3 +372,14 @@ def test_prune_keeps_180_days(people):
     Notification.objects.filter(pk=edge.pk).update(created_at=now - timedelta(days=179))
     assert jobs.prune() == 1
     assert sorted(Notification.objects.values_list("message", flat=True)) == ["n1", "n2"]
+
+
+def test_system_checks_refuse_duplicate_kinds_and_unknown_roles():
+    from modules.core.notifications.checks import declared_kinds
+    from modules.core.registry.contract import NotificationKind
+
+    assert declared_kinds() == []
+    bad = [*registry.notification_kinds(), NotificationKind(LOW, "Again"), NotificationKind("x.y", "X", ("Nobody",))]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry, "notification_kinds", lambda: bad)
+        assert sorted(e.id for e in declared_kinds()) == ["notifications.E001", "notifications.E002"]
