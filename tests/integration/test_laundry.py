@@ -3,6 +3,7 @@ board, cancellations through reversals, the daily overdue check, the customer's 
 scoping to the laundry's own staff."""
 
 import json
+import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -444,4 +445,37 @@ def test_an_mpesa_deposit_at_drop_off_and_the_balance_by_mpesa(mpesa):
     assert job.paid_at is not None and balance(chart.MPESA) == Decimal("1600.00") and balance(chart.RECEIVABLES) == 0
     timeline = client.get(reverse("admin:laundry:job", args=[job.pk])).content.decode()
     assert timeline.count("M-Pesa KES") == 2
+    assert_books_balance()
+
+
+def in_threads(target, count=8):
+    errors = []
+
+    def run(i):
+        try:
+            target(i)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_drop_offs_and_taps_keep_tickets_gapless_and_history_single():
+    seed(PASSWORD, opening_stock=False)
+    form = uuid.uuid4()
+    assert in_threads(lambda i: drop_off(deposit="0", client_uuid=form if i % 2 else None)) == []
+    assert sorted(Job.objects.values_list("number", flat=True)) == [1, 2, 3, 4, 5]  # 4 forms + 1 sent 4 times
+    job = Job.objects.get(number=1)
+    errors = in_threads(lambda i: services.advance(job, expected="received", user=staff()))
+    assert len(errors) == 7 and all(isinstance(e, services.JobChanged) for e in errors)
+    job.refresh_from_db()
+    assert job.status == "washing" and job.events.filter(kind="status").count() == 1 and job.version == 2
     assert_books_balance()
