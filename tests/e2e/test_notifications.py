@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.db import transaction
 
 from modules.core.inventory import services as stock
@@ -71,3 +72,10 @@ def test_the_owners_bell_counts_a_low_stock_event_and_marks_all_read(live_server
     row = phone.locator("[data-notification-row]")
     assert row.count() == 1 and "read" in row.inner_text()
     phone.screenshot(path=str(ARTIFACTS / "notifications-list.png"), full_page=True)
+
+    # The session ends (e.g. logged out elsewhere): the next poll lands on the login page, which must
+    # not be swapped into the header.
+    Session.objects.all().delete()
+    phone.wait_for_timeout(17_000)
+    assert phone.locator("#bo-bell [data-bell-button]").is_visible()
+    assert phone.locator("#bo-bell #id_username").count() == 0

@@ -285,6 +285,7 @@ def test_the_bell_fragment_counts_lists_eight_and_toasts_what_is_new(people):
     page = client.get(reverse("admin:notifications:bell"), {"since": ids[-1]}).content.decode()
     assert "data-toast" not in page
     assert client.get(reverse("admin:notifications:bell"), {"since": "junk"}).status_code == 200
+    assert client.get(reverse("admin:notifications:bell"))["X-Bell"] == "1"
 
 
 def test_mark_one_and_all_read(people):
