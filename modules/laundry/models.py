@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from modules.core.businesses.models import Business
 from modules.core.inventory.models import QUANTITY, Item
@@ -86,6 +87,11 @@ class Job(models.Model):
     @property
     def payable_reference(self) -> str:
         return self.ticket_number.replace("-", "")[:12]
+
+    @property
+    def payable_admin_url(self) -> str:
+        """Where the M-Pesa waiting screen's Continue button goes (optional part of the interface)."""
+        return reverse("admin:laundry:job", args=[self.pk])
 
     def mark_paid(self, when):
         self.paid_at = when

@@ -71,6 +71,7 @@ def board(request):
     for job in jobs:
         job.due = max(job.payable_total - job.paid, ZERO)
         job.overdue = job.status != Job.Status.READY and job.promised_at < now
+        job.waiting_days = (now - job.ready_at).days if job.status == Job.Status.READY and job.ready_at else 0
         job.next_status = services.next_status(job.status)
         job.next_label = Job.Status(job.next_status).label if job.next_status else ""
         columns[job.status].append(job)

@@ -119,9 +119,9 @@ def deposits(request):
     phone = request.GET.get("phone", "").strip()
     try:
         rows = services.deposit_balances(business, phone or None)
-    except ValueError:
-        rows, phone = [], ""
-        messages.error(request, "That is not a phone number.")
+    except ValidationError as exc:
+        rows = []
+        messages.error(request, " ".join(exc.messages))
     return _render(request, "shop/lpg_deposits.html", {"title": "Deposit cylinders out", "rows": rows,
                                                         "phone": phone})
 

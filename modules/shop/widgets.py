@@ -20,7 +20,7 @@ def _shop():
 def lpg_stock(request, widget):
     """Fulls and empties per size and brand; fulls at or under the reorder level are flagged."""
     rows = services.cylinder_stock(_shop())
-    return {"rows": rows, "low": [row for row in rows if row["low"]],
+    return {"rows": rows, "low": [row for row in rows if row["low"]], "can_sell": request.user.has_perm("shop.add_lpgsale"),
             "fulls": sum((row["full"] for row in rows), Decimal("0")),
             "empties": sum((row["empty"] for row in rows), Decimal("0"))}
 

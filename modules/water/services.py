@@ -420,5 +420,5 @@ def takings(business, day=None) -> dict:
     rows = dict(Payment.objects.filter(business=business, received_at__date=day).values_list("method")
                 .annotate(total=Sum("amount")).values_list("method", "total"))
     count = Payment.objects.filter(business=business, received_at__date=day).aggregate(n=Count("id"))["n"]
-    cash, mpesa = rows.get("cash", ZERO), rows.get("mpesa", ZERO)
+    cash, mpesa = rows.get("cash", Decimal("0.00")), rows.get("mpesa", Decimal("0.00"))
     return {"cash": cash, "mpesa": mpesa, "total": cash + mpesa, "count": count}

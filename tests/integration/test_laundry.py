@@ -3,6 +3,7 @@ board, cancellations through reversals, the daily overdue check, the customer's 
 scoping to the laundry's own staff."""
 
 import json
+import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -22,8 +23,9 @@ from modules.core.inventory.models import Item
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalEntry
+from modules.core.payments import daraja
 from modules.core.payments import services as payments
-from modules.core.payments.models import Payment
+from modules.core.payments.models import Payment, StkRequest
 from modules.core.registry import registry
 from modules.core.registry.contract import Subscription
 from modules.core.system.db_roles import grant_app_role
@@ -32,6 +34,7 @@ from modules.laundry.models import Job, JobEvent, OverdueDigest
 from modules.laundry.resources import JobEventResource, JobLineResource, JobResource
 from tests.conftest import PASSWORD
 from tests.integration.test_ledger import connect_as, ensure_role
+from tests.integration.test_payments import wait_until
 
 PUBLISHED = []  # payloads of laundry.overdue seen by the test subscriber below
 
@@ -408,3 +411,71 @@ def test_demo_data_has_believable_jobs_in_every_status(stocked):
     before = Job.objects.count()
     seed(PASSWORD)  # idempotent
     assert Job.objects.count() == before
+
+
+@pytest.fixture
+def mpesa(settings, live_server):
+    """Daraja = the simulator on the live server; callbacks come back to the live server."""
+    settings.MPESA_BASE_URL = f"{live_server.url}/simulator/daraja"
+    settings.MPESA_CALLBACK_BASE_URL = live_server.url
+    settings.MPESA_SIMULATOR_DELAY = 0.3
+    yield live_server
+    daraja.SESSION.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_mpesa_deposit_at_drop_off_and_the_balance_by_mpesa(mpesa):
+    seed(PASSWORD, opening_stock=False)
+    client = Client()
+    client.force_login(staff())
+    response = client.post(reverse("admin:laundry:new_job"), {
+        "uuid": str(uuid.uuid4()), "phone": "0712 480 110", f"qty-{item('L-DUVET').pk}": "2",
+        "deposit": "500", "method": "mpesa"})  # phone ending in 0: the simulated customer pays
+    job, stk = Job.objects.get(), StkRequest.objects.get()
+    assert response["Location"] == reverse("admin:payments:stk_wait", args=[stk.pk]) and stk.amount == 500
+    wait_until(lambda: StkRequest.objects.get(pk=stk.pk).is_final)
+    assert payments.amount_paid(job) == Decimal("500.00") and balance(chart.MPESA) == Decimal("500.00")
+    waiting = client.get(reverse("admin:payments:stk_status", args=[stk.pk])).content.decode()
+    assert f'href="{reverse("admin:laundry:job", args=[job.pk])}"' in waiting  # Continue goes back to the job
+    response = client.post(reverse("admin:laundry:pay_mpesa", args=[job.pk]), {"phone": "0712480110"})
+    second = StkRequest.objects.exclude(pk=stk.pk).get()
+    assert second.amount == 1100 and response["Location"] == reverse("admin:payments:stk_wait", args=[second.pk])
+    wait_until(lambda: StkRequest.objects.get(pk=second.pk).is_final)
+    job.refresh_from_db()
+    assert job.paid_at is not None and balance(chart.MPESA) == Decimal("1600.00") and balance(chart.RECEIVABLES) == 0
+    timeline = client.get(reverse("admin:laundry:job", args=[job.pk])).content.decode()
+    assert timeline.count("M-Pesa KES") == 2
+    assert_books_balance()
+
+
+def in_threads(target, count=8):
+    errors = []
+
+    def run(i):
+        try:
+            target(i)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_drop_offs_and_taps_keep_tickets_gapless_and_history_single():
+    seed(PASSWORD, opening_stock=False)
+    form = uuid.uuid4()
+    assert in_threads(lambda i: drop_off(deposit="0", client_uuid=form if i % 2 else None)) == []
+    assert sorted(Job.objects.values_list("number", flat=True)) == [1, 2, 3, 4, 5]  # 4 forms + 1 sent 4 times
+    job = Job.objects.get(number=1)
+    errors = in_threads(lambda i: services.advance(job, expected="received", user=staff()))
+    assert len(errors) == 7 and all(isinstance(e, services.JobChanged) for e in errors)
+    job.refresh_from_db()
+    assert job.status == "washing" and job.events.filter(kind="status").count() == 1 and job.version == 2
+    assert_books_balance()

@@ -277,6 +277,7 @@ def test_the_bell_fragment_counts_lists_eight_and_toasts_what_is_new(people):
     ids = list(Notification.objects.order_by("pk").values_list("pk", flat=True))
     page = client.get(reverse("admin:notifications:bell")).content.decode()
     assert 'data-unread="10"' in page and page.count("data-notification=") == 8
+    assert "just now" in page
     assert "warning 9" in page and "warning 1<" not in page
     assert "data-toast" not in page, "no toasts without ?since"
     page = client.get(reverse("admin:notifications:bell"), {"since": ids[6]}).content.decode()
@@ -284,6 +285,7 @@ def test_the_bell_fragment_counts_lists_eight_and_toasts_what_is_new(people):
     page = client.get(reverse("admin:notifications:bell"), {"since": ids[-1]}).content.decode()
     assert "data-toast" not in page
     assert client.get(reverse("admin:notifications:bell"), {"since": "junk"}).status_code == 200
+    assert client.get(reverse("admin:notifications:bell"))["X-Bell"] == "1"
 
 
 def test_mark_one_and_all_read(people):
@@ -371,3 +373,14 @@ def test_prune_keeps_180_days(people):
     Notification.objects.filter(pk=edge.pk).update(created_at=now - timedelta(days=179))
     assert jobs.prune() == 1
     assert sorted(Notification.objects.values_list("message", flat=True)) == ["n1", "n2"]
+
+
+def test_system_checks_refuse_duplicate_kinds_and_unknown_roles():
+    from modules.core.notifications.checks import declared_kinds
+    from modules.core.registry.contract import NotificationKind
+
+    assert declared_kinds() == []
+    bad = [*registry.notification_kinds(), NotificationKind(LOW, "Again"), NotificationKind("x.y", "X", ("Nobody",))]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry, "notification_kinds", lambda: bad)
+        assert sorted(e.id for e in declared_kinds()) == ["notifications.E001", "notifications.E002"]

@@ -250,6 +250,32 @@ def test_the_exchange_page_records_once_however_often_pay_is_tapped(demo, login)
     assert refused.status_code == 200 and b"Only 2 cylinder of LPG 13 kg K-Gas" in refused.content
 
 
+def test_mpesa_from_the_page_asks_the_phone_once_and_the_receipt_waits(demo, login, monkeypatch):
+    from modules.core.payments.models import StkRequest
+    from modules.shop import views
+
+    kgas = cylinder(6, "K-Gas")
+    stock(kgas, 2, 0)
+    asked = []
+
+    def fake_push(document, phone, *, user=None):
+        asked.append(phone)
+        return StkRequest.objects.create(business=document.business, document=document, phone=phone,
+                                         amount=int(document.total), requested_by=user)
+
+    monkeypatch.setattr(views.payments, "request_stk_push", fake_push)
+    client = login("shop_staff")
+    form = {"uuid": str(uuid.uuid4()), "type": kgas.pk, "kind": "refill", "method": "mpesa", "phone": "0712 345 678"}
+    first, second = client.post(reverse("admin:shop:lpg"), form), client.post(reverse("admin:shop:lpg"), form)
+    assert first.url == second.url and asked == ["254712345678"]
+    page = client.get(first.url).content.decode()
+    assert "Waiting for M-Pesa" in page and "KES 1,250" in page and "Take KES" not in page
+    assert levels(kgas) == (1, 1) and balance(chart.RECEIVABLES) == 1250 and balance(chart.CASH) == 0
+    bad = client.post(reverse("admin:shop:lpg"), {**form, "uuid": str(uuid.uuid4()), "phone": "12"})
+    assert bad.status_code == 200 and b"Enter a Safaricom number" in bad.content and LpgSale.objects.count() == 1
+    assert b"Enter a Safaricom number" in client.get(reverse("admin:shop:lpg_deposits"), {"phone": "x"}).content
+
+
 def test_other_businesses_cannot_see_or_touch_lpg(demo, login):
     kgas = cylinder(6, "K-Gas")
     stock(kgas, 2, 0)
@@ -330,3 +356,30 @@ def test_demo_data_is_believable_and_idempotent(stocked):
     assert levels(cylinder(13, "K-Gas")) == (8, 6)  # 10 full, 5 empty; then a refill and a deposit
     assert PurchaseOrder.objects.filter(business=shop(), status="sent").count() == 1
     assert balance(chart.INVENTORY) == valuation("shop")["total"]
+
+
+def test_the_owner_adds_a_cylinder_type_and_every_page_opens(stocked, login):
+    client = login("owner")
+    response = client.post(reverse("admin:shop_cylindertype_add"), {
+        "business": shop().pk, "size_kg": "6", "brand": "Hashi", "refill_price": "1150", "outright_price": "3500",
+        "deposit": "1800", "is_active": "on", "shell_cost": "1700", "full_cost": "2600"})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    hashi = cylinder(6, "Hashi")
+    assert (hashi.full_item.sku, hashi.full_item.selling_price, hashi.empty_item.cost) == (
+        "S-LPG-6-HASHI-FULL", 3500, 1700)
+    change = reverse("admin:shop_cylindertype_change", args=[hashi.pk])
+    response = client.post(change, {"business": shop().pk, "size_kg": "6", "brand": "Hashi", "refill_price": "1200",
+                                    "outright_price": "3600", "deposit": "1800", "is_active": "on"})
+    assert response.status_code == 302
+    hashi = cylinder(6, "Hashi")
+    assert (hashi.refill_price, hashi.full_item.selling_price) == (1200, 3600)
+    sale = LpgSale.objects.first()
+    po = PurchaseOrder.objects.get(business=shop(), status="sent")
+    pages = [reverse("admin:shop_cylindertype_changelist"), change, reverse("admin:shop_lpgsale_changelist"),
+             reverse("admin:shop_lpgsale_change", args=[sale.pk]), reverse("admin:shop_swapfee_changelist"),
+             reverse("admin:shop:lpg"), reverse("admin:shop:lpg_receipt", args=[sale.pk]),
+             reverse("admin:shop:lpg_deposits"), reverse("admin:shop:lpg_restock_list"),
+             reverse("admin:shop:lpg_restock", args=[po.pk])]
+    assert [client.get(url).status_code for url in pages] == [200] * len(pages)
+    deposits = client.get(reverse("admin:shop:lpg_deposits")).content.decode()
+    assert "254711222333" in deposits and "13 kg K-Gas" in deposits

@@ -6,6 +6,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.exports.admin_mixins import DeskExportMixin
 from modules.core.ledger.admin import ReadOnlyAdminMixin
 from modules.core.ledger.services import LedgerError
 from modules.core.system.pagination import EstimatedCountPaginator
@@ -16,7 +17,8 @@ from .models import Item, Location, StockCount, StockCountLine, StockLevel, Stoc
 
 
 @admin.register(Item)
-class ItemAdmin(BusinessScopedAdminMixin, ModelAdmin):
+class ItemAdmin(DeskExportMixin, BusinessScopedAdminMixin, ModelAdmin):
+    resource_classes = ["modules.core.inventory.resources.ItemResource"]
     list_display = ["name", "selling_price", "unit", "business", "is_active"]
     list_filter = ["business", "is_active"]
     search_fields = ["name", "sku"]
@@ -52,7 +54,8 @@ class StockLevelAdmin(ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+class StockMovementAdmin(DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    resource_classes = ["modules.core.inventory.resources.StockMovementResource"]
     business_field = "item__business"
     list_display = ["created_at", "kind", "item", "quantity", "location", "unit_cost", "reason", "created_by"]
     paginator = EstimatedCountPaginator  # no exact COUNT(*) over a big table

@@ -1,4 +1,4 @@
-from modules.core.registry.contract import MenuItem, Module, Role, Widget
+from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role, Widget
 
 MODULE = Module(
     key="inventory",
@@ -22,4 +22,7 @@ MODULE = Module(
     roles=(Role("Accountant", permissions=("inventory.view_*",)),),
     admin_urls="modules.core.inventory.views.admin_urlpatterns",
     append_only=("inventory.StockMovement",),
+    # Posting a count whose variance (shortage + surplus at cost) is KES 5,000 or more needs the owner.
+    approval_rules=(ApprovalRule("inventory.StockCount", threshold="5000", label="Stock count",
+                                 on_approved="modules.core.approvals.hooks.post_count"),),
 )

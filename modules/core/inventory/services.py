@@ -124,10 +124,21 @@ def value_at_cost(quantity, unit_cost) -> Decimal:
 # --- transfers ---------------------------------------------------------------------------------
 
 @transaction.atomic
-def transfer_stock(item, from_location, to_location, quantity, user=None, *, note="") -> Transfer:
+def transfer_stock(item, from_location, to_location, quantity, user=None, *, note="", approval=None) -> Transfer:
     """Move stock between two locations of one business: TRANSFER_OUT then TRANSFER_IN, all or
-    nothing (OutOfStock if the source holds too little). No money moves: it stays Inventory."""
+    nothing (OutOfStock if the source holds too little). No money moves: it stays Inventory.
+
+    Approvals: when the approvals.TransferRequest rule covers this value and ``user`` may not
+    approve, this refuses with ApprovalRequired: ask through approvals.services.request_transfer
+    (admin: Approvals → Transfer requests), whose approval calls back here with ``approval``."""
+    from modules.core.approvals import services as approvals
+
     quantity = Decimal(quantity)
+    if (approval is None or approval.status != approvals.Status.APPROVED) and \
+            approvals.transfer_needs_approval(item, quantity, user):
+        raise approvals.ApprovalRequired(
+            f"Moving {quantity.normalize():f} {item.unit} of {item.name} needs the owner's approval: "
+            f"ask for it under Approvals → Transfer requests.")
     if quantity <= 0:
         raise ValidationError("Transfer a quantity above 0.")
     if from_location.pk == to_location.pk:
@@ -196,8 +207,22 @@ def count_variance(count) -> dict:
             "surplus": sum((r["value"] for r in rows if r["value"] > 0), ZERO)}
 
 
-@transaction.atomic
 def post_count(count, user=None):
+    """Post a count (``_post_count``) once the approvals gate lets it: a variance (shortage plus
+    surplus, at average cost) at or above the inventory.StockCount rule's threshold, posted by
+    someone who may not approve, sends an approval request and raises ApprovalPending; approving
+    the request posts the count. A rejected count cannot be posted (ApprovalRejected)."""
+    from modules.core.approvals import services as approvals
+
+    if count.status == StockCount.Status.DRAFT:
+        variance = count_variance(count)
+        approvals.gate(count, variance["shortage"] + variance["surplus"], user,
+                       reason=f"Stock count at {count.location.name}")
+    return _post_count(count, user)
+
+
+@transaction.atomic
+def _post_count(count, user=None):
     """Bring every counted item to its counted figure with ADJUSTMENT movements (down as well as up)
     and post ONE entry: shortages Dr Stock losses / Cr Inventory, surpluses Dr Inventory /
     Cr Stock losses, at average cost. Expected figures are refreshed to what is on hand at posting,

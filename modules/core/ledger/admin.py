@@ -2,6 +2,7 @@ from django.contrib import admin
 from unfold.admin import ModelAdmin, TabularInline
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.exports.admin_mixins import DeskExportMixin
 from modules.core.system.pagination import EstimatedCountPaginator
 
 from .models import Account, JournalEntry, JournalLine, LockDate
@@ -28,7 +29,8 @@ class JournalLineInline(ReadOnlyAdminMixin, TabularInline):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+class JournalEntryAdmin(DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    resource_classes = ["modules.core.ledger.resources.JournalEntryResource"]  # always a background job
     list_display = ["number", "date", "memo", "business", "reversal_of"]
     paginator = EstimatedCountPaginator  # no exact COUNT(*) over a big table
     show_full_result_count = False

@@ -6,3 +6,6 @@ class NotificationsConfig(AppConfig):
     name = "modules.core.notifications"
     label = "notifications"
     verbose_name = "Notifications"
+
+    def ready(self):
+        from . import checks  # noqa: F401 (registers the system checks)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 
 class Notification(models.Model):
@@ -30,6 +31,11 @@ class Notification(models.Model):
     @property
     def is_read(self):
         return self.read_at is not None
+
+    @property
+    def is_fresh(self):
+        """Under a minute old: shown as "just now"."""
+        return (timezone.now() - self.created_at).total_seconds() < 60
 
 
 class Preference(models.Model):

@@ -36,7 +36,11 @@ def bell_context(request, since: int | None) -> dict:
 
 
 def render_bell(request, since: int | None = None) -> TemplateResponse:
-    return TemplateResponse(request, "notifications/bell_fragment.html", bell_context(request, since))
+    """X-Bell marks a real bell fragment: the header swaps nothing else in (e.g. the login page that a
+    poll lands on after the session ended)."""
+    response = TemplateResponse(request, "notifications/bell_fragment.html", bell_context(request, since))
+    response["X-Bell"] = "1"
+    return response
 
 
 @require_GET

@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.exports.admin_mixins import DeskExportMixin
 from modules.core.ledger.admin import ReadOnlyAdminMixin
 from modules.core.system.pagination import EstimatedCountPaginator
 
@@ -41,7 +42,8 @@ class InvoiceAdmin(BusinessScopedAdminMixin, ModelAdmin):
 
 
 @admin.register(StkRequest)
-class StkRequestAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+class StkRequestAdmin(DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    resource_classes = ["modules.core.payments.resources.StkRequestResource"]
     list_display = ["created_at", "phone", "amount", "status", "mpesa_receipt", "business", "wait"]
     list_filter = ["status", "business"]
     search_fields = ["phone", "mpesa_receipt", "checkout_request_id"]
@@ -52,7 +54,8 @@ class StkRequestAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+class PaymentAdmin(DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    resource_classes = ["modules.core.payments.resources.PaymentResource"]
     list_display = ["received_at", "method", "amount", "applied", "credit", "payer_phone", "mpesa_receipt", "business"]
     paginator = EstimatedCountPaginator  # no exact COUNT(*) over a big table
     show_full_result_count = False

@@ -119,7 +119,8 @@ def stk_take_cash(request, pk):
     if due > 0:
         services.record_payment(stk.document, method=Payment.Method.CASH, amount=due, user=request.user)
         messages.success(request, f"KES {due} taken in cash.")
-    return redirect(reverse("admin:payments_invoice_changelist"))
+    # a document may name its own page (optional payable_admin_url); invoices go back to their list
+    return redirect(getattr(stk.document, "payable_admin_url", None) or reverse("admin:payments_invoice_changelist"))
 
 
 admin_urlpatterns = [

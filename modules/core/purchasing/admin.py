@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.exports.admin_mixins import DeskExportMixin
 from modules.core.inventory.forms import ScopedChoicesMixin, ServiceAdminMixin, ServiceForm
 from modules.core.ledger.admin import ReadOnlyAdminMixin
 
@@ -42,7 +43,8 @@ class GoodsReceiptInline(ReadOnlyAdminMixin, TabularInline):
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
+class PurchaseOrderAdmin(DeskExportMixin, ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
+    resource_classes = ["modules.core.purchasing.resources.PurchaseOrderResource"]
     """Lines are edited while the order is a draft; then approve, send and receive it."""
 
     list_display = ["__str__", "supplier", "business", "status", "order_total", "created_at", "receive_link"]
@@ -118,7 +120,8 @@ class BillForm(ServiceForm):
 
 
 @admin.register(SupplierBill)
-class SupplierBillAdmin(ServiceAdminMixin, ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
+class SupplierBillAdmin(DeskExportMixin, ServiceAdminMixin, ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
+    resource_classes = ["modules.core.purchasing.resources.SupplierBillResource"]
     add_form = BillForm
     list_display = ["bill_date", "supplier", "reference", "purchase_order", "amount", "vat", "left_to_pay", "business"]
     list_filter = ["business"]

@@ -1,4 +1,4 @@
-from modules.core.registry.contract import MenuItem, Module, Role
+from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role
 
 MODULE = Module(
     key="purchasing",
@@ -18,4 +18,8 @@ MODULE = Module(
     roles=(Role("Accountant", permissions=("purchasing.view_*",)),),
     admin_urls="modules.core.purchasing.views.admin_urlpatterns",
     append_only=("purchasing.GoodsReceipt", "purchasing.SupplierBill", "purchasing.SupplierPayment"),
+    # Orders above KES 50,000 (services.APPROVAL_THRESHOLD) are approved before they are sent.
+    approval_rules=(ApprovalRule("purchasing.PurchaseOrder", threshold="50000.01", label="Purchase order",
+                                 permission="purchasing.approve_purchaseorder",
+                                 on_approved="modules.core.purchasing.services.approval_granted"),),
 )

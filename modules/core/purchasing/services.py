@@ -63,13 +63,21 @@ def _amount(value, what="amount") -> Decimal:
 # --- orders ------------------------------------------------------------------------------------
 
 def needs_approval(po) -> bool:
-    """True while the order is above APPROVAL_THRESHOLD and nobody has approved it yet."""
-    return po.total > APPROVAL_THRESHOLD and po.approved_at is None
+    """True while the order is at or above the purchasing.PurchaseOrder approval rule's threshold
+    (declared in module.py: above APPROVAL_THRESHOLD) and has no approved ApprovalRequest."""
+    from modules.core.approvals import services as approvals
+
+    return approvals.required(po, po.total) and po.approved_at is None and not approvals.is_approved(po, po.total)
 
 
 @transaction.atomic
-def approve(po, user) -> PurchaseOrder:
-    """The approval hook: only holders of purchasing.approve_purchaseorder who see the business."""
+def approve(po, user, *, comment="", ip=None, device="") -> PurchaseOrder:
+    """The owner approves the order from its list: decides its pending ApprovalRequest, or makes
+    and approves one (modules.core.approvals); ``approval_granted`` then marks the order approved.
+    Only holders of purchasing.approve_purchaseorder who see the business; a rejected order stays
+    refused."""
+    from modules.core.approvals import services as approvals
+
     if not (user.has_perm("purchasing.approve_purchaseorder") and can_see_business(user, po.business.code)):
         raise PermissionDenied("Only the owner (or someone allowed to approve purchase orders) can approve this order.")
     po = _locked(po)
@@ -77,10 +85,21 @@ def approve(po, user) -> PurchaseOrder:
         raise PurchasingError(f"{po} is {po.get_status_display().lower()}: only a draft can be approved.")
     if not po.lines.exists():
         raise PurchasingError(f"{po} has no lines to approve.")
-    po.status, po.approved_by, po.approved_at = Status.APPROVED, user, timezone.now()
+    approvals.approve_document(po, po.total, user, comment=comment, ip=ip, device=device)
+    if approvals.status_for(po) != approvals.Status.APPROVED:  # the rule wants a second approver
+        raise approvals.ApprovalPending(f"{po}: your approval is recorded; a second approver must approve it too.")
+    po.refresh_from_db()
+    return po
+
+
+def approval_granted(po, request) -> None:
+    """on_approved of the purchasing.PurchaseOrder rule: the approved order becomes sendable."""
+    po = _locked(po)
+    if po.status != Status.DRAFT:
+        raise PurchasingError(f"{po} is {po.get_status_display().lower()}: only a draft can be approved.")
+    po.status, po.approved_by, po.approved_at = Status.APPROVED, request.decided_by, timezone.now()
     po.save(update_fields=["status", "approved_by", "approved_at"])
     events.publish("purchasing.approved", business=po.business.code, purchase_order_id=po.pk)
-    return po
 
 
 @transaction.atomic
@@ -92,8 +111,13 @@ def send(po, user=None) -> PurchaseOrder:
     if not po.lines.exists():
         raise PurchasingError(f"Add at least one line to {po} before sending it.")
     if needs_approval(po):
+        from modules.core.approvals import services as approvals
+
+        state = {approvals.Status.PENDING: " Its approval request is waiting for the owner.",
+                 approvals.Status.REJECTED: " Its approval was rejected: it cannot be sent."}.get(
+            approvals.status_for(po), "")
         raise ApprovalRequired(f"{po} totals KES {po.total:,}, above the KES {APPROVAL_THRESHOLD:,} limit: "
-                               f"it must be approved before it is sent.")
+                               f"it must be approved before it is sent.{state}")
     po.status, po.sent_at = Status.SENT, timezone.now()
     po.save(update_fields=["status", "sent_at"])
     return po

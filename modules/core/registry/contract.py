@@ -83,6 +83,23 @@ class NotificationKind:
 
 
 @dataclass(frozen=True)
+class ApprovalRule:
+    """Documents of one type need an approval at or above ``threshold`` KES (``modules.core.approvals``).
+
+    ``on_approved``: dotted path ``f(document, request)`` run in the same transaction as the final
+    approval (pay the expense, post the count, …); empty when the owning service checks
+    ``approvals.services.is_approved`` itself. ``second_approver``: a second, different approver.
+    """
+
+    document: str  # "app_label.Model"
+    threshold: str = "0"  # KES, as a string so declaring stays import-light; compared as Decimal
+    second_approver: bool = False
+    permission: str = "approvals.decide_approvalrequest"  # who may approve (the Owner role has "*")
+    on_approved: str = ""
+    label: str = ""  # "Expense", "Purchase order", … as approvers read it
+
+
+@dataclass(frozen=True)
 class Business:
     code: str  # "water", "laundry", "shop"
     name: str
@@ -104,4 +121,5 @@ class Module:
     append_only: tuple[str, ...] = ()  # "app_label.Model": the app's DB role may only SELECT/INSERT
     demo: str | None = None  # dotted path: f(business, *, opening_stock: bool), idempotent demo data
     notification_kinds: tuple[NotificationKind, ...] = ()
+    approval_rules: tuple[ApprovalRule, ...] = ()  # see modules/core/approvals
     order: int = field(default=100)

@@ -8,7 +8,7 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .contract import Business, Module, NotificationKind, Role, Schedule, Subscription, Widget
+from .contract import ApprovalRule, Business, Module, NotificationKind, Role, Schedule, Subscription, Widget
 
 
 @cache
@@ -60,6 +60,15 @@ def notification_kinds() -> list[NotificationKind]:
 
 def notification_kind(key: str) -> NotificationKind | None:
     return next((k for k in notification_kinds() if k.key == key), None)
+
+
+def approval_rules() -> list[ApprovalRule]:
+    return [r for m in modules() for r in m.approval_rules]
+
+
+def approval_rule(document: str) -> ApprovalRule | None:
+    """The rule for "app_label.Model" (matched case-insensitively), or None."""
+    return next((r for r in approval_rules() if r.document.lower() == document.lower()), None)
 
 
 def module_for_business(code: str) -> Module | None:

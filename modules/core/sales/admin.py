@@ -6,6 +6,7 @@ from unfold.admin import ModelAdmin, TabularInline
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
 from modules.core.businesses.services import businesses_for
+from modules.core.exports.admin_mixins import DeskExportMixin
 from modules.core.registry.roles import business_codes_for
 from modules.core.ledger.admin import ReadOnlyAdminMixin
 from modules.core.ledger.services import LedgerError
@@ -23,7 +24,8 @@ class SaleLineInline(ReadOnlyAdminMixin, TabularInline):
 
 
 @admin.register(Sale)
-class SaleAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+class SaleAdmin(DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    resource_classes = ["modules.core.sales.resources.SaleResource"]
     list_display = ["receipt", "created_at", "total", "payment_method", "status", "business"]
     paginator = EstimatedCountPaginator  # no exact COUNT(*) over a big table
     show_full_result_count = False
@@ -52,7 +54,8 @@ class SaleAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ModelAdmin):
+class CustomerAdmin(DeskExportMixin, ModelAdmin):
+    resource_classes = ["modules.core.sales.resources.CustomerResource"]
     list_display = ["phone", "name", "created_at"]
     search_fields = ["phone", "name"]
     fields = ["name", "phone"]

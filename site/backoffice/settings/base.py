@@ -32,8 +32,10 @@ BACKOFFICE_CORE = [
     "modules.core.ledger",
     "modules.core.payments",
     "modules.core.purchasing",
+    "modules.core.approvals",
     "modules.core.sales",
     "modules.core.notifications",
+    "modules.core.exports",
     "modules.core.system",
     "modules.core.cms",
 ]

@@ -1,0 +1,147 @@
+"""Approval requests attached to any document, and the two small documents this app owns:
+expense requests (petty cash and expenses) and transfer requests (stock moves awaiting approval)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from modules.core.businesses.models import Business
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+USER = settings.AUTH_USER_MODEL
+
+
+class ApprovalRequest(models.Model):
+    """One request to approve one document; at most one is pending per document at a time."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="approval_requests")
+    document_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    document_id = models.CharField(max_length=64)
+    document = GenericForeignKey("document_type", "document_id")
+    summary = models.CharField(max_length=200, help_text="What the document was when approval was asked.")
+    amount = models.DecimalField("amount (KES)", **MONEY)
+    reason = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    requested_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    needs_second = models.BooleanField("needs a second approver", default=False)
+    # the first of two approvals (rules with second_approver=True)
+    first_approved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    first_approved_at = models.DateTimeField(null=True, blank=True)
+    first_ip = models.GenericIPAddressField("first approver's IP", null=True, blank=True)
+    first_device = models.CharField("first approver's device", max_length=255, blank=True)
+    # the decision
+    decided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    decision_device = models.CharField("device", max_length=255, blank=True, help_text="The browser's user agent.")
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        permissions = [("decide_approvalrequest", "Can approve or reject approval requests")]
+        constraints = [
+            models.UniqueConstraint(fields=["document_type", "document_id"], condition=Q(status="pending"),
+                                    name="one_pending_approval_per_document"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="approval_amount_not_negative"),
+            models.CheckConstraint(condition=Q(status="pending") | Q(decided_at__isnull=False),
+                                   name="decided_requests_have_a_time"),
+        ]
+        indexes = [models.Index(fields=["document_type", "document_id"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.summary}"
+
+
+class ExpenseRequest(models.Model):
+    """Staff ask for petty cash or an expense; approval pays it and posts it to the ledger."""
+
+    class Category(models.TextChoices):
+        SUPPLIES = "supplies", "Supplies"
+        TRANSPORT = "transport", "Transport / fuel"
+        REPAIRS = "repairs", "Repairs"
+        UTILITIES = "utilities", "Water, power, rent"
+        AIRTIME = "airtime", "Airtime / data"
+        WAGES = "wages", "Casual wages"
+        OTHER = "other", "Other"
+
+    class Method(models.TextChoices):
+        CASH = "cash", "Cash"
+        MPESA = "mpesa", "M-Pesa"
+        BANK = "bank", "Bank"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        PAID = "paid", "Approved and paid"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="expense_requests")
+    amount = models.DecimalField("amount (KES)", validators=[MinValueValidator(Decimal("1"))], **MONEY)
+    category = models.CharField(max_length=12, choices=Category.choices, default=Category.SUPPLIES)
+    description = models.CharField(max_length=200)
+    method = models.CharField("paid by", max_length=8, choices=Method.choices, default=Method.CASH)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    journal_entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="expense_amount_positive")]
+
+    def __str__(self):
+        return f"Expense {self.pk}: KES {self.amount:,} {self.get_category_display().lower()} ({self.description})"
+
+    def on_approval_closed(self, request):
+        """The request was rejected or cancelled: so is the expense (nothing was paid)."""
+        status = self.Status.REJECTED if request.status == ApprovalRequest.Status.REJECTED else self.Status.CANCELLED
+        ExpenseRequest.objects.filter(pk=self.pk, status=self.Status.PENDING).update(status=status)
+
+
+class TransferRequest(models.Model):
+    """A stock transfer waiting for approval; approving it runs inventory's transfer_stock."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        DONE = "done", "Approved and moved"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="transfer_requests")
+    item = models.ForeignKey("inventory.Item", on_delete=models.PROTECT, related_name="+")
+    from_location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
+    to_location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))])
+    value = models.DecimalField("value at cost (KES)", default=0, **MONEY)
+    note = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    transfer = models.OneToOneField("inventory.Transfer", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_request_quantity_positive")]
+
+    def __str__(self):
+        return (f"Transfer request {self.pk}: {self.quantity.normalize():f} {self.item.name} "
+                f"{self.from_location.name} → {self.to_location.name}")
+
+    def on_approval_closed(self, request):
+        status = self.Status.REJECTED if request.status == ApprovalRequest.Status.REJECTED else self.Status.CANCELLED
+        TransferRequest.objects.filter(pk=self.pk, status=self.Status.PENDING).update(status=status)

@@ -1,0 +1,122 @@
+"""Deciding from a phone: the pending list and one page per request (admin pages under /admin/approvals/)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from modules.core.inventory.services import OutOfStock
+from modules.core.ledger.services import LedgerError
+
+from . import services
+from .models import ApprovalRequest, ExpenseRequest, TransferRequest
+
+Status = ApprovalRequest.Status
+
+
+def client_ip(request):
+    """The phone's address as the web server saw it (nginx passes it in REMOTE_ADDR via the proxy)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def pending_view(request):
+    waiting = services.pending_for_user(request.user)
+    mine = (ApprovalRequest.objects.filter(requested_by=request.user).select_related("business", "decided_by")
+            .order_by("-requested_at")[:10])
+    return TemplateResponse(request, "approvals/pending.html", {
+        **admin.site.each_context(request), "title": "Approvals", "waiting": waiting, "mine": mine})
+
+
+def _money(value):
+    return f"KES {value:,.2f}"
+
+
+def details_for(document) -> list[tuple[str, str]]:
+    """What the approver needs to see on the phone, per document type."""
+    from modules.core.inventory.models import StockCount
+    from modules.core.inventory.services import count_variance
+    from modules.core.purchasing.models import PurchaseOrder
+
+    if isinstance(document, ExpenseRequest):
+        return [("For", document.description), ("Category", document.get_category_display()),
+                ("Paid from", document.get_method_display()), ("Expense status", document.get_status_display())]
+    if isinstance(document, TransferRequest):
+        return [("Item", document.item.name), ("Quantity", f"{document.quantity.normalize():f} {document.item.unit}"),
+                ("From", document.from_location.name), ("To", document.to_location.name),
+                ("Value at cost", _money(document.value)), ("Transfer status", document.get_status_display())]
+    if isinstance(document, PurchaseOrder):
+        lines = [f"{line.quantity.normalize():f} × {line.item.name} @ {line.unit_cost:,}"
+                 for line in document.lines.select_related("item")]
+        return [("Supplier", document.supplier.name), ("Lines", "; ".join(lines)),
+                ("Order status", document.get_status_display())]
+    if isinstance(document, StockCount):
+        variance = count_variance(document)
+        return [("Location", document.location.name), ("Short", _money(variance["shortage"])),
+                ("Over", _money(variance["surplus"])), ("Count status", document.get_status_display())]
+    return []
+
+
+def admin_link(document):
+    if document is None:
+        return ""
+    opts = document._meta
+    try:
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[document.pk])
+    except NoReverseMatch:
+        return ""
+
+
+@require_http_methods(["GET", "POST"])
+def decide_view(request, pk):
+    approval = get_object_or_404(ApprovalRequest.objects.select_related(
+        "business", "document_type", "requested_by", "decided_by", "first_approved_by"), pk=pk)
+    user = request.user
+    if not services.can_view(user, approval):
+        raise PermissionDenied
+    rule = services._rule_of_request(approval)
+    pending = approval.status == Status.PENDING
+    can_decide = (pending and services.may_decide(user, approval.business, rule)
+                  and user.pk not in (approval.requested_by_id, approval.first_approved_by_id))
+    can_cancel = pending and approval.requested_by_id == user.pk
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        comment = request.POST.get("comment", "").strip()[:1000]
+        audit = {"comment": comment, "ip": client_ip(request), "device": request.META.get("HTTP_USER_AGENT", "")}
+        try:
+            if decision == "approve":
+                approval = services.approve(approval, user, **audit)
+                messages.success(request, f"Approved: {approval.summary}." if approval.status == Status.APPROVED
+                                 else "Your approval is recorded; a second approver must approve too.")
+            elif decision == "reject":
+                services.reject(approval, user, **audit)
+                messages.success(request, f"Rejected: {approval.summary}.")
+            elif decision == "cancel":
+                services.cancel(approval, user)
+                messages.success(request, f"Cancelled: {approval.summary}.")
+            else:
+                return HttpResponseBadRequest("decision must be approve, reject or cancel")
+        except services.AlreadyDecided as error:
+            messages.warning(request, " ".join(error.messages))
+        except ValidationError as error:
+            messages.error(request, "Not done: " + " ".join(error.messages))
+        except (LedgerError, OutOfStock) as error:
+            messages.error(request, f"Not done: {error}")
+        except PermissionDenied as error:
+            messages.error(request, str(error) or "You may not decide this request.")
+        return redirect("admin:approvals:decide", approval.pk)
+    document = approval.document
+    return TemplateResponse(request, "approvals/decide.html", {
+        **admin.site.each_context(request), "title": f"Approval #{approval.pk}", "approval": approval,
+        "kind": rule.label or approval.document_type.name, "details": details_for(document) if document else [],
+        "document_link": admin_link(document), "can_decide": can_decide, "can_cancel": can_cancel,
+        "now": timezone.now()})
+
+
+admin_urlpatterns = [
+    path("approvals/pending/", pending_view, name="pending"),
+    path("approvals/decide/<int:pk>/", decide_view, name="decide"),
+]

@@ -1,0 +1,97 @@
+"""The accountant's desk: export jobs (the audit trail too) and supplier price lists."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from modules.core.businesses.models import Business
+from modules.core.inventory.models import Item
+from modules.core.purchasing.models import Supplier
+
+
+class ExportJob(models.Model):
+    """One export (or import) somebody ran: who, what, when and with which filters.
+
+    Background exports live here rather than in Redis, so a Redis restart loses no job: the
+    cleanup schedule re-enqueues a job still queued after 15 minutes."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        RUNNING = "running", "Preparing"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    class Mode(models.TextChoices):
+        BACKGROUND = "background", "Background file"
+        INLINE = "inline", "Straight download"
+        ADMIN = "admin", "Admin list export"
+        IMPORT = "import", "Import"
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=80, help_text="What was exported, e.g. ledger.journal_lines.")
+    label = models.CharField(max_length=120)
+    file_format = models.CharField(max_length=4, default="csv")
+    filters = models.JSONField(default=dict, blank=True)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.BACKGROUND)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    rows_done = models.PositiveBigIntegerField(default=0)
+    rows_total = models.PositiveBigIntegerField(null=True, blank=True, help_text="Estimate while preparing.")
+    file_path = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "export"
+        permissions = [("import_data", "Can import spreadsheets (items, prices, opening stock, customers)")]
+
+    def __str__(self):
+        return f"{self.label} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, int(self.rows_done * 100 / self.rows_total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.EXPIRED)
+
+    @property
+    def downloadable(self) -> bool:
+        return (self.status == self.Status.DONE and bool(self.file_path)
+                and (self.expires_at is None or self.expires_at > timezone.now()))
+
+    @property
+    def filename(self) -> str:
+        stamp = timezone.localtime(self.created_at).strftime("%Y%m%d-%H%M")
+        return f"{self.kind.replace('.', '-')}-{stamp}.{self.file_format}"
+
+
+class SupplierPrice(models.Model):
+    """What a supplier charges for an item (from an imported price list): the cost a purchase
+    order line can start from. Nothing here moves stock or money."""
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="prices")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="supplier_prices")
+    unit_cost = models.DecimalField("unit cost (KES)", max_digits=12, decimal_places=4)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["supplier", "item"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "item"], name="one_price_per_supplier_item"),
+            models.CheckConstraint(condition=models.Q(unit_cost__gte=0), name="supplier_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.supplier}: {self.item} at {self.unit_cost}"

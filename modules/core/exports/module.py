@@ -1,0 +1,23 @@
+from modules.core.registry.contract import MenuItem, Module, Role, Schedule
+
+MODULE = Module(
+    key="exports",
+    label="Desk",
+    icon="download",
+    order=65,
+    menu=(
+        # Anyone who may view items may export what they see (the page lists only what they may view).
+        MenuItem("Exports", "admin:exports:desk", "download", "inventory.view_item"),
+        MenuItem("Import a spreadsheet", "admin:exports:import", "upload_file", "exports.import_data"),
+        MenuItem("Supplier prices", "admin:exports_supplierprice_changelist", "sell", "exports.view_supplierprice"),
+        MenuItem("Export log", "admin:exports_exportjob_changelist", "history", "exports.view_exportjob"),
+    ),
+    roles=(
+        Role("Accountant", permissions=("exports.view_exportjob", "exports.view_supplierprice")),
+        # Give staff this role beside their business role to let them import spreadsheets into
+        # their own business (the owner has it through "*"; accountants never do).
+        Role("Importer", permissions=("exports.import_data", "exports.view_supplierprice")),
+    ),
+    schedules=(Schedule("exports.cleanup", "modules.core.exports.jobs.cleanup", cron="*/30 * * * *"),),
+    admin_urls="modules.core.exports.views.admin_urlpatterns",
+)
