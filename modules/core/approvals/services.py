@@ -328,7 +328,7 @@ def request_expense(business, amount, user, *, description: str, category: str =
     expense = ExpenseRequest.objects.create(business=business, amount=amount, category=category,
                                             description=description.strip()[:200], method=method, requested_by=user)
     if required(expense, amount):
-        request_approval(expense, amount, user, expense.description)
+        request_approval(expense, amount, user)  # the summary already says what it is for
     else:
         from . import hooks
         hooks.pay_expense(expense, None)
