@@ -9,7 +9,7 @@ from modules.core.businesses.scoping import BusinessScopedAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
 from modules.core.ledger.admin import ReadOnlyAdminMixin
 from modules.core.ledger.services import LedgerError
-from modules.core.system.pagination import EstimatedCountPaginator
+from modules.core.system.pagination import BigTableAdminMixin
 
 from . import services
 from .forms import ScopedChoicesMixin, ServiceAdminMixin, ServiceForm
@@ -54,16 +54,14 @@ class StockLevelAdmin(ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+class StockMovementAdmin(BigTableAdminMixin, DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin,
+                         ModelAdmin):
     resource_classes = ["modules.core.inventory.resources.StockMovementResource"]
     business_field = "item__business"
     list_display = ["created_at", "kind", "item", "quantity", "location", "unit_cost", "reason", "created_by"]
-    paginator = EstimatedCountPaginator  # no exact COUNT(*) over a big table
-    show_full_result_count = False
-    list_filter = ["kind", "item__business"]
+    list_filter = ["kind", "item__business", "created_at"]  # static date choices: no scan of the table
     search_fields = ["item__name", "item__sku", "reason"]
-    date_hierarchy = "created_at"
-    list_select_related = ["item", "location", "created_by"]
+    list_select_related = ["item__business", "location__business", "created_by"]
 
 
 # --- physical counts ---------------------------------------------------------------------------

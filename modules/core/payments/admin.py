@@ -6,7 +6,7 @@ from unfold.admin import ModelAdmin
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
 from modules.core.ledger.admin import ReadOnlyAdminMixin
-from modules.core.system.pagination import EstimatedCountPaginator
+from modules.core.system.pagination import BigTableAdminMixin
 
 from . import services
 from .models import Invoice, Payment, StkRequest
@@ -54,10 +54,8 @@ class StkRequestAdmin(DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMi
 
 
 @admin.register(Payment)
-class PaymentAdmin(DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+class PaymentAdmin(BigTableAdminMixin, DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     resource_classes = ["modules.core.payments.resources.PaymentResource"]
     list_display = ["received_at", "method", "amount", "applied", "credit", "payer_phone", "mpesa_receipt", "business"]
-    paginator = EstimatedCountPaginator  # no exact COUNT(*) over a big table
-    show_full_result_count = False
     list_filter = ["method", "business"]
     search_fields = ["payer_phone", "mpesa_receipt"]
