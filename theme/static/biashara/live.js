@@ -1,0 +1,114 @@
+/* Smart polling: one request per page to /admin/live/ (see modules/core/live/views.py).
+ *
+ * Every 15 s while the page is visible, every 120 s while hidden, at once when it becomes visible;
+ * nothing after 30 min without a touch or key until the next one. The server answers 304 while no
+ * version this user watches has moved. On a 200 the page refreshes only the widgets whose business
+ * moved (any move for widgets of no single business), swaps the bell and updates "who is editing".
+ * Widgets that watch no data (data-scope="clock") refresh on their own period from the same loop.
+ */
+(function () {
+  const root = document.querySelector("[data-live-url]");
+  if (!root || window.bsLive) return;
+  const VISIBLE = 15000, HIDDEN = 120000, IDLE = 30 * 60 * 1000;
+  const url = root.dataset.liveUrl;
+  const state = { etag: "", versions: null, timer: null, lastInput: Date.now(), asleep: false, busy: false };
+  const clockDue = new Map();
+
+  const editing = () => (document.querySelector("[data-live-editing]") || { dataset: {} }).dataset.liveEditing || "";
+  const newest = () => (document.querySelector("#bo-bell [data-newest]") || { dataset: {} }).dataset.newest || "";
+
+  function refreshWidgets(moved) {
+    document.querySelectorAll("[data-widget][data-scope]").forEach((el) => {
+      const scope = el.dataset.scope;
+      const due = scope === "clock" && Date.now() >= (clockDue.get(el) || 0);
+      if (due || (moved && (scope === "any" ? moved.size > 0 : moved.has(scope)))) {
+        if (scope === "clock") clockDue.set(el, Date.now() + 1000 * (+el.dataset.refresh || 60));
+        htmx.trigger(el, "bs:refresh");
+      }
+    });
+  }
+
+  function apply(body) {
+    const moved = new Set();
+    const versions = body.versions || {};
+    if (!Object.keys(versions).length) {  // Redis is down: no versions, so everything may have moved
+      document.querySelectorAll("[data-scope]").forEach((el) => moved.add(el.dataset.scope));
+    } else if (state.versions) {
+      for (const [scope, version] of Object.entries(versions)) {
+        if (state.versions[scope] !== version) moved.add(scope.startsWith("b:") ? scope.slice(2) : scope);
+      }
+    }
+    state.versions = versions;
+    const bell = document.getElementById("bo-bell");
+    if (bell && body.bell !== undefined && (moved.size || !state.bellSeen)) {
+      bell.innerHTML = body.bell;
+      htmx.process(bell);
+      state.bellSeen = true;
+    }
+    refreshWidgets(moved);
+    const banner = document.querySelector("[data-live-editing]");
+    if (banner && body.editors) {
+      banner.replaceChildren(...body.editors.map((e) => {
+        const p = document.createElement("p");
+        p.textContent = `${e.name} is editing this since ${e.since}.`;
+        return p;
+      }));
+      banner.classList.toggle("hidden", body.editors.length === 0);
+    }
+  }
+
+  async function poll() {
+    if (state.busy) return;
+    if (Date.now() - state.lastInput > IDLE) { state.asleep = true; return; }
+    state.busy = true;
+    try {
+      const query = new URLSearchParams({ since: newest(), editing: editing() });
+      const response = await fetch(`${url}?${query}`, {
+        credentials: "same-origin", cache: "no-store",
+        headers: state.etag ? { "If-None-Match": state.etag } : {},
+      });
+      if (response.status === 304) { refreshWidgets(null); return; }
+      if (response.status === 401 || response.redirected) { stop(); return; }  // signed out
+      if (!response.ok) return;
+      state.etag = response.headers.get("ETag") || "";
+      apply(await response.json());
+    } catch (e) {
+      /* offline: try again next time */
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  function schedule() {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => { poll().finally(schedule); }, document.hidden ? HIDDEN : VISIBLE);
+  }
+  function stop() { clearTimeout(state.timer); state.timer = null; }
+  function now() { stop(); poll().finally(schedule); }
+
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) now(); else schedule(); });
+  ["pointerdown", "keydown", "touchstart", "scroll"].forEach((type) =>
+    window.addEventListener(type, () => {
+      state.lastInput = Date.now();
+      if (state.asleep) { state.asleep = false; now(); }
+    }, { passive: true }));
+
+  /* Pull to refresh on the dashboard: pull down from the top by 70 px. */
+  const dashboard = document.getElementById("dashboard");
+  if (dashboard) {
+    let startY = null;
+    window.addEventListener("touchstart", (e) => { startY = window.scrollY === 0 ? e.touches[0].clientY : null; }, { passive: true });
+    window.addEventListener("touchend", (e) => {
+      if (startY !== null && e.changedTouches[0].clientY - startY > 70) {
+        document.querySelectorAll("[data-widget]").forEach((el) => htmx.trigger(el, "bs:refresh"));
+        now();
+      }
+      startY = null;
+    }, { passive: true });
+  }
+
+  window.bsLive = { poll: now };
+  document.querySelectorAll("[data-scope='clock']").forEach((el) =>
+    clockDue.set(el, Date.now() + 1000 * (+el.dataset.refresh || 60)));
+  now();
+})();
