@@ -13,7 +13,8 @@ MODULE = Module(
     ),
     widgets=(
         Widget(key="payments.waiting", title="M-Pesa waiting", callable="modules.core.payments.widgets.waiting",
-               template="payments/widget_waiting.html", refresh_seconds=15, permission="payments.view_stkrequest"),
+               template="payments/widget_waiting.html", refresh_seconds=15, permission="payments.view_stkrequest",
+               refresh_on="clock"),  # an STK push starts after the sale's commit
     ),
     roles=(Role("Accountant", permissions=("payments.view_*",)),),
     schedules=(Schedule("payments.reconcile_stk", "modules.core.payments.services.reconcile_pending", interval=15),),

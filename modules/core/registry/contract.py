@@ -26,6 +26,9 @@ class Widget:
     refresh_seconds: int = 15
     permission: str | None = None
     business: str | None = None  # shown only to users who can see this business
+    # "changes": refreshed when the live poll sees its business's data move (any business's, for a
+    # widget of none); "clock": every refresh_seconds, for data no event announces (queues, health)
+    refresh_on: str = "changes"
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Subscription:
-    event: str  # "sale.committed", "stock.low", …
+    event: str  # "sale.committed", "stock.low", …; "*" for every event
     handler: str  # dotted path: f(**payload)
 
 

@@ -51,7 +51,9 @@ def schedules() -> list[Schedule]:
 
 
 def subscriptions(event: str) -> list[Subscription]:
-    return [s for m in modules() for s in m.subscriptions if s.event == event]
+    """Handlers of ``event``, then those subscribed to every event ("*")."""
+    named = [s for m in modules() for s in m.subscriptions if s.event == event]
+    return named + [s for m in modules() for s in m.subscriptions if s.event == "*"]
 
 
 def notification_kinds() -> list[NotificationKind]:

@@ -18,6 +18,7 @@ MODULE = Module(
             callable="modules.core.system.widgets.system",
             template="system/widget_system.html",
             refresh_seconds=30,
+            refresh_on="clock",
             permission="django_rq.admin",
         ),
     ),

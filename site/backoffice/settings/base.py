@@ -36,6 +36,7 @@ BACKOFFICE_CORE = [
     "modules.core.sales",
     "modules.core.notifications",
     "modules.core.exports",
+    "modules.core.live",
     "modules.core.system",
     "modules.core.cms",
 ]
@@ -152,7 +153,9 @@ RQ_EXCEPTION_HANDLERS = ["modules.core.system.jobs.record_failure"]
 RQ_SHOW_ADMIN_LINK = False  # the sidebar links to it, for owners only
 
 # --- sessions and login ------------------------------------------------------------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.db"  # survives a Redis outage
+# Sessions live in PostgreSQL, read through the Redis cache: the unchanged live poll (304) needs no
+# database, and a Redis outage falls back to the table (cache errors are misses).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 LOGIN_URL = "admin:login"
 
