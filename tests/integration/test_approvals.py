@@ -228,7 +228,8 @@ def test_a_hundred_concurrent_approve_clicks_make_one_decision_and_one_payment()
     clicks = 100
     # Every click is its own thread and database session, released together. Sessions beyond what
     # the server allows (max_connections) queue for a slot, as they would for a web worker.
-    slots = threading.BoundedSemaphore(_connection_slots(clicks))
+    sessions = _connection_slots(clicks)
+    slots = threading.BoundedSemaphore(sessions)
     connection.close()
     barrier = threading.Barrier(clicks, timeout=60)
     won, lost, errors = [], [], []
@@ -261,6 +262,8 @@ def test_a_hundred_concurrent_approve_clicks_make_one_decision_and_one_payment()
     assert len(ledger.entries_for(expense)) == 1
     assert balance("water", chart.CASH) == Decimal("9250")
     assert trial_balance_ok()
+    print(f"\n[approvals] {clicks} concurrent approve clicks over {sessions} database sessions: "
+          f"1 decision, {len(lost)} told it was already approved, 1 journal entry")
 
 
 # --- purchase orders -----------------------------------------------------------------------------
@@ -441,6 +444,17 @@ def test_the_owner_approves_from_the_phone_page_and_the_audit_is_shown(login):
     again = owner.post(url, {"decision": "approve"}, follow=True).content.decode()
     assert "already approved" in again and len(ledger.entries_for(expense)) == 1
     assert 'data-pending-count="0"' in owner.get(reverse("admin:widget", args=["approvals.pending"])).content.decode()
+
+
+def test_the_decision_ip_behind_nginx_is_the_one_nginx_appended(settings, rf):
+    from modules.core.approvals.views import client_ip
+
+    request = rf.post("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 41.90.64.7")
+    settings.PROXY_COUNT = 0
+    assert client_ip(request) == "127.0.0.1"
+    settings.PROXY_COUNT = 1
+    assert client_ip(request) == "41.90.64.7"  # the forged 6.6.6.6 is the client's own writing
+    assert client_ip(rf.post("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="not-an-ip")) is None
 
 
 @pytest.mark.django_db
