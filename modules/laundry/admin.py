@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.views import ChangeList
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
 from modules.core.ledger.admin import ReadOnlyAdminMixin
@@ -24,13 +24,21 @@ class JobEventInline(ReadOnlyAdminMixin, TabularInline):
     extra = 0
 
 
+class JobChangeList(ChangeList):
+    """A row opens the job page (status, payments, history, actions), not the read-only form."""
+
+    def url_for_result(self, result):
+        return reverse("admin:laundry:job", args=[result.pk])
+
+
 @admin.register(Job)
 class JobAdmin(BusinessScopedAdminMixin, ModelAdmin):
     """Jobs are made by the drop-off page and moved on by the board: here they are only read.
     On a phone each row is a card: ticket (opens the job page), status, promised time."""
 
     list_display = ["ticket", "status", "promised_at"]
-    list_display_links = None
+    list_display_links = ["ticket"]
+    actions = None  # nothing to do in bulk: jobs move on the board
     list_filter = ["status", "express", "business"]
     search_fields = ["customer_phone", "customer_name", "notes"]
     list_select_related = ["business"]
@@ -57,11 +65,12 @@ class JobAdmin(BusinessScopedAdminMixin, ModelAdmin):
             results |= queryset.filter(number=number)
         return results, duplicates
 
+    def get_changelist(self, request, **kwargs):
+        return JobChangeList
+
     @admin.display(description="Ticket", ordering="number")
     def ticket(self, job):
-        return format_html('<a class="text-primary-600 font-semibold" href="{}">{}</a> {}',
-                           reverse("admin:laundry:job", args=[job.pk]), job.ticket_number,
-                           job.customer_name or job.customer_phone)
+        return f"{job.ticket_number} · {job.customer_name or job.customer_phone}"
 
 
 @admin.register(JobEvent)

@@ -1,11 +1,25 @@
-"""django-import-export resources for the accountant's exports (the desk UX comes with its issue)."""
+"""django-import-export resources for the accountant's exports, listed on the exports desk
+(admin → Books → Exports) through ``EXPORTS``. Text cells are made inert (SafeModelResource):
+customers' notes must never run as spreadsheet formulas."""
 
-from import_export import fields, resources
+from import_export import fields
+
+from modules.core.exports.safety import SafeModelResource
+from modules.core.exports.specs import ExportSpec
 
 from .models import Job, JobEvent, JobLine
 
+EXPORTS = (
+    ExportSpec("laundry.job", "Laundry jobs", "modules.laundry.resources.JobResource", business_path="business",
+               date_field="created_at"),
+    ExportSpec("laundry.jobline", "Laundry job lines", "modules.laundry.resources.JobLineResource",
+               business_path="job__business", date_field="job__created_at"),
+    ExportSpec("laundry.jobevent", "Laundry job history", "modules.laundry.resources.JobEventResource",
+               business_path="job__business", date_field="at"),
+)
 
-class JobResource(resources.ModelResource):
+
+class JobResource(SafeModelResource):
     business = fields.Field(attribute="business__code", column_name="business")
     ticket = fields.Field(attribute="ticket_number", column_name="ticket")
 
@@ -20,7 +34,7 @@ class JobResource(resources.ModelResource):
         return super().get_queryset().select_related("business")
 
 
-class JobLineResource(resources.ModelResource):
+class JobLineResource(SafeModelResource):
     ticket = fields.Field(attribute="job__ticket_number", column_name="ticket")
     item = fields.Field(attribute="item__name", column_name="item")
     sku = fields.Field(attribute="item__sku", column_name="sku")
@@ -34,7 +48,7 @@ class JobLineResource(resources.ModelResource):
         return super().get_queryset().select_related("job", "item")
 
 
-class JobEventResource(resources.ModelResource):
+class JobEventResource(SafeModelResource):
     ticket = fields.Field(attribute="job__ticket_number", column_name="ticket")
     user = fields.Field(attribute="user__username", column_name="user")
 

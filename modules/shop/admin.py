@@ -1,13 +1,15 @@
 from decimal import Decimal
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
 from modules.core.ledger.admin import ReadOnlyAdminMixin
+from modules.core.ledger.services import LedgerError
 
 from . import services
 from .models import CylinderType, LpgSale, SwapFee
@@ -99,6 +101,7 @@ class LpgSaleAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     search_fields = ["=number", "customer_phone"]
     list_select_related = ["business", "cylinder_type", "empty_type"]
     date_hierarchy = "created_at"
+    actions = ["void"]
 
     @admin.display(description="Receipt", ordering="number")
     def receipt(self, obj):
@@ -110,4 +113,17 @@ class LpgSaleAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
         text = f"{obj.quantity} × {obj.cylinder_type} · {obj.get_kind_display()}"
         if obj.kind == LpgSale.Kind.SWAP:
             text += f" ({obj.empty_type.brand} empty)"
-        return text
+        return text + (" · VOID" if obj.voided_at else "")
+
+    @admin.action(description="Void (stock and money go back)", permissions=["void"])
+    def void(self, request, queryset):
+        for sale in queryset:
+            try:
+                services.void_lpg(sale, reason=f"voided by {request.user}", user=request.user)
+            except (ValidationError, LedgerError, services.OutOfStock) as error:
+                messages.error(request, f"{sale}: {' '.join(getattr(error, 'messages', [str(error)]))}")
+            else:
+                messages.success(request, f"{sale} is void.")
+
+    def has_void_permission(self, request):
+        return request.user.has_perm("shop.void_lpgsale")

@@ -13,7 +13,7 @@ from modules.core.purchasing import services as purchasing
 from modules.core.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 
 from . import services
-from .models import LpgSale, SwapFee
+from .models import CylinderType, LpgSale, SwapFee
 
 # sku, name, price, unit, opening stock (None: a service, no stock), unit cost
 CATALOGUE = [
@@ -55,9 +55,11 @@ def seed(business, *, opening_stock: bool) -> None:
     location = default_location(business)
     types = {}
     for size, brand, refill, outright, deposit, shell, full_cost, full, empty, reorder in CYLINDERS:
-        cylinder = services.create_cylinder_type(business, size_kg=size, brand=brand, refill_price=refill,
-                                                 outright_price=outright, deposit=deposit, shell_cost=shell,
-                                                 full_cost=full_cost)
+        cylinder = CylinderType.objects.filter(business=business, size_kg=size, brand=brand).first()
+        if cylinder is None:  # the owner's later price changes survive the next `make run`
+            cylinder = services.create_cylinder_type(business, size_kg=size, brand=brand, refill_price=refill,
+                                                     outright_price=outright, deposit=deposit, shell_cost=shell,
+                                                     full_cost=full_cost)
         types[(size, brand)] = cylinder
         StockLevel.objects.get_or_create(item=cylinder.full_item, location=location,
                                          defaults={"reorder_level": Decimal(reorder)})

@@ -115,10 +115,13 @@ class LpgSale(models.Model):
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=120, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "LPG receipt"
+        permissions = [("void_lpgsale", "Can void an LPG receipt (stock and money go back)")]
         constraints = [
             models.UniqueConstraint(fields=["business", "number"], name="shop_lpg_number_unique_per_business"),
             models.CheckConstraint(condition=Q(total__gte=0, deposit__gte=0, refund__gte=0, swap_fee__gte=0, shell__gte=0),

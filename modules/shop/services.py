@@ -27,6 +27,7 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
@@ -135,7 +136,8 @@ def swap_fee(business, size_kg) -> Decimal:
 def deposit_balances(business, phone: str | None = None) -> list[dict]:
     """Open deposit cylinders per customer and type: how many are out, the deposits held and the
     shell value they carry. ``phone`` limits it to one customer."""
-    rows = m.LpgSale.objects.filter(business=business, kind__in=[m.LpgSale.Kind.DEPOSIT, m.LpgSale.Kind.RETURN])
+    rows = m.LpgSale.objects.filter(business=business, kind__in=[m.LpgSale.Kind.DEPOSIT, m.LpgSale.Kind.RETURN],
+                                    voided_at=None)
     if phone:
         rows = rows.filter(customer_phone=normalize_phone(phone))
     out_q = Q(kind=m.LpgSale.Kind.DEPOSIT)
@@ -341,6 +343,44 @@ def take_cash(sale, user=None):
     return due
 
 
+@transaction.atomic
+def void_lpg(sale, *, reason: str, user=None):
+    """Undo an LPG receipt: its stock movements are put back and every ledger entry of it (the
+    transaction and its payments) is reversed; the original rows stay as they were. A deposit whose
+    cylinder has already come back cannot be voided (void the return first)."""
+    sale = m.LpgSale.objects.select_for_update().select_related("business", "cylinder_type").get(pk=sale.pk)
+    if sale.voided_at:
+        raise ValidationError(f"LPG receipt {sale.receipt_number} is already void.")
+    m.CylinderType.objects.select_for_update().filter(pk=sale.cylinder_type_id).first()
+    if sale.kind == m.LpgSale.Kind.DEPOSIT:
+        out = next((b["out"] for b in deposit_balances(sale.business, sale.customer_phone)
+                    if b["type"].pk == sale.cylinder_type_id), 0)
+        if out < sale.quantity:
+            raise ValidationError(f"The cylinder of {sale.receipt_number} has already come back: void the return "
+                                  f"first.")
+    note = f"Void of {sale.receipt_number}: {reason}"[:120]
+    revalued = ZERO  # stock comes back at today's average cost; the reversals restore the old values
+    for movement in list(StockMovement.objects.filter(source_type=ContentType.objects.get_for_model(sale),
+                                                      source_id=str(sale.pk)).select_related("item", "location")):
+        move_stock(movement.item, movement.location, -movement.quantity,
+                   StockMovement.Kind.RETURN if movement.quantity < 0 else StockMovement.Kind.ADJUSTMENT,
+                   source=sale, user=user, reason=note)
+        back = -movement.quantity
+        sign = 1 if back > 0 else -1
+        revalued += sign * (value_at_cost(abs(back), movement.item.cost) - value_at_cost(abs(back), movement.unit_cost))
+    for entry in ledger.entries_for(sale):
+        if entry.reversal_of_id is None and not hasattr(entry, "reversed_by"):
+            ledger.reverse(entry, memo=note, user=user)
+    if revalued:  # keep Inventory equal to the valuation (quantity × average cost)
+        lines = [ledger.debit(chart.INVENTORY, revalued), ledger.credit(chart.STOCK_LOSSES, revalued)] if revalued > 0 \
+            else [ledger.debit(chart.STOCK_LOSSES, -revalued), ledger.credit(chart.INVENTORY, -revalued)]
+        ledger.post(sale.business, timezone.localdate(), f"{note} (stock back at today's average cost)", lines,
+                    source=sale, user=user)
+    sale.voided_at, sale.void_reason = timezone.now(), reason[:120]
+    sale.save(update_fields=["voided_at", "void_reason"])
+    return sale
+
+
 # --- restocking from the supplier -----------------------------------------------------------------
 
 def restock_exchange(po, quantities: dict, location=None, *, empties: dict | None = None, user=None):
@@ -381,7 +421,8 @@ def takings(business, day=None) -> dict:
 
 def top_lpg(business, days=7, limit=5) -> list[dict]:
     since = timezone.now() - timedelta(days=days)
-    rows = (m.LpgSale.objects.filter(business=business, created_at__gte=since).exclude(kind=m.LpgSale.Kind.RETURN)
+    rows = (m.LpgSale.objects.filter(business=business, created_at__gte=since, voided_at=None)
+            .exclude(kind=m.LpgSale.Kind.RETURN)
             .values("cylinder_type").annotate(count=Sum("quantity"), sales=Sum("gas"), n=Count("id"))
             .order_by("-count")[:limit])
     types = m.CylinderType.objects.in_bulk([row["cylinder_type"] for row in rows])

@@ -96,3 +96,12 @@ def test_the_owner_sees_the_demo_board_with_overdue_jobs_highlighted(live_server
         assert phone.locator(f'[data-column="{status}"] [data-job]').count() >= 1, status
     no_sideways_scroll(phone)
     phone.screenshot(path=str(ARTIFACTS / "laundry-board-demo.png"), full_page=True)
+
+    phone.goto(f"{live_server.url}/admin/laundry/job/?status__exact=ready")
+    first = phone.locator("#result_list a", has_text="LT-").first
+    box = first.bounding_box()
+    assert box["height"] >= 44, box
+    no_sideways_scroll(phone)
+    phone.screenshot(path=str(ARTIFACTS / "laundry-jobs-list.png"), full_page=True)
+    first.click()
+    phone.locator("[data-job-page]").wait_for()

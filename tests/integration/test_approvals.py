@@ -228,7 +228,8 @@ def test_a_hundred_concurrent_approve_clicks_make_one_decision_and_one_payment()
     clicks = 100
     # Every click is its own thread and database session, released together. Sessions beyond what
     # the server allows (max_connections) queue for a slot, as they would for a web worker.
-    slots = threading.BoundedSemaphore(_connection_slots(clicks))
+    sessions = _connection_slots(clicks)
+    slots = threading.BoundedSemaphore(sessions)
     connection.close()
     barrier = threading.Barrier(clicks, timeout=60)
     won, lost, errors = [], [], []
@@ -261,6 +262,8 @@ def test_a_hundred_concurrent_approve_clicks_make_one_decision_and_one_payment()
     assert len(ledger.entries_for(expense)) == 1
     assert balance("water", chart.CASH) == Decimal("9250")
     assert trial_balance_ok()
+    print(f"\n[approvals] {clicks} concurrent approve clicks over {sessions} database sessions: "
+          f"1 decision, {len(lost)} told it was already approved, 1 journal entry")
 
 
 # --- purchase orders -----------------------------------------------------------------------------
@@ -443,6 +446,17 @@ def test_the_owner_approves_from_the_phone_page_and_the_audit_is_shown(login):
     assert 'data-pending-count="0"' in owner.get(reverse("admin:widget", args=["approvals.pending"])).content.decode()
 
 
+def test_the_decision_ip_behind_nginx_is_the_one_nginx_appended(settings, rf):
+    from modules.core.approvals.views import client_ip
+
+    request = rf.post("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 41.90.64.7")
+    settings.PROXY_COUNT = 0
+    assert client_ip(request) == "127.0.0.1"
+    settings.PROXY_COUNT = 1
+    assert client_ip(request) == "41.90.64.7"  # the forged 6.6.6.6 is the client's own writing
+    assert client_ip(rf.post("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="not-an-ip")) is None
+
+
 @pytest.mark.django_db
 def test_a_payment_the_till_cannot_cover_is_shown_clearly_on_the_page(login):
     expense = approvals.request_expense("shop", "900", user("shop_staff"), description="Padlock")
@@ -506,3 +520,47 @@ def test_requests_export_for_the_accountant(demo):
     expenses_csv = ExpenseRequestResource().export().csv
     assert "Soap" in expenses_csv and ",paid," in expenses_csv
     assert "S-SUGAR-1KG" in TransferRequestResource().export().csv
+
+
+@pytest.mark.django_db
+def test_save_and_post_on_the_count_page_sends_the_request_and_the_owner_sees_the_variance(login):
+    sugar, floor = item("shop", "S-SUGAR-1KG"), stock.default_location(Business.objects.get(code="shop"))
+    put(sugar, 100)
+    grant("shop_staff", "inventory", "view_stockcount", "change_stockcount", "post_stockcount")
+    count = stock.start_count(floor, user("shop_staff"))
+    url = reverse("admin:inventory_stockcount_change", args=[count.pk])
+    lines = list(count.lines.all())
+    data = {"note": "", "lines-TOTAL_FORMS": len(lines), "lines-INITIAL_FORMS": len(lines), "lines-MIN_NUM_FORMS": 0,
+            "lines-MAX_NUM_FORMS": 1000, "inventory_stockcount_save_and_post": ""}
+    for i, line in enumerate(lines):
+        data |= {f"lines-{i}-id": line.pk, f"lines-{i}-count": count.pk,
+                 f"lines-{i}-counted": "50" if line.item_id == sugar.pk else ""}
+    page = login("shop_staff").post(url, data, follow=True).content.decode()
+    request = approvals.latest(count)
+    assert request is not None and f"Request #{request.pk} was sent" in page  # it outlived the refusal
+    count.refresh_from_db()
+    assert count.status == StockCount.Status.DRAFT and count.lines.get(item=sugar).counted == 50
+
+    owner = login("owner")
+    decide = reverse("admin:approvals:decide", args=[request.pk])
+    page = owner.get(decide).content.decode()
+    assert "Stock count" in page and "KES 8,000.00" in page and "Short" in page
+    owner.post(decide, {"decision": "approve"})
+    count.refresh_from_db()
+    assert count.status == StockCount.Status.POSTED and stock.on_hand(sugar, floor) == 50
+
+
+@pytest.mark.django_db
+def test_the_decide_page_summarises_a_purchase_order_and_a_transfer(bidco, login):
+    po = big_order(bidco)
+    po_request = approvals.request_approval(po, po.total, user("shop_staff"))
+    sugar = item("shop", "S-SUGAR-1KG")
+    put(sugar, 5)
+    store = Location.objects.create(business=sugar.business, name="Store")
+    asked = approvals.request_transfer(sugar, stock.default_location(sugar.business), store, 2, user("shop_staff"))
+    owner = login("owner")
+    page = owner.get(reverse("admin:approvals:decide", args=[po_request.pk])).content.decode()
+    assert "Bidco" in page and "400 × Sugar 1 kg" in page and "KES 60,000.00" in page
+    page = owner.get(reverse("admin:approvals:decide", args=[approvals.latest(asked).pk])).content.decode()
+    assert "Store" in page and "Stock transfer" in page
+    assert login("water_staff").get(reverse("admin:approvals:decide", args=[po_request.pk])).status_code == 403

@@ -373,6 +373,11 @@ def test_exports_for_the_accountant(demo):
     assert [row["sku"] for row in JobLineResource().export().dict] == ["L-WASH-KG", "L-EXPRESS"]
     assert [row["kind"] for row in JobEventResource().export().dict] == ["created", "payment", "status"]
     assert "LT-0001" in JobResource().export().csv
+    services.create_job(laundry(), customer_phone="0712480110", notes="=HYPERLINK(\"http://x\")",
+                        lines=[services.JobLineInput(item("L-SUIT").pk, Decimal("1"))])
+    assert JobResource().export().dict[0]["notes"].startswith("'=")  # never a formula in a spreadsheet
+    from modules.core.exports.specs import spec
+    assert spec("laundry.jobevent").model is JobEvent and spec("laundry.job").model is Job
 
 
 @pytest.mark.django_db

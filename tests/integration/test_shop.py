@@ -383,3 +383,31 @@ def test_the_owner_adds_a_cylinder_type_and_every_page_opens(stocked, login):
     assert [client.get(url).status_code for url in pages] == [200] * len(pages)
     deposits = client.get(reverse("admin:shop:lpg_deposits")).content.decode()
     assert "254711222333" in deposits and "13 kg K-Gas" in deposits
+
+
+def test_the_owner_voids_a_receipt_through_reversals_and_staff_cannot(demo, login):
+    kgas = cylinder(13, "K-Gas")
+    stock(kgas, 3, 0)
+    inventory = balance(chart.INVENTORY)
+    sale, _ = lpg("refill", kgas)
+    deposit, _ = lpg("deposit", kgas, phone="0711222333")
+    back, _ = lpg("return", kgas, phone="0711222333")
+    with pytest.raises(ValidationError, match="void the return first"):
+        services.void_lpg(deposit, reason="wrong customer")
+    staff = login("shop_staff")
+    changelist = reverse("admin:shop_lpgsale_changelist")
+    staff.post(changelist, {"action": "void", "_selected_action": [sale.pk]})
+    sale.refresh_from_db()
+    assert sale.voided_at is None
+    owner = login("owner")
+    response = owner.post(changelist, {"action": "void", "_selected_action": [back.pk, deposit.pk, sale.pk]})
+    assert response.status_code == 302
+    assert all(s.voided_at for s in LpgSale.objects.all())
+    assert levels(kgas) == (3, 0) and balance(chart.INVENTORY) == inventory
+    for code in (chart.CASH, chart.SALES, chart.VAT_PAYABLE, chart.COST_OF_SALES, services.CYLINDER_DEPOSITS,
+                 services.CYLINDERS_OUT, chart.RECEIVABLES):
+        assert balance(code) == 0, code
+    assert services.deposit_balances(shop()) == [] and balanced()
+    assert b"VOID" in owner.get(reverse("admin:shop:lpg_receipt", args=[sale.pk])).content
+    with pytest.raises(ValidationError, match="already void"):
+        services.void_lpg(sale, reason="again")

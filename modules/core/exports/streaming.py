@@ -78,8 +78,9 @@ def _chunks(queryset, build):
         last = rows[-1][0] if isinstance(rows[-1], tuple) else rows[-1].pk
 
 
-def iter_rows(resource, queryset, chunk=CHUNK):
+def iter_rows(resource, queryset, chunk=None):
     """Yield lists of raw cell values (native types), one chunk at a time."""
+    chunk = chunk or CHUNK
     headers, paths, annotations = plan(resource)
     if paths is not None:
         queryset = queryset.annotate(**annotations) if annotations else queryset

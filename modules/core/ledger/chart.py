@@ -46,13 +46,15 @@ def specs_for(business_code: str) -> tuple[AccountSpec, ...]:
     """The shared template plus the business module's own accounts, which must use free codes
     (customer deposits already have 2100 in the template)."""
     module = registry.module_for_business(business_code)
-    specs = TEMPLATE + (module.accounts if module else ())
-    taken = {spec.code for spec in TEMPLATE}
-    clashing = [spec.code for spec in specs[len(TEMPLATE):] if spec.code in taken]
-    if clashing:
-        raise ImproperlyConfigured(f"module {module.key!r} declares account code(s) {clashing} that the shared "
-                                   f"chart already uses; pick free codes")
-    return specs
+    # core modules (no business of their own) declare accounts every business gets, e.g. reports'
+    # "Cash over and short"
+    shared = tuple(spec for m in registry.modules() if m.business is None for spec in m.accounts)
+    for owner in [m for m in registry.modules() if m.business is None and m.accounts] + ([module] if module else []):
+        clashing = [spec.code for spec in owner.accounts if spec.code in {s.code for s in TEMPLATE}]
+        if clashing:
+            raise ImproperlyConfigured(f"module {owner.key!r} declares account code(s) {clashing} that the shared "
+                                       f"chart already uses; pick free codes")
+    return TEMPLATE + shared + (module.accounts if module else ())
 
 
 def ensure_charts() -> None:

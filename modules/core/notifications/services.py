@@ -11,7 +11,6 @@ no Redis are involved, so a Redis outage loses no notification.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,8 +30,6 @@ from modules.core.registry.contract import NotificationKind
 from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, LOW_STOCK, PAYMENT_FAILED,  # noqa: F401 (re-exported)
                     PAYMENT_RECEIVED, SYSTEM_WARNING)
 from .models import Notification, Preference, Throttle
-
-log = logging.getLogger(__name__)
 
 RETENTION = timedelta(days=180)
 BELL_SIZE = 8  # items in the bell's dropdown

@@ -181,12 +181,8 @@ def receive(po, quantities: dict, location, user=None, *, exchanged: dict | None
         total=sum((value_at_cost(q, lines[pk].unit_cost) for pk, q in wanted.items()), ZERO))
     for line_id, quantity in wanted.items():
         line, item = lines[line_id], items[lines[line_id].item_id]
-        given_value = ZERO
-        if line_id in given:
-            back, back_quantity = items[given[line_id][0].pk], given[line_id][1]
-            given_value = value_at_cost(back_quantity, back.cost)
-            move_stock(back, location, -back_quantity, StockMovement.Kind.RETURN, source=receipt, user=user,
-                       reason=f"Handed back to {po.supplier.name} on {po}")
+        back, back_quantity = (items[given[line_id][0].pk], given[line_id][1]) if line_id in given else (None, ZERO)
+        given_value = value_at_cost(back_quantity, back.cost) if back else ZERO
         held = max(StockLevel.objects.filter(item=item).aggregate(q=Coalesce(Sum("quantity"), ZERO))["q"], ZERO)
         average = (held * item.cost + quantity * line.unit_cost + given_value) / (held + quantity)
         item.cost = average.quantize(COST_PLACES, rounding=ROUND_HALF_UP)
@@ -194,6 +190,9 @@ def receive(po, quantities: dict, location, user=None, *, exchanged: dict | None
         move_stock(item, location, quantity, StockMovement.Kind.RECEIPT, reason=f"{po} from {po.supplier.name}",
                    source=receipt, user=user,
                    unit_cost=(line.unit_cost + given_value / quantity).quantize(COST_PLACES, rounding=ROUND_HALF_UP))
+        if back:  # after the receipt: stock rows are locked in one order (what comes in, then what goes out)
+            move_stock(back, location, -back_quantity, StockMovement.Kind.RETURN, source=receipt, user=user,
+                       reason=f"Handed back to {po.supplier.name} on {po}")
         line.received += quantity
     PurchaseOrderLine.objects.bulk_update(lines.values(), ["received"])
     po.status = Status.RECEIVED if all(line.outstanding <= 0 for line in po.lines.all()) else Status.PARTLY_RECEIVED

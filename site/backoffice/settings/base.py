@@ -36,6 +36,7 @@ BACKOFFICE_CORE = [
     "modules.core.sales",
     "modules.core.notifications",
     "modules.core.exports",
+    "modules.core.reports",
     "modules.core.live",
     "modules.core.system",
     "modules.core.cms",

@@ -1,0 +1,33 @@
+from django.conf import settings
+
+from modules.core.registry.contract import AccountSpec, ApprovalRule, MenuItem, Module, Role, Widget
+
+CASH_OVER_SHORT = "6900"  # every business's chart gets it (a core module's accounts are shared)
+
+# Staff count their own business's cash at the end of the day (merged by name into the business
+# modules' roles, with the same scope; a disabled business module's role is not declared).
+STAFF_ROLES = (("Water staff", "water"), ("Laundry staff", "laundry"), ("Shop staff", "shop"))
+CASH_DESK = ("reports.view_cashup", "reports.add_cashup")
+
+MODULE = Module(
+    key="reports",
+    label="Reports",
+    icon="monitoring",
+    order=58,
+    menu=(MenuItem("Reports", "admin:reports:index", "monitoring", "sales.view_sale"),),
+    widgets=(
+        Widget(key="reports.revenue_trend", title="Revenue, last 30 days",
+               callable="modules.core.reports.widgets.revenue_trend", template="reports/widget_trend.html",
+               refresh_seconds=300, permission="ledger.view_journalentry"),
+    ),
+    roles=(
+        *(Role(name, permissions=CASH_DESK, business=code) for name, code in STAFF_ROLES
+          if f"modules.{code}" in settings.BACKOFFICE_MODULES),
+        Role("Accountant", permissions=("reports.view_*",)),
+    ),
+    accounts=(AccountSpec(CASH_OVER_SHORT, "Cash over and short", "expense"),),
+    # Any cash-up difference (from 1 cent) waits for the owner before it reaches the ledger.
+    approval_rules=(ApprovalRule("reports.CashUp", threshold="0.01", label="Cash-up difference",
+                                 on_approved="modules.core.reports.hooks.post_variance"),),
+    admin_urls="modules.core.reports.views.admin_urlpatterns",
+)

@@ -1,0 +1,429 @@
+"""Public surface of reports: every report is a ``Table`` (columns + rows) built from the real
+records (sales, payments, STK requests, supplier bills) and the ledger, for a list of businesses
+and a date range. The admin pages render it, the CSV download writes the same rows.
+
+    from modules.core.reports import services as reports
+    table = reports.daily_sales([water, shop], start, end, consolidated=True)
+    table.rows[0]["net"]   # Decimal
+
+Days are Africa/Nairobi days. Sales reports count completed sales only (voided ones are out).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from modules.core.approvals import services as approvals
+from modules.core.businesses.models import Business
+from modules.core.businesses.services import can_see_business
+from modules.core.inventory import services as inventory
+from modules.core.ledger import chart
+from modules.core.ledger import services as ledger
+from modules.core.ledger.models import Account, JournalLine
+from modules.core.payments.models import Payment, StkRequest
+from modules.core.purchasing.models import SupplierBill
+from modules.core.sales.models import Sale, SaleLine
+
+from .models import CashUp
+
+ZERO = Decimal("0.00")
+ALL = "All businesses"
+METHOD_LABELS = {"cash": "Cash", "mpesa": "M-Pesa", "split": "Split (cash + M-Pesa)"}
+COLOURS = {"water": "#0284c7", "laundry": "#9333ea", "shop": "#ea580c"}
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text, money, number, int, date
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    rows: list[dict] = field(default_factory=list)  # a row may carry "_class": total, section, issue
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, _class: str = "", **values) -> dict:
+        row = {**values, "_class": _class}
+        self.rows.append(row)
+        return row
+
+    def cells(self, row) -> list:
+        return [row.get(c.key) for c in self.columns]
+
+
+def _money(columns):
+    return {c.key for c in columns if c.kind in ("money", "number", "int")}
+
+
+def _sum_rows(rows, keys):
+    return {k: sum((r.get(k) or 0 for r in rows), ZERO if k != "count" else 0) for k in keys}
+
+
+# --- sales -------------------------------------------------------------------------------------
+
+def _sales(businesses, start, end):
+    return Sale.objects.filter(business__in=businesses, status=Sale.Status.COMPLETED,
+                               created_at__date__gte=start, created_at__date__lte=end)
+
+
+# the figure the owner looks for first (total paid) comes right after the day and business, so it
+# shows on a phone before the table has to be scrolled sideways
+DAILY_COLUMNS = [Column("day", "Day", "date"), Column("business", "Business"),
+                 Column("total", "Total paid (KES)", "money"), Column("count", "Sales", "int"),
+                 Column("gross", "Gross (KES)", "money"), Column("discount", "Discount (KES)", "money"),
+                 Column("vat", "VAT (KES)", "money"), Column("net", "Net of VAT (KES)", "money")]
+
+
+def daily_sales(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
+    """Per day and business: number of sales, gross (before discount, VAT included), discount,
+    total paid, VAT and net (total less VAT); with ``consolidated`` an all-businesses row per day."""
+    table = Table(DAILY_COLUMNS)
+    grouped = (_sales(businesses, start, end).annotate(day=TruncDate("created_at"))
+               .values("day", "business__code", "business__name")
+               .annotate(count=Count("id"), gross=Sum("subtotal"), discount=Sum("discount"), vat=Sum("vat"),
+                         total=Sum("total"))
+               .order_by("day", "business__code"))
+    keys = ["count", "gross", "discount", "total", "vat", "net"]
+    by_day: dict[date, list[dict]] = {}
+    for g in grouped:
+        row = {"day": g["day"], "business": g["business__name"], "count": g["count"], "gross": g["gross"],
+               "discount": g["discount"], "total": g["total"], "vat": g["vat"], "net": g["total"] - g["vat"]}
+        by_day.setdefault(g["day"], []).append(row)
+    detail = []
+    for day, rows in by_day.items():
+        for row in rows:
+            table.add(**row)
+        detail += rows
+        if consolidated and len(businesses) > 1:
+            table.add("subtotal", day=day, business=ALL, **_sum_rows(rows, keys))
+    table.add("total", day=None, business="Total", **_sum_rows(detail, keys))
+    return table
+
+
+def sales_by_item(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
+    """Quantity and amount (line totals, VAT included, before any whole-sale discount) per item."""
+    table = Table([Column("business", "Business"), Column("sku", "SKU"), Column("item", "Item"),
+                   Column("quantity", "Quantity", "number"), Column("amount", "Amount (KES)", "money")])
+    lines = (SaleLine.objects.filter(sale__in=_sales(businesses, start, end))
+             .values("sale__business__name", "item__sku", "item__name")
+             .annotate(quantity=Sum("quantity"), amount=Sum("line_total"))
+             .order_by("sale__business__name", "-amount", "item__name"))
+    for line in lines:
+        table.add(business=line["sale__business__name"], sku=line["item__sku"], item=line["item__name"],
+                  quantity=line["quantity"].normalize(), amount=line["amount"])
+    table.add("total", business="Total", **_sum_rows(table.rows, ["amount"]))
+    table.notes.append("Amounts are line totals before a discount given on the whole sale (see the daily summary).")
+    return table
+
+
+def sales_by_payment_method(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
+    """Sales as rung up per payment method, beside the money actually received per method (payments
+    on any document: sales, laundry jobs, invoices, deposits)."""
+    table = Table([Column("business", "Business"), Column("method", "Method"), Column("sales", "Sales", "int"),
+                   Column("sales_total", "Sales total (KES)", "money"), Column("payments", "Payments", "int"),
+                   Column("received", "Received (KES)", "money")])
+    found: dict[tuple[str, str], dict] = {}
+
+    def slot(business, method):
+        return found.setdefault((business, method), {"sales": 0, "sales_total": ZERO, "payments": 0, "received": ZERO})
+
+    for s in (_sales(businesses, start, end).values("business__name", "payment_method")
+              .annotate(n=Count("id"), total=Sum("total"))):
+        row = slot(s["business__name"], s["payment_method"])
+        row["sales"], row["sales_total"] = s["n"], s["total"]
+    for p in (Payment.objects.filter(business__in=businesses, received_at__date__gte=start,
+                                     received_at__date__lte=end)
+              .values("business__name", "method").annotate(n=Count("id"), total=Sum("amount"))):
+        row = slot(p["business__name"], p["method"])
+        row["payments"], row["received"] = p["n"], p["total"]
+    keys = ["sales", "sales_total", "payments", "received"]
+    for (business, method), values in sorted(found.items()):
+        table.add(business=business, method=METHOD_LABELS.get(method, method), **values)
+    if consolidated and len(businesses) > 1:
+        for method, label in METHOD_LABELS.items():
+            rows = [v for (_, m), v in found.items() if m == method]
+            if rows:
+                table.add("subtotal", business=ALL, method=label, **_sum_rows(rows, keys))
+    table.add("total", business="Total", method="", **_sum_rows(list(found.values()), keys))
+    table.notes.append("A split sale is paid part in cash and part by M-Pesa: its payments appear under each.")
+    return table
+
+
+# --- ledger reports ----------------------------------------------------------------------------
+
+def months(start: date, end: date) -> list[tuple[date, date]]:
+    """Calendar months overlapping [start, end], each clipped to the range."""
+    result, first = [], start.replace(day=1)
+    while first <= end:
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        result.append((max(first, start), min(last, end)))
+        first = last + timedelta(days=1)
+    return result
+
+
+def profit_and_loss_by_month(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
+    """P&L from the ledger (ledger.services.profit_and_loss), one column per month (clipped to the
+    range) and a total column; with ``consolidated`` the businesses' sum after them."""
+    spans = months(start, end)
+    keys = [f"m{a:%Y%m}" for a, _ in spans] + ["total"]
+    columns = [Column("business", "Business"), Column("line", "Line")]
+    columns += [Column(f"m{a:%Y%m}", f"{a:%b %Y}", "money") for a, _ in spans] + [Column("total", "Total", "money")]
+    table = Table(columns)
+    parts = (("revenue", "Total revenue"), ("expenses", "Total expenses"))
+    everything = {part: {} for part, _ in parts}
+
+    def emit(name, data):
+        table.add("section", business=name, line="")
+        totals = {}
+        for part, title in parts:
+            for (code, account), values in sorted(data[part].items()):
+                table.add(business=name, line=f"{code} {account}", **values)
+            totals[part] = {k: sum((v[k] for v in data[part].values()), ZERO) for k in keys}
+            table.add("subtotal", business=name, line=title, **totals[part])
+        table.add("total", business=name, line="Profit",
+                  **{k: totals["revenue"][k] - totals["expenses"][k] for k in keys})
+
+    for business in businesses:
+        data = {part: {} for part, _ in parts}
+        for key, (a, b) in zip(keys, spans + [(start, end)]):
+            report = ledger.profit_and_loss(business, start=a, end=b)
+            for part, _ in parts:
+                for r in report[part]:
+                    for target in (data[part], everything[part]):
+                        slot = target.setdefault((r["code"], r["name"]), dict.fromkeys(keys, ZERO))
+                        slot[key] += r["balance"]
+        emit(business.name, data)
+    if consolidated and len(businesses) > 1:
+        emit(ALL, everything)
+    return table
+
+
+def _account_totals(businesses, code, start, end) -> dict[int, dict]:
+    rows = (JournalLine.objects.filter(business__in=businesses, account__code=code, entry__date__gte=start,
+                                       entry__date__lte=end)
+            .values("business").annotate(dr=Coalesce(Sum("debit"), ZERO), cr=Coalesce(Sum("credit"), ZERO)))
+    return {r["business"]: r for r in rows}
+
+
+def vat_summary(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
+    """Output VAT: credits to VAT payable (2300), less its debits (voids, VAT paid to KRA). Input VAT:
+    the ledger's VAT on purchases (1300) beside the VAT on supplier bills dated in the range.
+    Net payable = net output VAT - net input VAT (negative: VAT to carry forward)."""
+    table = Table([Column("business", "Business"), Column("output", "Output VAT charged (KES)", "money"),
+                   Column("output_debits", "Output VAT reversed or paid (KES)", "money"),
+                   Column("input", "Input VAT in the ledger (KES)", "money"),
+                   Column("bills_vat", "VAT on supplier bills (KES)", "money"),
+                   Column("net", "Net VAT payable (KES)", "money")])
+    output = _account_totals(businesses, chart.VAT_PAYABLE, start, end)
+    inputs = _account_totals(businesses, chart.INPUT_VAT, start, end)
+    bills = dict(SupplierBill.objects.filter(business__in=businesses, bill_date__gte=start, bill_date__lte=end)
+                 .values("business").annotate(vat=Sum("vat")).values_list("business", "vat"))
+    for business in businesses:
+        out, inp = output.get(business.pk, {}), inputs.get(business.pk, {})
+        row = {"output": out.get("cr", ZERO), "output_debits": out.get("dr", ZERO),
+               "input": inp.get("dr", ZERO) - inp.get("cr", ZERO), "bills_vat": bills.get(business.pk) or ZERO}
+        row["net"] = row["output"] - row["output_debits"] - row["input"]
+        table.add(business=business.name, **row)
+    if len(businesses) > 1:
+        table.add("total", business=ALL,
+                  **_sum_rows(table.rows, ["output", "output_debits", "input", "bills_vat", "net"]))
+    table.notes.append("Input VAT in the ledger and VAT on supplier bills should agree; a difference is a bill "
+                       "posted on another date or a manual entry.")
+    return table
+
+
+def stock_valuation(businesses, start=None, end=None, *, consolidated: bool = False) -> Table:
+    """Stock on hand now at average cost (inventory.services.valuation); the dates do not apply."""
+    table = Table([Column("business", "Business"), Column("item", "Item"), Column("location", "Location"),
+                   Column("quantity", "Quantity", "number"), Column("unit_cost", "Unit cost (KES)", "money"),
+                   Column("value", "Value (KES)", "money")])
+    grand = ZERO
+    for business in businesses:
+        report = inventory.valuation(business)
+        for r in report["rows"]:
+            table.add(business=business.name, item=r["item"].name, location=r["location"].name,
+                      quantity=r["quantity"].normalize(), unit_cost=r["unit_cost"], value=r["value"])
+        table.add("subtotal", business=business.name, item="Total", value=report["total"])
+        grand += report["total"]
+    if len(businesses) > 1:
+        table.add("total", business=ALL, item="Total", value=grand)
+    table.notes.append("Stock on hand now, at moving-average cost: the date range does not apply.")
+    return table
+
+
+# --- M-Pesa reconciliation ---------------------------------------------------------------------
+
+def _mpesa_in(entry) -> Decimal | None:
+    if entry is None:
+        return None
+    return sum((line.debit - line.credit for line in entry.lines.all() if line.account.code == chart.MPESA), ZERO)
+
+
+def mpesa_reconciliation(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
+    """Every STK request, every M-Pesa payment and every M-Pesa till debit in the range, matched:
+    STK request -> payment (by the request) -> ledger (the payment's entry). Rows with an issue
+    are marked: a paid STK request with no payment, amounts that differ, a payment whose entry
+    does not put the money on the M-Pesa till, till money with no payment behind it."""
+    table = Table([Column("kind", "What"), Column("business", "Business"), Column("day", "Day", "date"),
+                   Column("reference", "Reference"), Column("phone", "Phone"), Column("status", "Status"),
+                   Column("stk", "STK asked (KES)", "money"), Column("payment", "Payment (KES)", "money"),
+                   Column("ledger", "M-Pesa till (KES)", "money"), Column("issue", "Issue")])
+    lines = "journal_entry__lines__account"
+    seen_payments = set()
+    stk_requests = (StkRequest.objects.filter(business__in=businesses, created_at__date__gte=start,
+                                              created_at__date__lte=end)
+                    .select_related("business", "payment__journal_entry").prefetch_related(f"payment__{lines}")
+                    .order_by("created_at"))
+    for stk in stk_requests:
+        payment = getattr(stk, "payment", None)  # the reverse one-to-one raises when missing
+        issues = []
+        amount_in = _mpesa_in(payment.journal_entry) if payment else None
+        if stk.status == StkRequest.Status.SUCCESS and payment is None:
+            issues.append("Paid on M-Pesa but no payment recorded")
+        if stk.status == StkRequest.Status.SUCCESS and not stk.mpesa_receipt:
+            issues.append("No M-Pesa receipt number")
+        if payment is not None:
+            seen_payments.add(payment.pk)
+            if payment.amount != stk.amount:
+                issues.append("Payment amount differs from the STK request")
+            if amount_in != payment.amount:
+                issues.append("The ledger does not show this amount on the M-Pesa till")
+        table.add("issue" if issues else "", kind="STK request", business=stk.business.name,
+                  day=timezone.localdate(stk.created_at), reference=stk.mpesa_receipt or stk.checkout_request_id or f"#{stk.pk}",
+                  phone=stk.phone, status=stk.get_status_display(), stk=Decimal(stk.amount),
+                  payment=payment.amount if payment else None, ledger=amount_in, issue="; ".join(issues))
+    payments = (Payment.objects.filter(business__in=businesses, method=Payment.Method.MPESA,
+                                       received_at__date__gte=start, received_at__date__lte=end)
+                .exclude(pk__in=seen_payments).select_related("business", "journal_entry")
+                .prefetch_related(lines).order_by("received_at"))
+    for payment in payments:
+        amount_in = _mpesa_in(payment.journal_entry)
+        issues = [] if amount_in == payment.amount else ["The ledger does not show this amount on the M-Pesa till"]
+        if not payment.mpesa_receipt:
+            issues.append("No M-Pesa receipt number")
+        table.add("issue" if issues else "", kind="Payment (no STK)", business=payment.business.name,
+                  day=timezone.localdate(payment.received_at), reference=payment.mpesa_receipt or f"payment #{payment.pk}",
+                  phone=payment.payer_phone, status="Received", stk=None, payment=payment.amount, ledger=amount_in,
+                  issue="; ".join(issues))
+    orphans = (JournalLine.objects.filter(business__in=businesses, account__code=chart.MPESA, debit__gt=0,
+                                          entry__date__gte=start, entry__date__lte=end, entry__payment__isnull=True)
+               .select_related("entry", "business").order_by("entry__date", "entry__number"))
+    for line in orphans:
+        table.add("issue", kind="Ledger entry", business=line.business.name, day=line.entry.date,
+                  reference=f"#{line.entry.number} {line.entry.memo}", phone="", status="Posted", stk=None,
+                  payment=None, ledger=line.debit, issue="Money on the M-Pesa till with no M-Pesa payment behind it")
+    issues = sum(1 for r in table.rows if r["_class"] == "issue")
+    table.notes.append(f"{issues} item(s) to check." if issues else "Everything matches.")
+    return table
+
+
+# --- cash-up -----------------------------------------------------------------------------------
+
+def cash_position(business: Business, day: date) -> dict:
+    """The ledger's Cash account for one business and day: opening, in, out, expected closing."""
+    account = Account.objects.get(business=business, code=chart.CASH)
+    opening = ledger.balance(account, as_of=day - timedelta(days=1))
+    moves = JournalLine.objects.filter(account=account, entry__date=day).aggregate(
+        dr=Coalesce(Sum("debit"), ZERO), cr=Coalesce(Sum("credit"), ZERO))
+    return {"opening": opening, "cash_in": moves["dr"], "cash_out": moves["cr"],
+            "expected": opening + moves["dr"] - moves["cr"]}
+
+
+def submit_cashup(business: Business, day: date, counted, user, *, note: str = "") -> CashUp:
+    """Record a count. No difference: balanced, nothing to post. A difference: an approval request;
+    the variance is posted to the ledger only when approved (at once if the counter may approve).
+    The expected cash is taken from the ledger now, when the count is made."""
+    try:
+        counted = Decimal(str(counted)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        raise ValidationError("Type the cash you counted, e.g. 4350.") from None
+    if not counted.is_finite() or counted < 0:
+        raise ValidationError("The counted cash cannot be below zero.")
+    if user is not None and not can_see_business(user, business.code):
+        raise PermissionDenied("You cannot count cash for this business.")
+    if day > timezone.localdate():
+        raise ValidationError("You cannot count a day that has not come yet.")
+    with transaction.atomic():
+        Business.objects.select_for_update().get(pk=business.pk)  # one count at a time per business
+        if CashUp.objects.filter(business=business, day=day).exclude(status=CashUp.Status.REJECTED).exists():
+            raise ValidationError(f"{business.name} already has a cash-up for {day:%d %b %Y}.")
+        expected = cash_position(business, day)["expected"]
+        status = CashUp.Status.BALANCED if counted == expected else CashUp.Status.PENDING
+        cashup = CashUp.objects.create(business=business, day=day, expected=expected, counted=counted,
+                                       counted_by=user, note=note[:200], status=status)
+        if status == CashUp.Status.PENDING:
+            approvals.request_approval(cashup, abs(cashup.variance), user, note or cashup.variance_label)
+            cashup.refresh_from_db()
+    return cashup
+
+
+def cash_ups(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
+    """Per business and day with cash movements or a count: the ledger's expected cash beside the
+    last count and its status."""
+    table = Table([Column("day", "Day", "date"), Column("business", "Business"),
+                   Column("opening", "Opening (KES)", "money"), Column("cash_in", "Cash in (KES)", "money"),
+                   Column("cash_out", "Cash out (KES)", "money"), Column("expected", "Expected (KES)", "money"),
+                   Column("counted", "Counted (KES)", "money"), Column("variance", "Difference (KES)", "money"),
+                   Column("status", "Status"), Column("counted_by", "Counted by")])
+    days = set(JournalLine.objects.filter(business__in=businesses, account__code=chart.CASH, entry__date__gte=start,
+                                          entry__date__lte=end).values_list("business", "entry__date").distinct())
+    counts: dict[tuple[int, date], CashUp] = {}
+    for cashup in (CashUp.objects.filter(business__in=businesses, day__gte=start, day__lte=end)
+                   .select_related("counted_by").order_by("pk")):
+        counts[(cashup.business_id, cashup.day)] = cashup  # the latest count of the day wins
+        days.add((cashup.business_id, cashup.day))
+    names = {b.pk: b for b in businesses}
+    for business_id, day in sorted(days, key=lambda k: (k[1], names[k[0]].code), reverse=True):
+        position = cash_position(names[business_id], day)
+        cashup = counts.get((business_id, day))
+        row = {"day": day, "business": names[business_id].name, **position}
+        if cashup:
+            row.update(counted=cashup.counted, variance=cashup.variance, status=cashup.get_status_display(),
+                       counted_by=cashup.counted_by.get_username() if cashup.counted_by else "",
+                       cashup_id=cashup.pk, expected_at_count=cashup.expected)
+        else:
+            row.update(counted=None, variance=None, status="Not counted", counted_by="")
+        pending = cashup is not None and cashup.status == CashUp.Status.PENDING
+        table.add("issue" if pending or (cashup and cashup.status == CashUp.Status.REJECTED) else "", **row)
+    table.notes.append("Expected = the Cash account's balance at the end of the day (opening + in - out). "
+                       "A difference is posted to 6900 Cash over and short only after the owner approves it.")
+    return table
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+def revenue_trend(businesses, end: date, *, days: int = 30) -> dict:
+    """Chart.js data: revenue per day from the ledger (revenue accounts, credits less debits,
+    VAT excluded) for the ``days`` days up to ``end``, one line per business."""
+    start = end - timedelta(days=days - 1)
+    rows = (JournalLine.objects.filter(business__in=businesses, account__kind=Account.Kind.REVENUE,
+                                       entry__date__gte=start, entry__date__lte=end)
+            .values("business", "entry__date").annotate(cr=Sum("credit"), dr=Sum("debit")))
+    amounts = {(r["business"], r["entry__date"]): r["cr"] - r["dr"] for r in rows}
+    labels = [start + timedelta(days=i) for i in range(days)]
+    datasets = []
+    for business in businesses:
+        series = [float(amounts.get((business.pk, d), ZERO)) for d in labels]
+        colour = COLOURS.get(business.code, "#64748b")
+        datasets.append({"label": business.name, "data": series, "borderColor": colour, "backgroundColor": colour,
+                         "tension": 0.25, "pointRadius": 0, "borderWidth": 2})
+    total = sum((amounts.get((b.pk, d), ZERO) for b in businesses for d in labels), ZERO)
+    return {"labels": [f"{d:%d %b}" for d in labels], "datasets": datasets, "total": total,
+            "start": start, "end": end}
+
+
+__all__ = ["Column", "Table", "daily_sales", "sales_by_item", "sales_by_payment_method", "months",
+           "profit_and_loss_by_month", "vat_summary", "stock_valuation", "mpesa_reconciliation", "cash_position",
+           "submit_cashup", "cash_ups", "revenue_trend"]

@@ -1,0 +1,13 @@
+import json
+
+from django.utils import timezone
+
+from modules.core.businesses.services import businesses_for
+
+from . import services
+
+
+def revenue_trend(request, widget):
+    """The last 30 days of revenue per business the user may see (from the ledger)."""
+    trend = services.revenue_trend(list(businesses_for(request.user)), timezone.localdate())
+    return {"trend": trend, "chart": json.dumps({"labels": trend["labels"], "datasets": trend["datasets"]})}
