@@ -44,9 +44,9 @@ JOBS = [
 ]
 
 
-def seed(business, *, opening_stock: bool) -> None:
+def seed(business, *, opening_stock: bool, activity: bool = False) -> None:
     items = seed_catalogue(business, CATALOGUE, opening_stock=opening_stock)
-    if opening_stock and not Job.objects.filter(business=business).exists():
+    if activity and not Job.objects.filter(business=business).exists():
         _jobs(business, items)
 
 

@@ -50,7 +50,7 @@ ACTIVITY = [
 ]
 
 
-def seed(business, *, opening_stock: bool) -> None:
+def seed(business, *, opening_stock: bool, activity: bool = False) -> None:
     seed_catalogue(business, CATALOGUE, opening_stock=opening_stock)
     location = default_location(business)
     types = {}
@@ -68,7 +68,7 @@ def seed(business, *, opening_stock: bool) -> None:
                 receive_opening_stock(item, quantity, location)
     for size, fee in SWAP_FEES.items():
         SwapFee.objects.get_or_create(business=business, size_kg=size, defaults={"fee": Decimal(fee)})
-    if opening_stock and not LpgSale.objects.filter(business=business).exists():
+    if activity and not LpgSale.objects.filter(business=business).exists():
         _activity(business, types)
 
 

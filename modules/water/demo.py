@@ -2,15 +2,13 @@
 
 Always (idempotent): the catalogue, the raw materials (inactive items: never on the quick sale or
 the price list) and the recipes. With opening stock: the stock counted in. Demo ACTIVITY (batches,
-deposits, deliveries, refill sales) only when the settings are DEBUG (`make run`): the tests'
-``stocked`` fixture also passes opening_stock=True and asserts exact cash and stock figures.
+deposits, deliveries, refill sales) only with ``activity`` (`manage.py seed_demo`, so `make run`).
 """
 
 import uuid
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.utils import timezone
 
 from modules.core.inventory.services import receive_opening_stock, seed_catalogue, upsert_item
@@ -55,7 +53,7 @@ RECIPES = [
 ]
 
 
-def seed(business, *, opening_stock: bool) -> None:
+def seed(business, *, opening_stock: bool, activity: bool = False) -> None:
     items = seed_catalogue(business, CATALOGUE, opening_stock=opening_stock)
     for sku, name, unit, stock, cost in MATERIALS:
         items[sku] = item = upsert_item(business, sku=sku, name=name, price=Decimal("0"), unit=unit,
@@ -68,7 +66,7 @@ def seed(business, *, opening_stock: bool) -> None:
         if created:
             RecipeLine.objects.bulk_create(RecipeLine(recipe=recipe, material=items[sku], quantity=Decimal(q))
                                            for sku, q in lines)
-    if opening_stock and settings.DEBUG and not ProductionBatch.objects.filter(business=business).exists():
+    if activity and not ProductionBatch.objects.filter(business=business).exists():
         _activity(business, items)
 
 

@@ -122,7 +122,7 @@ class Module:
     accounts: tuple[AccountSpec, ...] = ()  # extra ledger accounts for this module's business
     admin_urls: str | None = None  # dotted path to a list of URL patterns mounted under /admin/
     append_only: tuple[str, ...] = ()  # "app_label.Model": the app's DB role may only SELECT/INSERT
-    demo: str | None = None  # dotted path: f(business, *, opening_stock: bool), idempotent demo data
+    demo: str | None = None  # dotted path: f(business, *, opening_stock, activity), idempotent demo data
     notification_kinds: tuple[NotificationKind, ...] = ()
     approval_rules: tuple[ApprovalRule, ...] = ()  # see modules/core/approvals
     order: int = field(default=100)

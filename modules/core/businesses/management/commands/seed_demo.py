@@ -15,7 +15,7 @@ class Command(BaseCommand):
         if not settings.DEMO_ALLOWED:
             raise CommandError("seed_demo refuses to run here: these settings do not allow demo data (production?)")
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
-        usernames = seed(password)
+        usernames = seed(password, activity=True)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password: %s):" % password))
         for username in usernames:
             self.stdout.write(f"  {username}")
