@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.views import ChangeList
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
 from modules.core.ledger.admin import ReadOnlyAdminMixin
+from modules.core.live.locking import LiveEditingAdminMixin
 
 from . import services
 from .models import Job, JobEvent, JobLine, OverdueDigest
@@ -32,8 +34,10 @@ class JobChangeList(ChangeList):
 
 
 @admin.register(Job)
-class JobAdmin(BusinessScopedAdminMixin, ModelAdmin):
-    """Jobs are made by the drop-off page and moved on by the board: here they are only read.
+class JobAdmin(LiveEditingAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    """Jobs are made by the drop-off page and moved on by the board; here staff correct the details
+    (name, promised time, notes on stains and damage) while the job is open. Two people editing the
+    same job see each other, and a stale save is refused with what changed (LiveEditingAdminMixin).
     On a phone each row is a card: ticket (opens the job page), status, promised time."""
 
     list_display = ["ticket", "status", "promised_at"]
@@ -43,17 +47,24 @@ class JobAdmin(BusinessScopedAdminMixin, ModelAdmin):
     search_fields = ["customer_phone", "customer_name", "notes"]
     list_select_related = ["business"]
     list_before_template = "laundry/job_list_before.html"
-    readonly_fields = ["business", "number", "customer_name", "customer_phone", "status", "express", "promised_at",
-                       "notes", "total", "vat", "created_by", "created_at", "ready_at", "collected_at",
-                       "cancelled_at", "cancel_reason", "paid_at", "version"]
-    fields = readonly_fields
+    editable_fields = ["customer_name", "promised_at", "notes"]
+    fields = ["business", "number", *editable_fields, "customer_phone", "status", "express", "total", "vat",
+              "created_by", "created_at", "ready_at", "collected_at", "cancelled_at", "cancel_reason", "paid_at",
+              "version"]
     inlines = [JobLineInline, JobEventInline]
 
     def has_add_permission(self, request):
         return False  # the drop-off page (admin:laundry:new_job) posts the sale to the ledger
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        closed = obj is not None and obj.status in (Job.Status.COLLECTED, Job.Status.CANCELLED)
+        return self.fields if closed else [f for f in self.fields if f not in self.editable_fields]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.changed_data:
+            JobEvent.objects.create(job=obj, kind=JobEvent.Kind.NOTE, at=timezone.now(), user=request.user,
+                                    note=f"Edited: {', '.join(form.changed_data)}"[:200])
 
     def has_delete_permission(self, request, obj=None):
         return False

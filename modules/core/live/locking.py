@@ -9,6 +9,10 @@
   listing what changed meanwhile, keeping everything the user typed in the form.
 """
 
+import json
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F
@@ -17,13 +21,22 @@ from . import presence
 
 
 class VersionedFormMixin:
-    """Adds ``opened_version``: the record's version when the form was first shown (hidden, rendered
-    by live/editing.html inside the admin form)."""
+    """Carries the record's version and values as they were when the form was first shown (hidden,
+    rendered by live/editing.html inside the admin form). A stale save is refused: fields someone
+    else changed that this user left alone take the saved value, fields this user changed keep what
+    they typed, and the message names what the other person changed."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
+            opened = {name: _plain(getattr(self.instance, name)) for name in self._model_fields()}
             self.fields["opened_version"] = forms.IntegerField(widget=forms.HiddenInput, initial=self.instance.version)
+            self.fields["opened_values"] = forms.CharField(widget=forms.HiddenInput, required=False,
+                                                           initial=json.dumps(opened))
+
+    def _model_fields(self):
+        names = {f.name for f in self._meta.model._meta.concrete_fields} - {"version"}
+        return [name for name in self.fields if name in names]
 
     def clean(self):
         cleaned = super().clean()
@@ -31,20 +44,43 @@ class VersionedFormMixin:
         if self.instance.pk is None or opened_at is None:
             return cleaned
         current = type(self.instance)._default_manager.select_for_update().get(pk=self.instance.pk)
-        if current.version != opened_at:
-            changed = [
-                f"{field.verbose_name} is now “{field.value_to_string(current) or '—'}”"
-                for field in type(self.instance)._meta.concrete_fields
-                if field.name in self.initial and field.name != "version"
-                and field.value_from_object(current) != self.initial[field.name]
-            ]
-            self.data = self.data.copy()  # the re-shown form now carries the new version
-            self.data["opened_version"] = current.version
-            detail = "; ".join(changed) if changed else "its status or payments"
-            raise ValidationError(
-                f"Someone saved this record after you opened it: {detail}. Your changes are still in the form; "
-                f"check them against the new values, then save again.", code="stale")
-        return cleaned
+        if current.version == opened_at:
+            return cleaned
+        try:
+            opened = json.loads(cleaned.get("opened_values") or "{}")
+        except ValueError:
+            opened = {}
+        self.data = self.data.copy()  # the re-shown form carries the new version and values
+        self.data[self.add_prefix("opened_version")] = current.version
+        theirs, now = [], {}
+        for name in self._model_fields():
+            saved = getattr(current, name)
+            now[name] = _plain(saved)
+            if name in opened and now[name] != opened[name]:
+                field = self._meta.model._meta.get_field(name)
+                theirs.append(f"{field.verbose_name} is now “{field.value_to_string(current) or '—'}”")
+                if name in cleaned and _plain(cleaned[name]) == opened[name]:  # left alone here
+                    self._put(name, saved)
+        self.data[self.add_prefix("opened_values")] = json.dumps(now)
+        detail = "; ".join(theirs) if theirs else "its status or payments changed"
+        raise ValidationError(f"Someone saved this record after you opened it: {detail}. What you typed is still "
+                              f"in the form: check it, then save again.", code="stale")
+
+    def _put(self, name, value):
+        widget, key = self.fields[name].widget, self.add_prefix(name)
+        if isinstance(widget, forms.MultiWidget):
+            for suffix, sub, part in zip(widget.widgets_names, widget.widgets, widget.decompress(value)):
+                self.data[key + suffix] = sub.format_value(part) or ""
+        else:
+            self.data[key] = widget.format_value(value) or ""
+
+
+def _plain(value) -> str:
+    """A comparable text form of a field value (datetimes in UTC to the second, as forms carry
+    them; None as empty)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(dt_timezone.utc).replace(microsecond=0)
+    return "" if value is None else str(value)
 
 
 class LiveEditingAdminMixin:

@@ -1,0 +1,81 @@
+"""Two people on one laundry job: presence is shown and a stale save is refused, nothing lost."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from modules.core.businesses.models import Business
+from modules.core.inventory.models import Item
+from modules.laundry import services as laundry
+from modules.laundry.models import Job, JobEvent
+
+
+@pytest.fixture
+def job(demo):
+    business = Business.objects.get(code="laundry")
+    return laundry.create_job(business, customer_phone="0712345678", customer_name="Amina", notes="",
+                              lines=[laundry.JobLineInput(Item.objects.get(sku="L-SUIT").pk, Decimal(1))],
+                              promised_at=timezone.now() + timezone.timedelta(days=2), deposit="0",
+                              user=User.objects.get(username="laundry_staff"))
+
+
+def staff(username):
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def opened_values(job):
+    from modules.core.live.locking import _plain
+
+    return json.dumps({name: _plain(getattr(job, name)) for name in ("customer_name", "promised_at", "notes")})
+
+
+def form_of(job, **changes):
+    data = {"customer_name": job.customer_name, "promised_at_0": job.promised_at.astimezone().strftime("%Y-%m-%d"),
+            "promised_at_1": job.promised_at.astimezone().strftime("%H:%M:%S"), "notes": job.notes,
+            "opened_version": job.version, "opened_values": opened_values(job), **changes}
+    for prefix in ("lines", "events"):
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    return data
+
+
+@pytest.mark.django_db
+def test_the_second_save_is_refused_with_what_changed_and_keeps_the_input(job):
+    url = reverse("admin:laundry_job_change", args=[job.pk])
+    mwangi, owner = staff("laundry_staff"), staff("owner")
+    assert b"is editing this" not in mwangi.get(url).content
+    assert "Mwangi is editing this since" in owner.get(url).content.decode()  # the other one sees presence
+
+    opened = Job.objects.get(pk=job.pk)
+    first = mwangi.post(url, form_of(opened, notes="Red wine stain on the left sleeve"))
+    assert first.status_code == 302, first.content.decode()[:500]
+    second = owner.post(url, form_of(opened, customer_name="Amina Yusuf"))
+    page = second.content.decode()
+    assert second.status_code == 200 and "Someone saved this record after you opened it" in page
+    assert "notes is now “Red wine stain on the left sleeve”" in page  # what the other person changed
+    assert 'value="Amina Yusuf"' in page  # the user's input is still in the form
+    assert ">Red wine stain on the left sleeve</textarea>" in page  # the untouched field shows the saved value
+
+    saved = Job.objects.get(pk=job.pk)
+    assert (saved.notes, saved.customer_name, saved.version) == ("Red wine stain on the left sleeve", "Amina", 2)
+    again = owner.post(url, form_of(saved, customer_name="Amina Yusuf"))  # reviewed, saved on the new version
+    assert again.status_code == 302
+    final = Job.objects.get(pk=job.pk)
+    assert (final.customer_name, final.notes) == ("Amina Yusuf", "Red wine stain on the left sleeve")
+    assert list(JobEvent.objects.filter(job=job, kind="note").values_list("note", flat=True)) == [
+        "Edited: notes", "Edited: customer_name"]
+
+
+@pytest.mark.django_db
+def test_other_businesses_cannot_open_the_job_and_closed_jobs_are_read_only(job):
+    url = reverse("admin:laundry_job_change", args=[job.pk])
+    assert staff("water_staff").get(url).status_code == 403
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELLED)
+    response = staff("laundry_staff").post(url, form_of(job, notes="late edit"))
+    assert Job.objects.get(pk=job.pk).notes == "" and response.status_code in (200, 302, 403)
