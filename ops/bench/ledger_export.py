@@ -9,7 +9,8 @@ already holds history). History comes from `manage.py generate_history --days �
 Each export runs in its own fresh Python process, so its peak RSS (ru_maxrss of that process,
 read with getrusage when the export ends) is the export's alone:
 
-* streaming: the real path. An ExportJob row is created and enqueued on RQ, and an RQ
+* streaming: the real path. The accountant's POST to the desk (timed) creates the ExportJob row
+  and enqueues it on RQ; then an RQ
   SimpleWorker (the worker process itself, no fork) runs jobs.run_export: keyset-paginated
   values_list chunks → csv.writer → file.
 * import-export: JournalLineResource().export(queryset) → tablib Dataset → CSV().export_data()
@@ -116,11 +117,22 @@ def child(method: str, out: Path) -> None:
         from django.conf import settings
 
         settings.EXPORTS_ROOT = out.parent / "bench-exports"
+        from django.test import Client
+
         queue = django_rq.get_queue("default")
         queue.empty()
-        job = services.start_export(owner, lines, "csv", {})  # autocommit: enqueued at once
+        client = Client()
+        client.force_login(User.objects.get(username="accountant"))
+        client.get("/admin/desk/")  # warm up: templates, URL resolver
+        ExportJob.objects.all().delete()
+        queue.empty()
+        requested = time.perf_counter()
+        response = client.post("/admin/desk/", {"kind": lines.key, "file_format": "csv"})
+        request_ms = (time.perf_counter() - requested) * 1000
+        assert response.status_code == 302, response.status_code
+        started = time.perf_counter()
         django_rq.get_worker("default", worker_class=SimpleWorker).work(burst=True)
-        job = ExportJob.objects.get(pk=job.pk)
+        job = ExportJob.objects.get()
         assert job.status == "done", job.error
         path = services.file_of(job)
         path.replace(out)
@@ -133,10 +145,11 @@ def child(method: str, out: Path) -> None:
         data = CSV().export_data(dataset)
         out.write_text(data, encoding="utf-8")
         rows = len(dataset)
+        request_ms = None
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"method": method, "rows": rows, "seconds": seconds, "peak_rss_mb": peak / 1024,
-                      "ready_rss_mb": ready_rss / 1024}))
+                      "ready_rss_mb": ready_rss / 1024, "request_ms": request_ms}))
 
 
 def report(results: list[dict]) -> None:
@@ -150,6 +163,7 @@ def report(results: list[dict]) -> None:
     speedup = (fast["rows"] / fast["seconds"]) / (slow["rows"] / slow["seconds"])
     print(f"\nstreaming is {speedup:.1f}x faster (goal >= 5x) at {fast['peak_rss_mb']:.0f} MB peak RSS "
           f"(goal <= 100 MB); import-export peaked at {slow['peak_rss_mb']:.0f} MB.")
+    print(f"the request that started the streaming export answered in {fast['request_ms']:.0f} ms (goal < 200 ms).")
 
 
 if __name__ == "__main__":

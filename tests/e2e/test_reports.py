@@ -42,8 +42,8 @@ def test_owner_opens_reports_and_the_daily_sales_chart_on_a_phone(live_server, d
     widget.screenshot(path=str(ARTIFACTS / "reports-dashboard-widget-owner.png"))
     phone.goto(f"{live_server.url}/admin/reports/")
     links = phone.locator("[data-report-link]").evaluate_all("nodes => nodes.map(n => n.dataset.reportLink)")
-    assert links == ["daily_sales", "sales_by_item", "payment_methods", "profit_and_loss", "vat", "stock_valuation",
-                     "mpesa", "cash_up"]
+    assert links == ["daily_sales", "sales_by_item", "payment_methods", "profit_and_loss", "trial_balance", "vat",
+                     "stock_valuation", "mpesa", "cash_up"]
     box = phone.locator('[data-report-link="daily_sales"]').bounding_box()
     assert box["height"] >= 44
     phone.screenshot(path=str(ARTIFACTS / "reports-index-owner.png"), full_page=True)
@@ -60,3 +60,14 @@ def test_owner_opens_reports_and_the_daily_sales_chart_on_a_phone(live_server, d
     assert phone.evaluate("(() => { const w = document.querySelector('[data-report=daily_sales]');"
                           " return w.scrollWidth > w.clientWidth; })()")
     phone.screenshot(path=str(ARTIFACTS / "reports-daily-sales-owner.png"), full_page=True)
+
+    # cash-up: the owner counts the water drawer 10 short; their own count is approved as made
+    phone.goto(f"{live_server.url}/admin/reports/cash-up/?business=water")
+    form = phone.locator("[data-cashup-form]")
+    form.locator("select[name=business]").select_option("water")
+    form.locator("input[name=counted]").fill("350")
+    form.locator("button[type=submit]").click()
+    phone.wait_for_url("**/admin/reports/cash-up/?business=water*")
+    row = phone.locator('[data-report="cash_up"] tbody tr').first
+    assert "Approved, difference posted" in row.inner_text() and "-10.00" in row.inner_text()
+    phone.screenshot(path=str(ARTIFACTS / "reports-cash-up-owner.png"), full_page=True)

@@ -134,6 +134,10 @@ def test_profit_and_loss_by_month_and_vat_summary(day):
     assert (shop["output"], shop["output_debits"], shop["input"], shop["bills_vat"], shop["net"]) == (
         D("172.41"), D("0.00"), D("160.00"), D("160.00"), D("12.41"))
     assert vat.rows[-1]["output"] == D("332.42") and vat.rows[-1]["net"] == D("172.42")
+    tb = reports.trial_balance([biz("laundry"), biz("shop"), biz("water")], start, day, consolidated=True)
+    assert tb.rows[-1]["debit"] == tb.rows[-1]["credit"] == D("3570.00")  # 1,160 + 2,410 paid in; 1,160 payable + 2,410 sales+VAT
+    (vat_row,) = rows_of(tb, code=chart.VAT_PAYABLE)
+    assert vat_row["credit"] == D("332.42")
     # the report agrees with the ledger's own balances
     assert shop["output"] - shop["output_debits"] == balance("shop", chart.VAT_PAYABLE)
     assert shop["input"] == balance("shop", chart.INPUT_VAT)
@@ -250,7 +254,8 @@ def test_staff_see_only_their_business_by_url(day, login):
 def test_owner_and_accountant_see_all_and_every_report_renders(day, login):
     for username in ("owner", "accountant"):
         client = login(username)
-        for key in ("daily_sales", "sales_by_item", "payment_methods", "profit_and_loss", "vat", "stock_valuation",
+        for key in ("daily_sales", "sales_by_item", "payment_methods", "profit_and_loss", "trial_balance", "vat",
+                    "stock_valuation",
                     "mpesa", "cash_up"):
             response = client.get(url(key))
             assert response.status_code == 200, key

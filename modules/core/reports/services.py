@@ -210,6 +210,28 @@ def profit_and_loss_by_month(businesses, start: date, end: date, *, consolidated
     return table
 
 
+def trial_balance(businesses, start=None, end=None, *, consolidated: bool = False) -> Table:
+    """ledger.services.trial_balance as of ``end`` (from the first entry: the start does not apply),
+    per business; consolidated: summed per account code over the businesses asked for."""
+    table = Table([Column("business", "Business"), Column("code", "Code"), Column("name", "Account"),
+                   Column("debit", "Debit (KES)", "money"), Column("credit", "Credit (KES)", "money")])
+    merged: dict[str, dict] = {}
+    for business in businesses:
+        for r in ledger.trial_balance(business, as_of=end):
+            if consolidated and len(businesses) > 1:
+                slot = merged.setdefault(r["code"], {"name": r["name"], "net": ZERO})
+                slot["net"] += r["balance_debit"] - r["balance_credit"]
+            else:
+                table.add(business=business.name, code=r["code"], name=r["name"], debit=r["balance_debit"],
+                          credit=r["balance_credit"])
+    for code, slot in sorted(merged.items()):
+        net = slot["net"]
+        table.add(business=ALL, code=code, name=slot["name"], debit=max(net, ZERO), credit=max(-net, ZERO))
+    table.add("total", business="Total", code="", name="", **_sum_rows(table.rows, ["debit", "credit"]))
+    table.notes.append("Balances as of the end date, from the first entry. Debits equal credits.")
+    return table
+
+
 def _account_totals(businesses, code, start, end) -> dict[int, dict]:
     rows = (JournalLine.objects.filter(business__in=businesses, account__code=code, entry__date__gte=start,
                                        entry__date__lte=end)
@@ -372,11 +394,11 @@ def submit_cashup(business: Business, day: date, counted, user, *, note: str = "
 def cash_ups(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
     """Per business and day with cash movements or a count: the ledger's expected cash beside the
     last count and its status."""
-    table = Table([Column("day", "Day", "date"), Column("business", "Business"),
-                   Column("opening", "Opening (KES)", "money"), Column("cash_in", "Cash in (KES)", "money"),
-                   Column("cash_out", "Cash out (KES)", "money"), Column("expected", "Expected (KES)", "money"),
-                   Column("counted", "Counted (KES)", "money"), Column("variance", "Difference (KES)", "money"),
-                   Column("status", "Status"), Column("counted_by", "Counted by")])
+    table = Table([Column("day", "Day", "date"), Column("business", "Business"), Column("status", "Status"),
+                   Column("variance", "Difference (KES)", "money"), Column("counted", "Counted (KES)", "money"),
+                   Column("expected", "Expected (KES)", "money"), Column("opening", "Opening (KES)", "money"),
+                   Column("cash_in", "Cash in (KES)", "money"), Column("cash_out", "Cash out (KES)", "money"),
+                   Column("counted_by", "Counted by")])
     days = set(JournalLine.objects.filter(business__in=businesses, account__code=chart.CASH, entry__date__gte=start,
                                           entry__date__lte=end).values_list("business", "entry__date").distinct())
     counts: dict[tuple[int, date], CashUp] = {}
@@ -425,5 +447,5 @@ def revenue_trend(businesses, end: date, *, days: int = 30) -> dict:
 
 
 __all__ = ["Column", "Table", "daily_sales", "sales_by_item", "sales_by_payment_method", "months",
-           "profit_and_loss_by_month", "vat_summary", "stock_valuation", "mpesa_reconciliation", "cash_position",
+           "profit_and_loss_by_month", "trial_balance", "vat_summary", "stock_valuation", "mpesa_reconciliation", "cash_position",
            "submit_cashup", "cash_ups", "revenue_trend"]

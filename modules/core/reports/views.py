@@ -53,6 +53,8 @@ REPORTS = {r.key: r for r in (
            ("sales.view_sale", "payments.view_payment"), services.sales_by_payment_method, "payments"),
     Report("profit_and_loss", "Profit and loss by month", "From the ledger, months as columns.",
            ("ledger.view_journalentry",), services.profit_and_loss_by_month, "trending_up"),
+    Report("trial_balance", "Trial balance", "Every account's balance at the end date; debits equal credits.",
+           ("ledger.view_journalentry",), services.trial_balance, "balance"),
     Report("vat", "VAT summary", "Output VAT on sales, input VAT on bills, net payable.",
            ("ledger.view_journalentry",), services.vat_summary, "percent"),
     Report("stock_valuation", "Stock valuation", "Stock on hand now at average cost.",
