@@ -1,4 +1,4 @@
-from modules.core.inventory.services import ITEM_DATA_ENTRY, items_menu_item, price_list_widget
+from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
 from modules.core.registry.contract import Business, MenuItem, Module, Role, Widget
 from modules.core.sales.services import SALES_DESK
@@ -35,7 +35,7 @@ MODULE = Module(
     accounts=ACCOUNTS,
     admin_urls="modules.shop.views.admin_urlpatterns",
     roles=(
-        Role("Shop staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK + SALES_DESK + LPG_DESK, business=BUSINESS_CODE),
+        Role("Shop staff", permissions=ITEM_DATA_ENTRY + STOCK_DESK + PAYMENT_DESK + SALES_DESK + LPG_DESK, business=BUSINESS_CODE),
         Role("Accountant", permissions=("shop.view_*",)),
     ),
 )

@@ -1,4 +1,4 @@
-from modules.core.inventory.services import ITEM_DATA_ENTRY, items_menu_item, price_list_widget
+from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
 from modules.core.registry.contract import AccountSpec, Business, MenuItem, Module, Role, Widget
 from modules.core.sales.services import SALES_DESK
@@ -37,7 +37,7 @@ MODULE = Module(
     ),
     demo="modules.water.demo.seed",
     roles=(
-        Role("Water staff", permissions=ITEM_DATA_ENTRY + PAYMENT_DESK + SALES_DESK + WATER_DESK,
+        Role("Water staff", permissions=ITEM_DATA_ENTRY + STOCK_DESK + PAYMENT_DESK + SALES_DESK + WATER_DESK,
              business=BUSINESS_CODE),
         Role("Accountant", permissions=("water.view_*",)),
     ),

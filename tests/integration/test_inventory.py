@@ -319,3 +319,21 @@ def test_reorder_level_is_editable_and_quantity_is_not(login):
     level.refresh_from_db()
     assert (level.reorder_level, level.quantity) == (4, 10)
     assert login("accountant").post(url, {"reorder_level": "1"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_staff_count_their_own_stock_but_leave_posting_and_transfers_to_approval(login):
+    water_staff = User.objects.get(username="water_staff")
+    assert water_staff.has_perms(["inventory.add_stockcount", "inventory.change_stockcount",
+                                  "inventory.view_stocklevel", "inventory.view_transfer"])
+    assert not water_staff.has_perm("inventory.post_stockcount")
+    assert not water_staff.has_perm("inventory.add_transfer")  # they ask through Approvals instead
+    staff = login("water_staff")
+    add = reverse("admin:inventory_stockcount_add")
+    water, shop = shelf("water"), shelf("shop")
+    page = staff.get(add).content.decode()
+    assert f'value="{water.pk}"' in page and f'value="{shop.pk}"' not in page  # only their locations
+    assert staff.post(add, {"location": shop.pk, "note": ""}).status_code == 200  # refused on the form
+    assert not StockCount.objects.exists()
+    response = staff.post(add, {"location": water.pk, "note": "Friday count"})
+    assert response.status_code == 302 and StockCount.objects.get().location == water

@@ -289,7 +289,7 @@ ITEM_DATA_ENTRY = ("inventory.view_item", "inventory.add_item", "inventory.chang
 # Counting and moving stock in their own business; posting a count (moves money) stays with the owner.
 STOCK_DESK = ("inventory.view_stocklevel", "inventory.view_stockmovement", "inventory.view_location",
               "inventory.view_stockcount", "inventory.add_stockcount", "inventory.change_stockcount",
-              "inventory.view_transfer", "inventory.add_transfer")
+              "inventory.view_transfer")  # staff ask to move stock through approvals (transfer requests)
 
 
 def items_menu_item(business_code: str, title: str, icon: str) -> MenuItem:
