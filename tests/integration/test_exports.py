@@ -2,6 +2,7 @@
 
 import csv
 import io
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -56,7 +57,7 @@ def dangerous_items():
 
 def sell(sku, quantity=1):
     item = Item.objects.get(sku=sku)
-    sale, _ = sales.create_sale(business=item.business, client_uuid=None or __import__("uuid").uuid4(),
+    sale, _ = sales.create_sale(business=item.business, client_uuid=uuid.uuid4(),
                                 lines=[sales.SaleLineInput(item.pk, quantity)])
     return sale
 
@@ -205,7 +206,7 @@ def test_sale_receipt_numbers_stream_from_sql_like_the_model(stocked):
 def test_staff_exports_only_their_business(stocked, login):
     sell("W-SACHET")
     laundry_item = Item.objects.filter(business__code="laundry").first()
-    sales.create_sale(business=laundry_item.business, client_uuid=__import__("uuid").uuid4(),
+    sales.create_sale(business=laundry_item.business, client_uuid=uuid.uuid4(),
                       lines=[sales.SaleLineInput(laundry_item.pk, 1)])
     client = login("water_staff")
     user = User.objects.get(username="water_staff")

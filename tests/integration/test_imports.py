@@ -1,6 +1,8 @@
 """Spreadsheet imports: dry run first, plain-English row errors, all or nothing, permission, size cap."""
 
 import io
+import os
+import time
 from decimal import Decimal
 
 import pytest
@@ -271,8 +273,6 @@ def test_unreadable_files_and_abandoned_uploads(login, export_dir):
     assert problems[0].message.startswith("This file could not be read.")
     preview = upload(client, "items", "sku,name,price\nW-LATER,Later,10\n")  # previewed, never confirmed
     assert len(uploads(export_dir)) == 1
-    import os
-    import time
     old = time.time() - 2 * 3600
     for path in uploads(export_dir):
         os.utime(path, (old, old))

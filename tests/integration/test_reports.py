@@ -296,6 +296,12 @@ def test_cash_up_page_flow(day, login):
     decide = reverse("admin:approvals:decide", args=[approvals.pending_for(cashup).pk])
     assert decide in page
     assert balance("water", chart.CASH) == D("560.00")
+    owner = login("owner")
+    assert owner.get(decide).status_code == 200
+    assert owner.post(decide, {"decision": "approve", "comment": "ok"}).status_code == 302
+    cashup.refresh_from_db()
+    assert cashup.status == CashUp.Status.POSTED and balance("water", chart.CASH) == D("540.00")
+    assert balance("water", CASH_OVER_SHORT) == D("20.00")
 
 
 def test_revenue_trend_widget(day, login):
