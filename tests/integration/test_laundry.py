@@ -407,7 +407,8 @@ def test_the_app_role_may_only_insert_job_history():
 
 
 @pytest.mark.django_db
-def test_demo_data_has_believable_jobs_in_every_status(stocked):
+def test_demo_data_has_believable_jobs_in_every_status(db):
+    seed(PASSWORD, activity=True)
     statuses = set(Job.objects.values_list("status", flat=True))
     assert statuses == {s for s, _ in Job.Status.choices}
     assert services.overdue_jobs(laundry()).exists() and services.uncollected_jobs(laundry()).exists()
