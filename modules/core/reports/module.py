@@ -18,7 +18,7 @@ MODULE = Module(
     widgets=(
         Widget(key="reports.revenue_trend", title="Revenue, last 30 days",
                callable="modules.core.reports.widgets.revenue_trend", template="reports/widget_trend.html",
-               refresh_seconds=300, permission="ledger.view_journalentry"),
+               refresh_seconds=300, permission="ledger.view_journalentry", refresh_on="changes"),
     ),
     roles=(
         *(Role(name, permissions=CASH_DESK, business=code) for name, code in STAFF_ROLES
