@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import pytest
 
+from fixtures.demo import seed
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account
 from modules.laundry.models import Job
+from tests.conftest import PASSWORD
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_dashboard import log_in
 from tests.e2e.test_quick_sale import Taps
@@ -83,7 +85,8 @@ def test_a_laundry_job_from_drop_off_to_collection(live_server, demo, phone):
     print(f"\n[laundry] drop-off to collection: {taps.count} taps")
 
 
-def test_the_owner_sees_the_demo_board_with_overdue_jobs_highlighted(live_server, stocked, phone):
+def test_the_owner_sees_the_demo_board_with_overdue_jobs_highlighted(live_server, db, phone):
+    seed(PASSWORD, activity=True)  # the demo `make run` shows
     log_in(phone, live_server, "owner")
     phone.goto(f"{live_server.url}/admin/laundry/board/")
     overdue = phone.locator("[data-job][data-overdue]")
