@@ -324,3 +324,11 @@ def test_cash_ups_export_through_the_safe_resource(day):
     row = dict(zip(dataset.headers, dataset[0]))
     assert row["business"] == "water" and row["status"] == "balanced" and row["note"] == "'@count ok"
     assert D(str(row["counted"])) == D("560.00")
+
+
+@pytest.mark.django_db
+def test_chart_js_is_loaded_only_where_a_chart_is_drawn(login):
+    owner = login("owner")
+    assert "chart/chart.js" not in owner.get(reverse("admin:sales_sale_changelist")).content.decode()
+    assert 'data-chartjs="/static/unfold/js/chart/chart.js"' in owner.get(
+        reverse("admin:reports:daily_sales")).content.decode()
