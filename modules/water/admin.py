@@ -7,6 +7,7 @@ are the water business's, and BusinessScopedAdminMixin answers 403 to staff of o
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
@@ -52,6 +53,23 @@ class RecipeLineInline(WaterChoicesMixin, TabularInline):
     extra = 1
 
 
+class CreatedHereOpensItsPageMixin:
+    """New rows record who made them, then open their own page (batch, delivery), where the work is
+    done; "Save and add another" and "Save and continue" behave as usual."""
+
+    page_url_name = ""
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_addanother" in request.POST or "_continue" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        return redirect(self.page_url_name, obj.pk)
+
+
 @admin.register(Recipe)
 class RecipeAdmin(WaterChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
     form = WaterForm
@@ -77,7 +95,7 @@ class BatchForm(WaterForm):
 
 
 @admin.register(ProductionBatch)
-class ProductionBatchAdmin(WaterChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
+class ProductionBatchAdmin(CreatedHereOpensItsPageMixin, WaterChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
     """Planned here; started and posted on the batch page (Open)."""
 
     form = BatchForm
@@ -103,17 +121,7 @@ class ProductionBatchAdmin(WaterChoicesMixin, BusinessScopedAdminMixin, ModelAdm
         return super().has_delete_permission(request, obj) and (
             obj is None or obj.status == ProductionBatch.Status.PLANNED)
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if "_addanother" in request.POST or "_continue" in request.POST:
-            return super().response_add(request, obj, post_url_continue)
-        from django.shortcuts import redirect
-
-        return redirect("admin:water:batch", obj.pk)
+    page_url_name = "admin:water:batch"
 
     @admin.display(description="Batch", ordering="id")
     def batch(self, obj):
@@ -169,7 +177,7 @@ class DeliveryLineInline(WaterChoicesMixin, TabularInline):
 
 
 @admin.register(DeliveryOrder)
-class DeliveryOrderAdmin(WaterChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
+class DeliveryOrderAdmin(CreatedHereOpensItsPageMixin, WaterChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
     """Entered here; sent out, delivered (paid) or failed on the delivery page (Open)."""
 
     form = DeliveryForm
@@ -193,17 +201,7 @@ class DeliveryOrderAdmin(WaterChoicesMixin, BusinessScopedAdminMixin, ModelAdmin
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if "_addanother" in request.POST or "_continue" in request.POST:
-            return super().response_add(request, obj, post_url_continue)
-        from django.shortcuts import redirect
-
-        return redirect("admin:water:delivery", obj.pk)
+    page_url_name = "admin:water:delivery"
 
     @admin.display(description="Delivery", ordering="id")
     def order(self, obj):
