@@ -12,7 +12,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import condition, require_GET
 
-from modules.core.notifications.views import bell_context, render_bell
+from modules.core.notifications.views import render_bell
 
 from . import presence, services
 
@@ -41,11 +41,8 @@ def live(request):
     snapshot = getattr(request, "_live_snapshot", None) or services.versions(scopes)
     since = request.GET.get("since", "")
     since = int(since) if since.isdigit() else None
-    body = {
-        "versions": snapshot or {},
-        "unread": bell_context(request, None)["unread"],
-        "bell": render_bell(request, since).rendered_content,
-    }
+    bell = render_bell(request, since)
+    body = {"versions": snapshot or {}, "unread": bell.context_data["unread"], "bell": bell.rendered_content}
     editing = request.GET.get("editing", "")
     if editing:
         body["editors"] = presence.refresh(editing, request.user)
