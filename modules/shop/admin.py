@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.live.locking import LiveEditingAdminMixin
 from modules.core.ledger.admin import ReadOnlyAdminMixin
 from modules.core.ledger.services import LedgerError
 
@@ -35,7 +36,7 @@ class CylinderTypeForm(forms.ModelForm):
 
 
 @admin.register(CylinderType)
-class CylinderTypeAdmin(BusinessScopedAdminMixin, ModelAdmin):
+class CylinderTypeAdmin(LiveEditingAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     """Sizes and brands; their full and empty stock is in the shared inventory."""
 
     form = CylinderTypeForm
@@ -67,7 +68,7 @@ class CylinderTypeAdmin(BusinessScopedAdminMixin, ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            obj.save()
+            super().save_model(request, obj, form, change)  # the version check and bump
             full = obj.full_item
             full.selling_price = data["outright_price"]
             full.save(update_fields=["selling_price", "updated_at"])

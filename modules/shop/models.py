@@ -40,6 +40,7 @@ class CylinderType(models.Model):
                                   **PRICE)
     is_active = models.BooleanField(default=True)
 
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="Goes up on every edit in the admin.")
     class Meta:
         ordering = ["size_kg", "brand"]
         constraints = [models.UniqueConstraint(fields=["business", "size_kg", "brand"],

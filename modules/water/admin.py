@@ -14,6 +14,7 @@ from unfold.admin import ModelAdmin, TabularInline
 
 from modules.core.businesses.models import Business
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.live.locking import LiveEditingAdminMixin
 from modules.core.inventory.models import Item, Location
 from modules.core.ledger.admin import ReadOnlyAdminMixin
 from modules.core.payments.phones import normalize_phone
@@ -177,7 +178,8 @@ class DeliveryLineInline(WaterChoicesMixin, TabularInline):
 
 
 @admin.register(DeliveryOrder)
-class DeliveryOrderAdmin(CreatedHereOpensItsPageMixin, WaterChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
+class DeliveryOrderAdmin(LiveEditingAdminMixin, CreatedHereOpensItsPageMixin, WaterChoicesMixin,
+                         BusinessScopedAdminMixin, ModelAdmin):
     """Entered here; sent out, delivered (paid) or failed on the delivery page (Open)."""
 
     form = DeliveryForm

@@ -174,6 +174,7 @@ class DeliveryOrder(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="Goes up on every edit in the admin.")
     class Meta:
         ordering = ["-created_at"]
 

@@ -79,3 +79,23 @@ def test_other_businesses_cannot_open_the_job_and_closed_jobs_are_read_only(job)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELLED)
     response = staff("laundry_staff").post(url, form_of(job, notes="late edit"))
     assert Job.objects.get(pk=job.pk).notes == "" and response.status_code in (200, 302, 403)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username, url_name, make", [
+    ("water_staff", "admin:inventory_item_change", lambda: Item.objects.get(sku="W-REFILL-20")),
+])
+def test_a_stale_price_edit_is_refused_too(demo, username, url_name, make):
+    item = make()
+    url = reverse(url_name, args=[item.pk])
+    first, second = staff(username), staff("owner")
+    page = first.get(url).content.decode()
+    assert 'name="opened_version"' in page and 'name="opened_values"' in page
+    form = {"business": item.business_id, "name": item.name, "sku": item.sku, "unit": item.unit,
+            "selling_price": "130.00", "cost": item.cost, "tracks_stock": "", "price_includes_vat": "on",
+            "is_active": "on", "opened_version": item.version}
+    second_form = {**form, "selling_price": "125.00"}
+    assert first.post(url, form).status_code == 302
+    refused = second.post(url, second_form)
+    assert refused.status_code == 200 and "Someone saved this record after you opened it" in refused.content.decode()
+    assert Item.objects.get(pk=item.pk).selling_price == Decimal("130.00")

@@ -6,6 +6,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.live.locking import LiveEditingAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
 from modules.core.ledger.admin import ReadOnlyAdminMixin
 from modules.core.ledger.services import LedgerError
@@ -17,7 +18,7 @@ from .models import Item, Location, StockCount, StockCountLine, StockLevel, Stoc
 
 
 @admin.register(Item)
-class ItemAdmin(DeskExportMixin, BusinessScopedAdminMixin, ModelAdmin):
+class ItemAdmin(LiveEditingAdminMixin, DeskExportMixin, BusinessScopedAdminMixin, ModelAdmin):
     resource_classes = ["modules.core.inventory.resources.ItemResource"]
     list_display = ["name", "selling_price", "unit", "business", "is_active"]
     list_filter = ["business", "is_active"]

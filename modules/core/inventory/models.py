@@ -31,6 +31,7 @@ class Item(models.Model):
     allow_negative_stock = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="Goes up on every edit in the admin.")
 
     class Meta:
         ordering = ["business", "name"]

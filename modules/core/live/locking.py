@@ -30,7 +30,8 @@ class VersionedFormMixin:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             opened = {name: _plain(getattr(self.instance, name)) for name in self._model_fields()}
-            self.fields["opened_version"] = forms.IntegerField(widget=forms.HiddenInput, initial=self.instance.version)
+            self.fields["opened_version"] = forms.IntegerField(widget=forms.HiddenInput, initial=self.instance.version,
+                                                               required=False)  # absent: no check (scripts)
             self.fields["opened_values"] = forms.CharField(widget=forms.HiddenInput, required=False,
                                                            initial=json.dumps(opened))
 
