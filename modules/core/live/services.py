@@ -39,11 +39,14 @@ def bump(*scopes: str) -> None:
     """Move the versions on (best effort: with Redis down, pages simply recompute)."""
     for scope in scopes:
         key = _key(scope)
-        cache.add(key, time.time_ns() // 1000, TTL)
         try:
-            cache.incr(key)
-        except ValueError:  # evicted between add and incr, or Redis unreachable
-            continue
+            cache.incr(key)  # the usual case on every commit: one round trip, plus the TTL refresh
+        except ValueError:  # no version yet (new, expired, evicted) or Redis unreachable
+            cache.add(key, time.time_ns() // 1000, TTL)
+            try:
+                cache.incr(key)
+            except ValueError:
+                continue
         cache.touch(key, TTL)
 
 
