@@ -4,7 +4,7 @@ MODULE = Module(
     key="customers",
     label="Customers",
     icon="person",
-    order=6,
+    order=51,
     menu=(MenuItem("Customers", "admin:customers_customer_changelist", "person", "customers.view_customer"),),
     roles=(Role("Accountant", permissions=("customers.view_*",)),),
 )
