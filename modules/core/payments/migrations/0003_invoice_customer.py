@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0001_initial'),
-        ('payments', '0001_initial'),
+        ('payments', '0002_result_code_as_text'),
     ]
 
     operations = [
