@@ -1,7 +1,5 @@
 """Laundry jobs: a ticket per drop-off, its lines, and an append-only history of what happened."""
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,21 +8,17 @@ from django.urls import reverse
 from modules.core.businesses.models import Business
 from modules.core.customers.models import Customer
 from modules.core.inventory.models import QUANTITY, Item
-from modules.core.ledger.models import MONEY, JournalEntry
-
-
-class TicketCounter(models.Model):
-    """Ticket numbers run 1, 2, 3… per business with no gaps (the row is locked while numbering)."""
-
-    business = models.OneToOneField(Business, on_delete=models.PROTECT, primary_key=True, related_name="+")
-    last_number = models.PositiveIntegerField(default=0)
+from modules.core.ledger.models import MONEY
 
 
 class Job(models.Model):
     """One drop-off: what came in, when it is promised, what it costs and where it is now.
 
-    The ledger holds the money (Receivables at drop-off, settled by payments); the job only keeps
-    the totals it was billed at. ``version`` goes up on every change (optimistic locking, issue 6)."""
+    The drop-off is a core sale (``sale``: the receipt number is the ticket number, the revenue
+    entry, payments of the deposit and the balance, the void on cancellation); the job keeps the
+    totals it was billed at and its status flow. It carries the sale engine's glue: a collected
+    job's sale may not be voided, a void cancels the job, M-Pesa's Continue comes back to the job.
+    ``version`` goes up on every change (optimistic locking, issue 6)."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -36,7 +30,8 @@ class Job(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="laundry_jobs")
-    number = models.PositiveIntegerField()
+    sale = models.OneToOneField("sales.Sale", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField(help_text="The ticket number: its sale's receipt number.")
     client_uuid = models.UUIDField(null=True, blank=True, unique=True,
                                    help_text="Made by the drop-off form: sending it twice makes one job.")
     customer_name = models.CharField(max_length=80, blank=True)
@@ -55,10 +50,7 @@ class Job(models.Model):
     ready_at = models.DateTimeField(null=True, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=120, blank=True)
-    sale_entry = models.OneToOneField(JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                      help_text="Dr Receivables / Cr Sales and VAT, posted at drop-off.")
     version = models.PositiveIntegerField(default=1, help_text="Goes up on every change.")
 
     class Meta:
@@ -81,23 +73,39 @@ class Job(models.Model):
     def is_open(self) -> bool:
         return self.status not in (self.Status.COLLECTED, self.Status.CANCELLED)
 
-    # payable interface (modules.core.payments): a cancelled job owes nothing any more
     @property
-    def payable_total(self) -> Decimal:
-        return Decimal("0.00") if self.status == self.Status.CANCELLED else self.total
+    def paid_at(self):
+        return self.sale.paid_at
+
+    # the sale engine's glue (modules.core.sales.services)
+    @property
+    def sale_label(self) -> str:
+        return f"Laundry ticket {self.ticket_number}"
 
     @property
-    def payable_reference(self) -> str:
-        return self.ticket_number.replace("-", "")[:12]
-
-    @property
-    def payable_admin_url(self) -> str:
-        """Where the M-Pesa waiting screen's Continue button goes (optional part of the interface)."""
+    def sale_admin_url(self) -> str:
         return reverse("admin:laundry:job", args=[self.pk])
 
-    def mark_paid(self, when):
-        self.paid_at = when
-        self.save(update_fields=["paid_at", "updated_at"])
+    def sale_void_refused(self, sale) -> str:
+        if not self.is_open:
+            return f"Ticket {self.ticket_number} is {self.get_status_display()}: it cannot be cancelled."
+        return ""
+
+    def sale_voided(self, sale, *, reason, user, at):
+        """The sale was voided (from the job's Cancel, or the sales list): the job is cancelled, its
+        history says what happened to the money paid."""
+        from modules.core.payments.services import amount_paid
+
+        job = Job.objects.select_for_update().get(pk=self.pk)
+        note, paid = reason, amount_paid(sale)
+        if paid:
+            note += f" · KES {paid:,} " + {"cash": "refunded in cash", "credit": "kept as customer credit"}.get(
+                sale.void_refund, "given back the way it was paid")
+        JobEvent.objects.create(job=job, kind=JobEvent.Kind.CANCELLED, from_status=job.status,
+                                to_status=self.Status.CANCELLED, note=note[:200], user=user, at=at)
+        job.status, job.cancelled_at, job.cancel_reason = self.Status.CANCELLED, at, reason[:120]
+        job.version += 1
+        job.save(update_fields=["status", "cancelled_at", "cancel_reason", "version", "updated_at"])
 
 
 class JobLine(models.Model):

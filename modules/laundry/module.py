@@ -2,7 +2,7 @@ from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_m
 from modules.core.payments.services import PAYMENT_DESK
 from modules.core.registry.contract import (Business, MenuItem, Module, NotificationKind, Role, Schedule, Subscription,
                                             Widget)
-from modules.core.sales.services import SALES_DESK
+from modules.core.sales.services import SALES_DESK, takings_widget
 
 from .services import BUSINESS_CODE, LAUNDRY_DESK
 
@@ -28,7 +28,7 @@ MODULE = Module(
     widgets=(
         _widget("by_status", "Laundry: jobs by status", "by_status"),
         _widget("ready", "Laundry: ready for pickup", "ready"),
-        _widget("takings", "Laundry: today's takings", "takings"),
+        takings_widget(BUSINESS_CODE, "Laundry: today's takings"),
         _widget("overdue", "Laundry: overdue", "overdue", refresh_seconds=60),
         price_list_widget(BUSINESS_CODE, "Laundry: price list"),
     ),

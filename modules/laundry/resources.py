@@ -22,6 +22,7 @@ EXPORTS = (
 class JobResource(SafeModelResource):
     business = fields.Field(attribute="business__code", column_name="business")
     ticket = fields.Field(attribute="ticket_number", column_name="ticket")
+    paid_at = fields.Field(attribute="sale__paid_at", column_name="paid_at")
 
     class Meta:
         model = Job
@@ -31,7 +32,7 @@ class JobResource(SafeModelResource):
         export_order = fields
 
     def get_queryset(self):
-        return super().get_queryset().select_related("business")
+        return super().get_queryset().select_related("business", "sale")
 
 
 class JobLineResource(SafeModelResource):

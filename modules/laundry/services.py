@@ -1,38 +1,37 @@
 """Public surface of the laundry module. Other modules never import it; they react to its events.
 
-Money (decided here, see README):
-* Drop-off recognises the revenue: Dr Receivables (total) / Cr Sales (net) / Cr VAT payable.
+Money (decided here, see README): a drop-off is a sale of the core sale engine
+(modules.core.sales), with the job as its document.
+* Drop-off recognises the revenue (the engine's entry): Dr Receivables (total) / Cr Sales (net) /
+  Cr VAT payable; the ticket number is the sale's receipt number (the business's one counter).
 * Every payment (deposit, balance; cash here, M-Pesa through the payments core's STK push)
-  is ``payments.record_payment(job, …)``: Dr Cash or M-Pesa till / Cr Receivables.
-* Cancelling reverses the drop-off entry (``ledger.reverse``) and hands back what was paid:
-  Dr Receivables / Cr Cash (refund) or Cr Customer credit (kept for the next job).
+  is ``payments.record_payment(job.sale, …)``: Dr Cash or M-Pesa till / Cr Receivables.
+* Cancelling voids the sale (``sales.void_sale``): the revenue entry is reversed and what was paid
+  goes back, Dr Receivables / Cr Cash (refund) or Cr Customer credit (kept for the next job).
 """
 
 import hmac
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Sum
-from django.db.models.functions import Coalesce
+from django.db import transaction
+from django.db.models import Count, F
 from django.utils import timezone
 
 from modules.core.businesses.models import Business
-from modules.core.customers import services as customers
 from modules.core.inventory.models import Item
-from modules.core.ledger import chart
-from modules.core.ledger import services as ledger
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
 from modules.core.registry import events
-from modules.core.sales import tax
+from modules.core.sales import services as sales
 
-from .models import Job, JobEvent, JobLine, OverdueDigest, TicketCounter
+from .models import Job, JobEvent, JobLine, OverdueDigest
 
 BUSINESS_CODE = "laundry"
 EXPRESS_SKU = "L-EXPRESS"  # a flat surcharge per job; its price is in the price list
@@ -88,36 +87,23 @@ def default_promise(express: bool, now=None) -> datetime:
     return timezone.make_aware(datetime.combine(now.date() + timedelta(days=2), time(17)))
 
 
-def _next_number(business_) -> int:
-    TicketCounter.objects.get_or_create(business=business_)
-    counter = TicketCounter.objects.select_for_update().get(business=business_)
-    counter.last_number = F("last_number") + 1
-    counter.save(update_fields=["last_number"])
-    counter.refresh_from_db()
-    return counter.last_number
-
-
-def _priced(business_, lines, express):
+def _sale_lines(business_, lines, express) -> list:
+    """The job's lines as sale lines (the express surcharge is one more), services of this laundry only."""
     items = Item.objects.in_bulk([line.item_id for line in lines])
-    priced = []
+    result = []
     for line in lines:
         item = items.get(line.item_id)
         if item is None or item.business_id != business_.pk or not item.is_active or item.sku == EXPRESS_SKU:
             raise ValidationError("One of the services is not offered any more; reload the page.")
-        quantity = Decimal(line.quantity)
-        if quantity <= 0:
-            raise ValidationError("Quantities must be more than zero.")
-        priced.append((item, quantity))
-    if not priced:
+        result.append(sales.SaleLineInput(item.pk, sales.quantity(line.quantity)))
+    if not result:
         raise ValidationError("Add at least one item or the weight in kg.")
     if express:
         item = express_item(business_)
         if item is None:
             raise ValidationError("Express service is not on the price list.")
-        priced.append((item, Decimal("1")))
-    percents = tax.rates(timezone.localdate())
-    return [(item, quantity, tax.line_gross(item.selling_price, quantity, percent=percents[item.tax_band],
-                                            price_includes_vat=item.price_includes_vat)) for item, quantity in priced]
+        result.append(sales.SaleLineInput(item.pk, Decimal("1")))
+    return result
 
 
 def _event(job, kind, *, user, at, from_status="", to_status="", note=""):
@@ -128,60 +114,47 @@ def _event(job, kind, *, user, at, from_status="", to_status="", note=""):
 def create_job(business_: Business, *, customer_phone: str, lines: list[JobLineInput], customer_name: str = "",
                promised_at=None, express: bool = False, notes: str = "", deposit="0", method: str = "cash",
                client_uuid=None, user=None, at=None):
-    """A drop-off, in one transaction: ticket number, lines, the sale in the ledger and, for cash,
-    the deposit (or full payment). For M-Pesa the caller then asks with ``request_mpesa``.
-    A ``client_uuid`` sent again returns the job it already made (a double tap makes one job)."""
-    if client_uuid and (existing := Job.objects.filter(client_uuid=client_uuid).first()):
-        if existing.business_id != business_.pk:
-            raise ValidationError("This form was already used; reload the page.")
-        return existing
+    """A drop-off, in one transaction: the sale (ticket number, lines, revenue entry and, for cash,
+    the deposit or full payment) and the job around it. For M-Pesa the caller then asks with
+    ``request_mpesa``. A ``client_uuid`` sent again returns the job it already made (a double tap
+    makes one job)."""
     phone = normalize_phone(customer_phone)
-    deposit = tax.money(deposit or 0)
-    if deposit < 0:
-        raise ValidationError("The deposit cannot be negative.")
+    deposit = sales.amount(deposit or 0, "deposit")
     if method not in (Payment.Method.CASH, Payment.Method.MPESA):
         raise ValidationError(f"Unknown payment method {method!r}.")
     now = at or timezone.now()
     promised_at = promised_at or default_promise(express, now)
+    sale_lines = _sale_lines(business_, lines, express)
+    details = {"promised": promised_at.isoformat(), "express": express, "notes": notes.strip(), "name": customer_name}
+
+    def build(sale):
+        if deposit > sale.total:
+            raise ValidationError(f"The deposit (KES {deposit:,}) is more than the job (KES {sale.total:,}).")
+        return sales.Built(document=_record_job(sale, phone, customer_name, promised_at, express, notes, user, now),
+                           memo=f"Laundry ticket LT-{sale.number:04d}")
+
     try:
-        with transaction.atomic():
-            job = _record_job(business_, phone, lines, customer_name, promised_at, express, notes, deposit, method,
-                              client_uuid, user, now)
-    except IntegrityError:
-        existing = Job.objects.filter(client_uuid=client_uuid).first() if client_uuid else None
-        if existing is None:  # the same form won a race: return what it saved
-            raise
-        return existing
-    events.publish("laundry.job_created", business=business_.code, job_id=job.pk)
+        sale, created = sales.create_sale(
+            business=business_, client_uuid=client_uuid or uuid.uuid4(), lines=sale_lines, method=method,
+            cash_amount=deposit if method == Payment.Method.CASH else ZERO, customer_phone=phone,
+            customer_name=customer_name, user=user, kind="laundry", build=build, fingerprint_extra=details, at=now)
+    except sales.SaleConflict:
+        raise ValidationError("This form was already used; reload the page.") from None
+    job = Job.objects.get(sale=sale)
+    if created:
+        events.publish("laundry.job_created", business=business_.code, job_id=job.pk)
     return job
 
 
-def _record_job(business_, phone, lines, customer_name, promised_at, express, notes, deposit, method, client_uuid,
-                user, now):
-    priced = _priced(business_, lines, express)
-    split = tax.split([(gross, item.tax_band) for item, _, gross in priced], on=timezone.localdate(now),
-                      vat_registered=business_.vat_registered)
-    total, vat = split.total, split.vat
-    if deposit > total:
-        raise ValidationError(f"The deposit (KES {deposit:,}) is more than the job (KES {total:,}).")
-    customer = customers.find_or_create(phone, name=customer_name, business=business_)
+def _record_job(sale, phone, customer_name, promised_at, express, notes, user, now):
     job = Job.objects.create(
-        business=business_, number=_next_number(business_), client_uuid=client_uuid or None, customer_name=customer_name.strip()[:80],
-        customer=customer, customer_phone=phone, express=express, promised_at=promised_at, notes=notes.strip(), total=total,
-        vat=vat, created_by=user)
-    for item, quantity, gross in priced:
-        JobLine.objects.create(job=job, item=item, quantity=quantity, unit_price=item.selling_price,
-                               line_total=gross)
-    if total:
-        job.sale_entry = ledger.post(business_, timezone.localdate(now), f"Laundry ticket {job.ticket_number}",
-                                     tax.entry_lines(split), source=job, user=user)
-        job.save(update_fields=["sale_entry"])
-    else:
-        job.mark_paid(now)
+        business=sale.business, sale=sale, number=sale.number, client_uuid=sale.client_uuid,
+        customer_name=customer_name.strip()[:80], customer=sale.customer, customer_phone=phone, express=express,
+        promised_at=promised_at, notes=notes.strip(), total=sale.total, vat=sale.vat, created_by=user)
+    JobLine.objects.bulk_create([JobLine(job=job, item=line.item, quantity=line.quantity, unit_price=line.unit_price,
+                                         line_total=line.line_total) for line in sale.lines.select_related("item")])
     _event(job, JobEvent.Kind.CREATED, user=user, at=now, to_status=Job.Status.RECEIVED,
-           note=f"KES {total:,}, promised {timezone.localtime(promised_at):%a %d %b %H:%M}")
-    if deposit and method == Payment.Method.CASH:
-        take_payment(job, amount=deposit, user=user, at=now)
+           note=f"KES {sale.total:,}, promised {timezone.localtime(promised_at):%a %d %b %H:%M}")
     return job
 
 
@@ -189,9 +162,9 @@ def take_payment(job, *, amount=None, user=None, at=None) -> Payment:
     """Cash at the counter (deposit, or the balance at pickup). More than is due is refused:
     give change instead."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        due = payments.amount_due(job)
-        amount = due if amount in (None, "") else tax.money(amount)
+        job = Job.objects.select_for_update().select_related("sale").get(pk=job.pk)
+        due = payments.amount_due(job.sale)
+        amount = due if amount in (None, "") else sales.amount(amount, "payment")
         if job.status == Job.Status.CANCELLED:
             raise ValidationError(f"Ticket {job.ticket_number} is cancelled: nothing to pay.")
         if amount <= 0 or due <= 0:
@@ -199,7 +172,7 @@ def take_payment(job, *, amount=None, user=None, at=None) -> Payment:
                                   else "A payment must be more than KES 0.")
         if amount > due:
             raise ValidationError(f"Only KES {due:,} is due on ticket {job.ticket_number}; give change.")
-        payment = payments.record_payment(job, method=Payment.Method.CASH, amount=amount,
+        payment = payments.record_payment(job.sale, method=Payment.Method.CASH, amount=amount,
                                           payer_phone=job.customer_phone, user=user)
         _event(job, JobEvent.Kind.PAYMENT, user=user, at=at, note=f"Cash KES {amount:,}")
         Job.objects.filter(pk=job.pk).update(version=F("version") + 1)
@@ -211,10 +184,10 @@ def request_mpesa(job, phone: str = "", *, amount=None, user=None):
     transaction; the waiting screen (admin:payments:stk_wait) follows the request."""
     if job.status == Job.Status.CANCELLED:
         raise ValidationError(f"Ticket {job.ticket_number} is cancelled: nothing to pay.")
-    due = payments.amount_due(job)
-    if amount is not None and tax.money(amount) > due:
+    due = payments.amount_due(job.sale)
+    if amount is not None and sales.amount(amount, "amount") > due:
         raise ValidationError(f"Only KES {due:,} is due on ticket {job.ticket_number}.")
-    return payments.ask_mpesa(job, phone or job.customer_phone, amount=amount, user=user)
+    return payments.ask_mpesa(job.sale, phone or job.customer_phone, amount=amount, user=user)
 
 
 def advance(job, *, user=None, expected: str | None = None, at=None):
@@ -230,7 +203,7 @@ def advance(job, *, user=None, expected: str | None = None, at=None):
             raise ValidationError(f"Ticket {job.ticket_number} is {job.get_status_display()}: it cannot move on.")
         now = at or timezone.now()
         if to == Job.Status.COLLECTED:
-            due = payments.amount_due(job)
+            due = payments.amount_due(job.sale)
             if due > 0:
                 raise ValidationError(f"Take the balance of KES {due:,} before handing over {job.ticket_number}.")
             job.collected_at = now
@@ -245,36 +218,17 @@ def advance(job, *, user=None, expected: str | None = None, at=None):
 
 
 def cancel_job(job, *, reason: str, refund: str = "cash", user=None, at=None):
-    """Cancel before collection: the drop-off sale is reversed and what was paid goes back, as cash
-    (Dr Receivables / Cr Cash: refused when the till is short) or as customer credit."""
+    """Cancel before collection: the job's sale is voided (the revenue entry reversed) and what was
+    paid goes back, as cash (Dr Receivables / Cr Cash: refused when the till is short) or as
+    customer credit. The job is told by the engine (Job.sale_voided) and moves to Cancelled."""
     reason = reason.strip()
     if not reason:
         raise ValidationError("Say why the job is cancelled.")
     if refund not in ("cash", "credit"):
         raise ValidationError("Refund as cash or as customer credit.")
-    now = at or timezone.now()
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        if not job.is_open:
-            raise ValidationError(f"Ticket {job.ticket_number} is {job.get_status_display()}: it cannot be cancelled.")
-        paid = payments.amount_paid(job)
-        if job.sale_entry_id:
-            ledger.reverse(job.sale_entry, on=timezone.localdate(now), user=user,
-                           memo=f"Cancelled laundry ticket {job.ticket_number}: {reason}")
-        note = reason
-        if paid:
-            to = chart.CASH if refund == "cash" else chart.CUSTOMER_CREDIT
-            ledger.post(job.business, timezone.localdate(now),
-                        f"{'Refund' if refund == 'cash' else 'Credit'} for cancelled ticket {job.ticket_number}",
-                        [ledger.debit(chart.RECEIVABLES, paid), ledger.credit(to, paid)], source=job, user=user)
-            note += f" · KES {paid:,} {'refunded in cash' if refund == 'cash' else 'kept as customer credit'}"
-        _event(job, JobEvent.Kind.CANCELLED, user=user, at=now, from_status=job.status,
-               to_status=Job.Status.CANCELLED, note=note)
-        job.status = Job.Status.CANCELLED
-        job.cancelled_at = now
-        job.cancel_reason = reason[:120]
-        job.version += 1
-        job.save(update_fields=["status", "cancelled_at", "cancel_reason", "version", "updated_at"])
+    sales.void_sale(job.sale, reason=reason, refund=refund, user=user, at=at or timezone.now(),
+                    memo=f"Cancelled laundry ticket {job.ticket_number}: {reason}")
+    job = Job.objects.get(pk=job.pk)
     events.publish("laundry.status_changed", business=job.business.code, job_id=job.pk, status=job.status)
     return job
 
@@ -304,23 +258,12 @@ def counts_by_status(business_) -> dict:
     return {status: counts.get(status, 0) for status in flow()[:-1]}
 
 
-def takings_today(business_) -> dict:
-    """Money received today for this business (jobs and counter sales), by method."""
-    today = timezone.localdate()
-    start = timezone.make_aware(datetime.combine(today, time.min))
-    rows = dict(Payment.objects.filter(business=business_, received_at__gte=start,
-                                       received_at__lt=start + timedelta(days=1))
-                .values_list("method").annotate(total=Coalesce(Sum("amount"), ZERO)).values_list("method", "total"))
-    cash, mpesa = rows.get(Payment.Method.CASH, ZERO), rows.get(Payment.Method.MPESA, ZERO)
-    return {"cash": cash, "mpesa": mpesa, "total": cash + mpesa}
-
-
 def balance_due(job) -> Decimal:
-    return payments.amount_due(job)
+    return payments.amount_due(job.sale)
 
 
 def amount_paid(job) -> Decimal:
-    return payments.amount_paid(job)
+    return payments.amount_paid(job.sale)
 
 
 def notify_overdue(business_, *, now=None):
@@ -362,7 +305,7 @@ def job_status_for_customer(ticket_number, phone_last4) -> dict | None:
     if tries >= STATUS_TRIES or not matches:
         cache.set(key, tries + 1, 3600)
         return None
-    due = payments.amount_due(job)
+    due = payments.amount_due(job.sale)
     local = timezone.localtime
     return {
         "ticket": job.ticket_number,

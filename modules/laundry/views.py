@@ -39,7 +39,7 @@ def _business(request, permission):
 
 def _job(request, pk, *permissions):
     """A job of a business this user may see, and the permissions to act on it; else 403."""
-    job = get_object_or_404(Job.objects.select_related("business"), pk=pk)
+    job = get_object_or_404(Job.objects.select_related("business", "sale"), pk=pk)
     if not all(request.user.has_perm(p) for p in permissions) or not can_see_business(request.user, job.business.code):
         raise PermissionDenied
     return job
@@ -56,11 +56,11 @@ def board(request):
     """Phone-first: one column (a stacked section on a phone) per status, one tap moves a job on."""
     business = _business(request, "laundry.view_job")
     now = timezone.now()
-    jobs = (payments.with_amount_paid(Job.objects.filter(business=business, status__in=BOARD_COLUMNS))
-            .prefetch_related("lines__item").order_by("promised_at"))
+    jobs = (payments.with_amount_paid(Job.objects.filter(business=business, status__in=BOARD_COLUMNS), via="sale")
+            .select_related("sale").prefetch_related("lines__item").order_by("promised_at"))
     columns = {status: [] for status in BOARD_COLUMNS}
     for job in jobs:
-        job.due = max(job.payable_total - job.paid, ZERO)
+        job.due = max(job.sale.payable_total - job.paid, ZERO)
         job.overdue = job.status != Job.Status.READY and job.promised_at < now
         job.waiting_days = (now - job.ready_at).days if job.status == Job.Status.READY and job.ready_at else 0
         job.next_status = services.next_status(job.status)
@@ -146,7 +146,7 @@ def _timeline(job):
     """The job's history plus the M-Pesa payments the payments core recorded (cash is in the history)."""
     entries = [{"at": e.at, "title": e.summary, "note": e.note, "user": e.user, "kind": e.kind}
                for e in job.events.select_related("user")]
-    mpesa = payments.payments_for(job).filter(method=Payment.Method.MPESA).select_related("received_by")
+    mpesa = payments.payments_for(job.sale).filter(method=Payment.Method.MPESA).select_related("received_by")
     entries += [{"at": p.received_at, "title": "Payment", "user": p.received_by, "kind": "payment",
                  "note": f"M-Pesa KES {p.amount:,}" + (f", receipt {p.mpesa_receipt}" if p.mpesa_receipt else "")}
                 for p in mpesa]

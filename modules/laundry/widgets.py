@@ -28,10 +28,6 @@ def ready(request, widget):
             "uncollected": services.uncollected_jobs(business).count()}
 
 
-def takings(request, widget):
-    return services.takings_today(_business(widget))
-
-
 def overdue(request, widget):
     jobs = services.overdue_jobs(_business(widget))
     return {"count": jobs.count(), "jobs": jobs[:SHOWN], "now": timezone.now()}

@@ -99,12 +99,12 @@ class LpgSaleAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
 
     list_display = ["receipt", "what", "total"]
     list_filter = ["kind", "payment_method", "cylinder_type__size_kg"]
-    search_fields = ["=number", "customer_phone"]
-    list_select_related = ["business", "cylinder_type", "empty_type"]
+    search_fields = ["=sale__number", "=number", "customer_phone"]
+    list_select_related = ["business", "cylinder_type", "empty_type", "sale"]
     date_hierarchy = "created_at"
     actions = ["void"]
 
-    @admin.display(description="Receipt", ordering="number")
+    @admin.display(description="Receipt", ordering="created_at")
     def receipt(self, obj):
         return format_html('<a class="bs-tap inline-flex items-center" href="{}">{}</a>',
                            reverse("admin:shop:lpg_receipt", args=[obj.pk]), obj.receipt_number)

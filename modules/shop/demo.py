@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from modules.core.inventory.models import StockLevel
+from modules.core.inventory.models import Item, StockLevel
 from modules.core.inventory.services import default_location, receive_opening_stock, seed_catalogue
 from modules.core.purchasing import services as purchasing
 from modules.core.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
@@ -17,8 +17,6 @@ from .models import CylinderType, LpgSale, SwapFee
 
 # sku, name, price, unit, opening stock (None: a service, no stock), unit cost
 CATALOGUE = [
-    ("S-LPG-6-REFILL", "LPG 6 kg refill", "1250", "cylinder", None, "950"),
-    ("S-LPG-13-REFILL", "LPG 13 kg refill", "2900", "cylinder", None, "2300"),
     ("S-SUGAR-1KG", "Sugar 1 kg", "190", "packet", 80, "160"),
     ("S-MILK-500", "Milk 500 ml", "65", "packet", 48, "52"),
     ("S-BREAD-400", "Bread 400 g", "70", "loaf", 30, "58"),
@@ -26,6 +24,10 @@ CATALOGUE = [
     ("S-FLOUR-2KG", "Maize flour 2 kg", "180", "packet", 40, "150"),
     ("S-BURNER-6", "6 kg burner and grill", "850", "piece", 6, "600"),
 ]
+
+# Gas sold as a plain service, without its cylinders moving: replaced by the cylinder types (the
+# quick sale opens their refill exchange), so never offered again.
+RETIRED = ("S-LPG-6-REFILL", "S-LPG-13-REFILL")
 
 # size, brand, refill, cylinder + gas, deposit, shell cost, full cost (shell + gas),
 # opening full, opening empty, reorder level for fulls
@@ -52,6 +54,7 @@ ACTIVITY = [
 
 def seed(business, *, opening_stock: bool, activity: bool = False) -> None:
     seed_catalogue(business, CATALOGUE, opening_stock=opening_stock)
+    Item.objects.filter(business=business, sku__in=RETIRED).update(is_active=False)
     location = default_location(business)
     types = {}
     for size, brand, refill, outright, deposit, shell, full_cost, full, empty, reorder in CYLINDERS:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from modules.core.businesses.models import Business
 from modules.core.customers.models import Customer
@@ -70,16 +71,12 @@ class SwapFee(models.Model):
         return f"{self.get_size_kg_display()} brand swap: KES {self.fee}"
 
 
-class LpgCounter(models.Model):
-    """LPG receipt numbers run 1, 2, 3… per business (the row is locked while numbering)."""
-
-    business = models.OneToOneField(Business, on_delete=models.PROTECT, primary_key=True, related_name="+")
-    last_number = models.PositiveIntegerField(default=0)
-
-
 class LpgSale(models.Model):
-    """One LPG transaction at the counter, recorded with its stock movements, ledger entry and (cash)
-    payment in one transaction. Idempotent by the phone's UUID, like a quick sale."""
+    """One LPG transaction at the counter: the cylinders and deposits of it. A refill, swap,
+    outright sale or deposit is a core sale (``sale``: receipt number, lines, VAT, payments, void);
+    a deposit return is a cash refund of its own. Carries the sale engine's glue: the sale may not
+    be voided while a deposit's cylinder is back (``sale_void_refused``), a void is noted here
+    (``sale_voided``), M-Pesa's Continue comes back to this receipt (``sale_admin_url``)."""
 
     class Kind(models.TextChoices):
         REFILL = "refill", "Refill exchange"
@@ -93,7 +90,10 @@ class LpgSale(models.Model):
         MPESA = "mpesa", "M-Pesa"
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
-    number = models.PositiveIntegerField()
+    sale = models.OneToOneField("sales.Sale", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                help_text="The sale (empty for a deposit return, a refund).")
+    number = models.PositiveIntegerField(null=True, blank=True,
+                                         help_text="Receipts before the one sale engine: G-number of their own.")
     client_uuid = models.UUIDField(unique=True, help_text="Made by the phone: a replay returns this receipt.")
     fingerprint = models.CharField(max_length=64)
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -117,7 +117,6 @@ class LpgSale(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=120, blank=True)
 
@@ -136,21 +135,37 @@ class LpgSale(models.Model):
 
     @property
     def receipt_number(self) -> str:
-        return f"G-{self.number:06d}"
+        if self.sale_id:
+            return self.sale.receipt_number
+        return f"G-{self.number:06d}" if self.number else f"R-{self.pk:06d}"
+
+    @property
+    def paid_at(self):
+        return self.sale.paid_at if self.sale_id else self.created_at
 
     @property
     def net_flow(self) -> Decimal:
         return self.total - self.refund
 
-    # payable interface (modules.core.payments)
+    # the sale engine's glue (modules.core.sales.services)
     @property
-    def payable_total(self):
-        return self.total
+    def sale_label(self) -> str:
+        return f"LPG {self.get_kind_display().lower()}, {self.quantity} × {self.cylinder_type}"
 
     @property
-    def payable_reference(self):
-        return f"LPG{self.number:06d}"[:12]
+    def sale_admin_url(self) -> str:
+        return reverse("admin:shop:lpg_receipt", args=[self.pk])
 
-    def mark_paid(self, when):
-        self.paid_at = when
-        self.save(update_fields=["paid_at"])
+    def sale_void_refused(self, sale) -> str:
+        if self.kind == self.Kind.DEPOSIT:
+            from .services import deposit_balances
+
+            out = next((b["out"] for b in deposit_balances(self.business, customer=self.customer)
+                        if b["type"].pk == self.cylinder_type_id), 0)
+            if out < self.quantity:
+                return f"The cylinder of {self.receipt_number} has already come back: void the return first."
+        return ""
+
+    def sale_voided(self, sale, *, reason, user, at):
+        self.voided_at, self.void_reason = at, reason[:120]
+        self.save(update_fields=["voided_at", "void_reason"])

@@ -1,7 +1,7 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
-from modules.core.registry.contract import Business, MenuItem, Module, Role, Widget
-from modules.core.sales.services import SALES_DESK
+from modules.core.registry.contract import Business, MenuItem, Module, Role, SaleFlow, Widget
+from modules.core.sales.services import SALES_DESK, takings_widget
 
 from .services import ACCOUNTS, BUSINESS_CODE, LPG_DESK
 
@@ -23,15 +23,14 @@ MODULE = Module(
         Widget(key="shop.lpg_stock", title="Shop: LPG fulls and empties", callable="modules.shop.widgets.lpg_stock",
                template="shop/widget_lpg_stock.html", refresh_seconds=30, permission="shop.view_cylindertype",
                business=BUSINESS_CODE),
-        Widget(key="shop.takings", title="Shop: today's takings", callable="modules.shop.widgets.takings",
-               template="shop/widget_takings.html", refresh_seconds=30, permission="payments.view_payment",
-               business=BUSINESS_CODE),
+        takings_widget(BUSINESS_CODE, "Shop: today's takings"),
         Widget(key="shop.top_sellers", title="Shop: top sellers (7 days)", callable="modules.shop.widgets.top_sellers",
                template="shop/widget_top_sellers.html", refresh_seconds=300, permission="sales.view_sale",
                business=BUSINESS_CODE),
         price_list_widget(BUSINESS_CODE, "Shop: price list"),
     ),
     demo="modules.shop.demo.seed",
+    sale_flows=(SaleFlow("shop.lpg", "the LPG exchange", items="modules.shop.sale_flows.quick_sale_items"),),
     accounts=ACCOUNTS,
     admin_urls="modules.shop.views.admin_urlpatterns",
     roles=(

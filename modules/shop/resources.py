@@ -36,6 +36,7 @@ class LpgSaleResource(resources.ModelResource):
     receipt = fields.Field(attribute="receipt_number", column_name="receipt")
     cylinder = fields.Field(attribute="cylinder_type", column_name="cylinder")
     customer_empty = fields.Field(attribute="empty_type", column_name="customer_empty")
+    paid_at = fields.Field(attribute="sale__paid_at", column_name="paid_at")
 
     class Meta:
         model = LpgSale
@@ -45,4 +46,4 @@ class LpgSaleResource(resources.ModelResource):
         export_order = fields
 
     def get_queryset(self):
-        return super().get_queryset().select_related("business", "cylinder_type", "empty_type")
+        return super().get_queryset().select_related("business", "cylinder_type", "empty_type", "sale__business")

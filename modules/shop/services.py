@@ -1,10 +1,14 @@
 """Public surface of the shop module: LPG cylinder flows. Other modules never import it; they react
 to its events ("shop.lpg_recorded").
 
-Every flow is ONE transaction: stock movements (full and empty items of a CylinderType), one
-ledger entry, and the cash payment; idempotent by the phone's UUID like a quick sale.
+A refill, brand swap, outright sale or deposit is a SALE through the core engine
+(modules.core.sales: receipt number, idempotency by the phone's UUID, VAT per band, the revenue
+entry, the cash payment, voids): this module gives it its lines and adds, in the same transaction,
+its own part (the empty coming in, the shell going out on deposit) and its LPG receipt record. A
+deposit return is a cash refund, recorded here in one transaction. Quick sales never sell a
+cylinder item as a plain line: the module's ``SaleFlow`` (sale_flows.py) claims them.
 
-Costing (VAT-inclusive prices, 16 %):
+Costing (VAT-inclusive prices):
 
 * An EMPTY cylinder is carried at its item's average cost, the shell's value (E). A FULL one at its
   item's average cost, shell + gas (F). Empties always move in and out at E, so E stays the shell.
@@ -20,17 +24,13 @@ Costing (VAT-inclusive prices, 16 %):
   (purchasing.receive(..., exchanged=...)): Inventory rises by what is owed, one entry.
 """
 
-import hashlib
-import json
 import uuid as uuid_module
 from collections import defaultdict
-from datetime import timedelta
 from decimal import Decimal
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -46,6 +46,7 @@ from modules.core.payments.phones import normalize_phone
 from modules.core.purchasing import services as purchasing
 from modules.core.registry import events
 from modules.core.registry.contract import AccountSpec
+from modules.core.sales import services as sales
 from modules.core.sales import tax
 
 from . import models as m
@@ -66,8 +67,7 @@ __all__ = ["OutOfStock", "LpgConflict", "record_lpg", "restock_exchange", "depos
            "create_cylinder_type", "cylinder_stock"]
 
 
-class LpgConflict(Exception):
-    """The UUID was already used for a different LPG transaction (HTTP 409)."""
+LpgConflict = sales.SaleConflict  # the UUID was already used for a different transaction (HTTP 409)
 
 
 # --- cylinder types -----------------------------------------------------------------------------
@@ -179,28 +179,13 @@ def quote(kind, cylinder_type, quantity=1, empty_type=None) -> dict:
     return {"gas": gas, "swap_fee": fee, "deposit": deposit, "vat": vat, "total": gas + fee + deposit}
 
 
-def fingerprint(business_code, kind, type_id, empty_type_id, quantity, phone, method) -> str:
-    canonical = json.dumps({"business": business_code, "kind": kind, "type": type_id, "empty": empty_type_id,
-                            "quantity": int(quantity), "phone": phone, "method": method},
-                           sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _existing(client_uuid, print_):
-    sale = m.LpgSale.objects.filter(client_uuid=client_uuid).first()
-    if sale is not None and sale.fingerprint != print_:
-        raise LpgConflict(f"LPG receipt {sale.receipt_number} was already saved with this ID but different "
+def _existing_return(client_uuid, print_):
+    """A deposit return is a refund, not a sale: its replay is recognised by its own UUID."""
+    found = m.LpgSale.objects.filter(client_uuid=client_uuid).first()
+    if found is not None and found.fingerprint != print_:
+        raise LpgConflict(f"LPG receipt {found.receipt_number} was already saved with this ID but different "
                           f"contents. Start a new one instead of resending it.")
-    return sale
-
-
-def _next_number(business) -> int:
-    m.LpgCounter.objects.get_or_create(business=business)
-    counter = m.LpgCounter.objects.select_for_update().get(business=business)
-    counter.last_number = F("last_number") + 1
-    counter.save(update_fields=["last_number"])
-    counter.refresh_from_db()
-    return counter.last_number
+    return found
 
 
 def _validate(business, kind, cylinder_type, quantity, empty_type, method, phone):
@@ -237,8 +222,11 @@ def _validate(business, kind, cylinder_type, quantity, empty_type, method, phone
 
 def record_lpg(*, business, client_uuid, kind: str, cylinder_type, quantity=1, empty_type=None,
                method: str = "cash", customer_phone: str = "", user=None):
-    """Record one LPG transaction; returns (lpg_sale, created). Cash is paid in the same transaction;
-    for M-Pesa the caller then asks with payments.request_stk_push (outside the transaction).
+    """Record one LPG transaction; returns (lpg_sale, created). A refill, swap, outright sale or
+    deposit is a sale through the core engine (receipt number, idempotency, VAT, revenue entry,
+    cash payment, void); this module adds its flow: the customer's empty coming in, the shell
+    going out on deposit. For M-Pesa the caller then asks with payments.request_stk_push(lpg.sale)
+    (outside the transaction). A deposit return is a cash refund recorded here.
     Raises ValidationError, OutOfStock, LpgConflict or ledger.LedgerError (cash would go negative)."""
     try:
         client_uuid = uuid_module.UUID(str(client_uuid))
@@ -250,143 +238,145 @@ def record_lpg(*, business, client_uuid, kind: str, cylinder_type, quantity=1, e
         raise ValidationError("Give a whole number of cylinders.") from error
     phone = normalize_phone(customer_phone) if customer_phone else ""
     empty_type = _validate(business, kind, cylinder_type, quantity, empty_type, method, phone)
-    print_ = fingerprint(business.code, kind, cylinder_type.pk, empty_type.pk if empty_type else None, quantity,
-                         phone, method)
-    existing = _existing(client_uuid, print_)
+    if kind == m.LpgSale.Kind.RETURN:
+        lpg, created = _record_return(business, client_uuid, cylinder_type, quantity, phone, user)
+    else:
+        sale, created = sales.create_sale(
+            business=business, client_uuid=client_uuid, lines=_sale_lines(kind, cylinder_type, quantity),
+            method=method, customer_phone=phone, user=user, kind="lpg", flow_items=True,
+            fingerprint_extra={"lpg": kind, "type": cylinder_type.pk, "empty": empty_type.pk if empty_type else None},
+            build=lambda sale: _build(sale, kind, cylinder_type, empty_type, quantity, phone, method, user))
+        lpg = m.LpgSale.objects.select_related("sale").get(sale=sale)
+    if created:
+        events.publish("shop.lpg_recorded", business=business.code, lpg_sale_id=lpg.pk, kind=kind)
+    return lpg, created
+
+
+def _sale_lines(kind, cylinder_type, quantity) -> list:
+    """What the customer pays for: the gas (the full cylinder at the refill price; at its own,
+    outright, price for cylinder + gas), a brand swap fee, a deposit (a liability, no VAT)."""
+    Kind = m.LpgSale.Kind
+    full = cylinder_type.full_item
+    lines = [sales.SaleLineInput(full.pk, quantity) if kind == Kind.OUTRIGHT
+             else sales.SaleLineInput(full.pk, quantity, unit_price=cylinder_type.refill_price)]
+    if kind == Kind.SWAP:
+        lines.append(sales.SaleLineInput(None, quantity, unit_price=swap_fee(cylinder_type.business, cylinder_type.size_kg),
+                                         description=f"Brand swap fee, {cylinder_type.get_size_kg_display()}",
+                                         band=tax.Band.STANDARD))
+    if kind == Kind.DEPOSIT:
+        lines.append(sales.SaleLineInput(None, quantity, unit_price=cylinder_type.deposit,
+                                         description=f"Cylinder deposit, {cylinder_type}", account=CYLINDER_DEPOSITS))
+    return lines
+
+
+def _build(sale, kind, cylinder_type, empty_type, quantity, phone, method, user) -> sales.Built:
+    """The LPG side of the sale, in its transaction: the customer's empty comes in (refill, swap),
+    or our shell goes out with them on deposit; the receipt's own record."""
+    Kind = m.LpgSale.Kind
+    if kind == Kind.DEPOSIT:  # one deposit or return per type at a time: they read the customer's balance
+        cylinder_type = m.CylinderType.objects.select_for_update(of=("self",)).get(pk=cylinder_type.pk)
+    full, reason = cylinder_type.full_item, f"LPG {sale.receipt_number}: {Kind(kind).label}"
+    cost, shell, extra = value_at_cost(quantity, full.cost), ZERO, []
+    if kind in (Kind.REFILL, Kind.SWAP):
+        comes_in = (empty_type or cylinder_type).empty_item
+        move_stock(comes_in, sale.location, quantity, StockMovement.Kind.RETURN, source=sale, user=user, reason=reason)
+        value = value_at_cost(quantity, comes_in.cost)
+        extra += [ledger.debit(chart.INVENTORY, value), ledger.credit(chart.COST_OF_SALES, value)]
+        cost -= value
+    if kind == Kind.DEPOSIT:  # the shell leaves stock but stays ours, with the customer
+        shell = value_at_cost(quantity, cylinder_type.empty_item.cost)
+        extra += [ledger.debit(CYLINDERS_OUT, shell), ledger.credit(chart.COST_OF_SALES, shell)]
+        cost -= shell
+    amounts = {"gas": ZERO, "swap_fee": ZERO, "deposit": ZERO}
+    for line in sale.lines.all():
+        key = "deposit" if line.account else "gas" if line.item_id else "swap_fee"
+        amounts[key] += line.line_total
+    lpg = m.LpgSale.objects.create(
+        business=sale.business, sale=sale, client_uuid=sale.client_uuid, fingerprint=sale.fingerprint, kind=kind,
+        cylinder_type=cylinder_type, empty_type=empty_type, quantity=quantity, customer_phone=phone,
+        customer=sale.customer, refund=ZERO, shell=shell, vat=sale.vat, total=sale.total, cost=cost,
+        payment_method=method, created_by=user, **amounts)
+    memo = f"LPG {sale.receipt_number}: {Kind(kind).label}, {quantity} × {cylinder_type}"
+    if kind == Kind.SWAP:
+        memo += f" for a {empty_type.brand} empty"
+    return sales.Built(document=lpg, lines=extra, memo=memo)
+
+
+def _record_return(business, client_uuid, cylinder_type, quantity, phone, user):
+    """A deposit cylinder comes back: the empty is ours again (back from "with customers", at
+    today's cost: any difference is a stock loss) and the customer's deposit is refunded in cash."""
+    print_ = sales.fingerprint(business.code, [], 0, phone, "cash", None,
+                               {"lpg": m.LpgSale.Kind.RETURN, "type": cylinder_type.pk, "quantity": quantity})
+    existing = _existing_return(client_uuid, print_)
     if existing is not None:
         return existing, False
     try:
         with transaction.atomic():
-            sale = _record(business, client_uuid, print_, kind, cylinder_type, quantity, empty_type, method,
-                           phone, user)
+            return _refund_deposit(business, client_uuid, print_, cylinder_type, quantity, phone, user), True
     except IntegrityError:
-        existing = _existing(client_uuid, print_)  # the same UUID won a race: return what it saved
+        existing = _existing_return(client_uuid, print_)  # the same UUID won a race
         if existing is None:
             raise
         return existing, False
-    events.publish("shop.lpg_recorded", business=business.code, lpg_sale_id=sale.pk, kind=kind)
-    return sale, True
 
 
-def _record(business, client_uuid, print_, kind, cylinder_type, quantity, empty_type, method, phone, user):
-    Kind = m.LpgSale.Kind
-    # One LPG posting per type at a time: deposits and returns read the customer's open balance.
-    cylinder_type = (m.CylinderType.objects.select_for_update(of=("self",)).select_related("full_item", "empty_item")
+def _refund_deposit(business, client_uuid, print_, cylinder_type, quantity, phone, user):
+    cylinder_type = (m.CylinderType.objects.select_for_update(of=("self",)).select_related("empty_item")
                      .get(pk=cylinder_type.pk))
-    if empty_type is not None and empty_type.pk != cylinder_type.pk:
-        empty_type = m.CylinderType.objects.select_related("empty_item").get(pk=empty_type.pk)
-    elif empty_type is not None:
-        empty_type = cylinder_type
-    price = quote(kind, cylinder_type, quantity, empty_type)
-    refund = shell = ZERO
-    if kind == Kind.RETURN:
-        balance = next(iter(b for b in deposit_balances(business, phone) if b["type"].pk == cylinder_type.pk), None)
-        out = balance["out"] if balance else 0
-        if quantity > out:
-            raise ValidationError(f"{phone} has {out} {cylinder_type} cylinder{'s' if out != 1 else ''} on deposit, "
-                                  f"not {quantity}.")
-        refund = tax.money(balance["deposits"] * quantity / out)
-        shell = tax.money(balance["shells"] * quantity / out)
-        price = {**price, "gas": ZERO, "vat": ZERO, "total": ZERO}
-    elif kind == Kind.DEPOSIT:
-        shell = value_at_cost(quantity, cylinder_type.empty_item.cost)
-    sale = m.LpgSale.objects.create(
-        business=business, number=_next_number(business), client_uuid=client_uuid, fingerprint=print_, kind=kind,
-        cylinder_type=cylinder_type, empty_type=empty_type if kind != Kind.RETURN else cylinder_type,
-        quantity=quantity, customer_phone=phone,
-        customer=customers.find_or_create(phone, business=business) if phone else None, gas=price["gas"], swap_fee=price["swap_fee"],
-        deposit=price["deposit"], refund=refund, shell=shell, vat=price["vat"], total=price["total"],
-        payment_method=method, created_by=user)
-    location = default_location(business)
-    reason = f"LPG {sale.receipt_number}: {Kind(kind).label}"
-    net = defaultdict(Decimal)  # account -> debit (positive) or credit (negative)
-    if kind != Kind.RETURN:
-        full = cylinder_type.full_item
-        move_stock(full, location, -quantity, StockMovement.Kind.SALE, source=sale, user=user, reason=reason)
-        net[chart.INVENTORY] -= value_at_cost(quantity, full.cost)
-        net[chart.COST_OF_SALES] += value_at_cost(quantity, full.cost)
-    comes_in = empty_type.empty_item if empty_type is not None and kind != Kind.RETURN else (
-        cylinder_type.empty_item if kind == Kind.RETURN else None)
-    if comes_in is not None:
-        move_stock(comes_in, location, quantity, StockMovement.Kind.RETURN, source=sale, user=user, reason=reason)
-        net[chart.INVENTORY] += value_at_cost(quantity, comes_in.cost)
-        if kind == Kind.RETURN:  # the shell was ours all along: back from "with customers", at today's cost
-            net[CYLINDERS_OUT] -= shell
-            net[chart.STOCK_LOSSES] += shell - value_at_cost(quantity, comes_in.cost)
-            net[CYLINDER_DEPOSITS] += refund
-            net[chart.CASH] -= refund
-        else:
-            net[chart.COST_OF_SALES] -= value_at_cost(quantity, comes_in.cost)
-    if kind == Kind.DEPOSIT:
-        net[CYLINDERS_OUT] += shell
-        net[chart.COST_OF_SALES] -= shell
-    taxable = sale.gas + sale.swap_fee
-    net[chart.RECEIVABLES] += sale.total
-    net[chart.SALES] -= taxable - sale.vat
-    net[chart.VAT_PAYABLE] -= sale.vat
-    net[CYLINDER_DEPOSITS] -= sale.deposit
-    sale.cost = net[chart.COST_OF_SALES] if kind != Kind.RETURN else net[chart.STOCK_LOSSES]
-    sale.save(update_fields=["cost"])
-    lines = [ledger.debit(code, amount) if amount > 0 else ledger.credit(code, -amount)
-             for code, amount in net.items() if amount]
+    balance = next(iter(b for b in deposit_balances(business, phone) if b["type"].pk == cylinder_type.pk), None)
+    out = balance["out"] if balance else 0
+    if quantity > out:
+        raise ValidationError(f"{phone} has {out} {cylinder_type} cylinder{'s' if out != 1 else ''} on deposit, "
+                              f"not {quantity}.")
+    refund = tax.money(balance["deposits"] * quantity / out)
+    shell = tax.money(balance["shells"] * quantity / out)
+    lpg = m.LpgSale.objects.create(
+        business=business, client_uuid=client_uuid, fingerprint=print_, kind=m.LpgSale.Kind.RETURN,
+        cylinder_type=cylinder_type, empty_type=cylinder_type, quantity=quantity, customer_phone=phone,
+        customer=balance["customer"], gas=ZERO, refund=refund, shell=shell, vat=ZERO, total=ZERO,
+        payment_method=m.LpgSale.Method.CASH, created_by=user)
+    empty = cylinder_type.empty_item
+    move_stock(empty, default_location(business), quantity, StockMovement.Kind.RETURN, source=lpg, user=user,
+               reason=f"LPG {lpg.receipt_number}: deposit cylinder returned")
+    back_at = value_at_cost(quantity, empty.cost)
+    net = defaultdict(Decimal, {chart.INVENTORY: back_at, CYLINDERS_OUT: -shell, chart.STOCK_LOSSES: shell - back_at,
+                                CYLINDER_DEPOSITS: refund, chart.CASH: -refund})
+    lpg.cost = net[chart.STOCK_LOSSES]
+    lpg.save(update_fields=["cost"])
+    lines = [ledger.debit(code, value) if value > 0 else ledger.credit(code, -value) for code, value in net.items()
+             if value]
     if len(lines) >= 2:
-        memo = f"LPG {sale.receipt_number}: {Kind(kind).label}, {quantity} × {cylinder_type}"
-        if kind == Kind.SWAP:
-            memo += f" for a {empty_type.brand} empty"
-        ledger.post(business, timezone.localdate(), memo, lines, source=sale, user=user)
-    if sale.total and method == m.LpgSale.Method.CASH:
-        payments.record_payment(sale, method=Payment.Method.CASH, amount=sale.total, payer_phone=phone, user=user)
-        sale.refresh_from_db(fields=["paid_at"])
-    elif not sale.total:
-        sale.mark_paid(timezone.now())
-    return sale
+        ledger.post(business, timezone.localdate(), f"LPG {lpg.receipt_number}: deposit cylinder returned, "
+                    f"{quantity} × {cylinder_type}", lines, source=lpg, user=user)
+    return lpg
 
 
-def take_cash(sale, user=None):
-    """The rest of an M-Pesa LPG transaction paid in cash instead (M-Pesa failed or was cancelled)."""
-    due = payments.amount_due(sale)
+def take_cash(lpg, user=None):
+    """The rest of an M-Pesa LPG sale paid in cash instead (M-Pesa failed or was cancelled)."""
+    due = payments.amount_due(lpg.sale) if lpg.sale_id else ZERO
     if due > 0:
-        payments.record_payment(sale, method=Payment.Method.CASH, amount=due, payer_phone=sale.customer_phone,
+        payments.record_payment(lpg.sale, method=Payment.Method.CASH, amount=due, payer_phone=lpg.customer_phone,
                                 user=user)
     return due
 
 
-@transaction.atomic
-def void_lpg(sale, *, reason: str, user=None):
-    """Undo an LPG receipt: its stock movements are put back and every ledger entry of it (the
-    transaction and its payments) is reversed; the original rows stay as they were. A deposit whose
-    cylinder has already come back cannot be voided (void the return first)."""
-    sale = m.LpgSale.objects.select_for_update().select_related("business", "cylinder_type").get(pk=sale.pk)
-    if sale.voided_at:
-        raise ValidationError(f"LPG receipt {sale.receipt_number} is already void.")
-    m.CylinderType.objects.select_for_update().filter(pk=sale.cylinder_type_id).first()
-    if sale.kind == m.LpgSale.Kind.DEPOSIT:
-        out = next((b["out"] for b in deposit_balances(sale.business, customer=sale.customer)
-                    if b["type"].pk == sale.cylinder_type_id), 0)
-        if out < sale.quantity:
-            raise ValidationError(f"The cylinder of {sale.receipt_number} has already come back: void the return "
-                                  f"first.")
-    note = f"Void of {sale.receipt_number}: {reason}"[:120]
-    revalued = ZERO  # stock comes back at today's average cost; the reversals restore the old values
-    for movement in list(StockMovement.objects.filter(source_type=ContentType.objects.get_for_model(sale),
-                                                      source_id=str(sale.pk)).select_related("item", "location")):
-        move_stock(movement.item, movement.location, -movement.quantity,
-                   StockMovement.Kind.RETURN if movement.quantity < 0 else StockMovement.Kind.ADJUSTMENT,
-                   source=sale, user=user, reason=note)
-        back = -movement.quantity
-        sign = 1 if back > 0 else -1
-        revalued += sign * (value_at_cost(abs(back), movement.item.cost) - value_at_cost(abs(back), movement.unit_cost))
-    for entry in ledger.entries_for(sale):
-        if entry.reversal_of_id is None and not hasattr(entry, "reversed_by"):
-            ledger.reverse(entry, memo=note, user=user)
-    if revalued:  # keep Inventory equal to the valuation (quantity × average cost)
-        lines = [ledger.debit(chart.INVENTORY, revalued), ledger.credit(chart.STOCK_LOSSES, revalued)] if revalued > 0 \
-            else [ledger.debit(chart.STOCK_LOSSES, -revalued), ledger.credit(chart.INVENTORY, -revalued)]
-        ledger.post(sale.business, timezone.localdate(), f"{note} (stock back at today's average cost)", lines,
-                    source=sale, user=user)
-    sale.voided_at, sale.void_reason = timezone.now(), reason[:120]
-    sale.save(update_fields=["voided_at", "void_reason"])
-    return sale
+def void_lpg(lpg, *, reason: str, user=None):
+    """Undo an LPG receipt. A sale is voided by the sale engine (stock back, entries reversed, paid
+    money back by its route); the receipt refuses while a deposit's cylinder is back (void the
+    return first). A deposit return is undone here the same way (sales.reverse_records)."""
+    if lpg.sale_id:
+        sales.void_sale(lpg.sale, reason=reason, user=user)
+        lpg.refresh_from_db()
+        return lpg
+    with transaction.atomic():
+        lpg = m.LpgSale.objects.select_for_update().select_related("business").get(pk=lpg.pk)
+        if lpg.voided_at:
+            raise ValidationError(f"LPG receipt {lpg.receipt_number} is already void.")
+        m.CylinderType.objects.select_for_update().filter(pk=lpg.cylinder_type_id).first()
+        sales.reverse_records(lpg, lpg.business, note=f"Void of {lpg.receipt_number}: {reason}", user=user)
+        lpg.voided_at, lpg.void_reason = timezone.now(), reason[:120]
+        lpg.save(update_fields=["voided_at", "void_reason"])
+    return lpg
 
 
 # --- restocking from the supplier -----------------------------------------------------------------
@@ -411,28 +401,3 @@ def restock_exchange(po, quantities: dict, location=None, *, empties: dict | Non
         if back:
             exchanged[line.pk] = (by_full[line.item_id].empty_item, back)
     return purchasing.receive(po, quantities, location, user, exchanged=exchanged)
-
-
-# --- figures for widgets --------------------------------------------------------------------------
-
-def takings(business, day=None) -> dict:
-    """Money taken on a day (every payment of the business: quick sales and LPG), by method, and the
-    deposit refunds paid out in cash."""
-    day = day or timezone.localdate()
-    received = dict(Payment.objects.filter(business=business, received_at__date=day).values("method")
-                    .annotate(total=Sum("amount")).values_list("method", "total"))
-    refunds = m.LpgSale.objects.filter(business=business, created_at__date=day).aggregate(
-        total=Coalesce(Sum("refund"), ZERO))["total"]
-    cash, mpesa = received.get("cash", ZERO), received.get("mpesa", ZERO)
-    return {"cash": cash, "mpesa": mpesa, "refunds": refunds, "net": cash + mpesa - refunds}
-
-
-def top_lpg(business, days=7, limit=5) -> list[dict]:
-    since = timezone.now() - timedelta(days=days)
-    rows = (m.LpgSale.objects.filter(business=business, created_at__gte=since, voided_at=None)
-            .exclude(kind=m.LpgSale.Kind.RETURN)
-            .values("cylinder_type").annotate(count=Sum("quantity"), sales=Sum("gas"), n=Count("id"))
-            .order_by("-count")[:limit])
-    types = m.CylinderType.objects.in_bulk([row["cylinder_type"] for row in rows])
-    return [{"name": f"LPG {types[row['cylinder_type']]}", "quantity": row["count"], "amount": row["sales"]}
-            for row in rows]

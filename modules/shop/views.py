@@ -51,7 +51,7 @@ def exchange(request):
     """Pick size + brand, then refill / swap / cylinder + gas / deposit / return, then Cash or M-Pesa.
     The form carries a UUID made when the page was drawn: tapping Pay twice records one receipt."""
     business = _business(request, "shop.add_lpgsale")
-    error, data = None, request.POST
+    error, data = None, request.POST if request.method == "POST" else request.GET  # GET: a quick-sale tile
     if request.method == "POST":
         try:
             types = {str(t.pk): t for t in services.cylinder_types(business)}
@@ -67,8 +67,8 @@ def exchange(request):
         except (services.OutOfStock, LedgerError) as exc:
             error = str(exc)
         else:
-            if sale.payment_method == LpgSale.Method.MPESA:
-                payments.ask_mpesa(sale, sale.customer_phone, user=request.user)  # a replay never asks twice
+            if sale.payment_method == LpgSale.Method.MPESA and sale.sale_id:
+                payments.ask_mpesa(sale.sale, sale.customer_phone, user=request.user)  # a replay never asks twice
             return redirect("admin:shop:lpg_receipt", sale.pk)
     groups = _sizes(business)
     prices = {str(row["type"].pk): {"refill": str(row["type"].refill_price), "outright": str(row["type"].outright_price),
@@ -78,11 +78,11 @@ def exchange(request):
     return _render(request, "shop/lpg_exchange.html", {
         "title": "LPG exchange", "groups": groups, "kinds": LpgSale.Kind.choices, "error": error,
         "uuid": data.get("uuid") or str(uuid.uuid4()), "data": data, "prices_json": json.dumps(prices),
-        "recent": LpgSale.objects.filter(business=business).select_related("cylinder_type")[:5]})
+        "recent": LpgSale.objects.filter(business=business).select_related("cylinder_type", "sale")[:5]})
 
 
 def _scoped_sale(request, pk, permission) -> LpgSale:
-    sale = get_object_or_404(LpgSale.objects.select_related("business", "cylinder_type", "empty_type"), pk=pk)
+    sale = get_object_or_404(LpgSale.objects.select_related("business", "cylinder_type", "empty_type", "sale"), pk=pk)
     if not (request.user.has_perm(permission) and can_see_business(request.user, sale.business.code)):
         raise PermissionDenied
     return sale
@@ -90,11 +90,12 @@ def _scoped_sale(request, pk, permission) -> LpgSale:
 
 def receipt(request, pk):
     sale = _scoped_sale(request, pk, "shop.view_lpgsale")
-    stk = payments.stk_requests_for(sale).first()
+    stk = payments.stk_requests_for(sale.sale).first() if sale.sale_id else None
     stock = {row["type"].pk: row for row in services.cylinder_stock(sale.business)}
     return _render(request, "shop/lpg_receipt.html", {
         "title": f"LPG receipt {sale.receipt_number}", "sale": sale, "stk": stk, "poll_seconds": POLL_SECONDS,
-        "paid": payments.amount_paid(sale), "due": payments.amount_due(sale),
+        "paid": payments.amount_paid(sale.sale) if sale.sale_id else 0,
+        "due": payments.amount_due(sale.sale) if sale.sale_id else 0,
         "stock": [stock[t.pk] for t in {sale.cylinder_type, sale.empty_type or sale.cylinder_type} if t.pk in stock]})
 
 

@@ -10,7 +10,6 @@ from modules.core.businesses.models import Business
 from modules.core.sales.models import Sale, SaleLine
 
 from . import services
-from .models import LpgSale
 
 
 def _shop():
@@ -25,22 +24,13 @@ def lpg_stock(request, widget):
             "empties": sum((row["empty"] for row in rows), Decimal("0"))}
 
 
-def takings(request, widget):
-    shop = _shop()
-    today = timezone.localdate()
-    return {**services.takings(shop, today),
-            "sales": Sale.objects.filter(business=shop, created_at__date=today, status=Sale.Status.COMPLETED).count(),
-            "lpg": LpgSale.objects.filter(business=shop, created_at__date=today).count()}
-
-
 def top_sellers(request, widget, days=7, limit=5):
-    """Quick-sale items and LPG cylinders by quantity over the last 7 days."""
+    """Items by quantity over the last 7 days, LPG cylinders included (every LPG sale is a sale)."""
     shop = _shop()
     since = timezone.now() - timedelta(days=days)
-    items = [{"name": row["item__name"], "quantity": row["quantity"], "amount": row["amount"]}
-             for row in SaleLine.objects.filter(sale__business=shop, sale__status=Sale.Status.COMPLETED,
-                                                sale__created_at__gte=since)
-             .values("item__name").annotate(quantity=Sum("quantity"), amount=Sum("line_total"))
-             .order_by("-quantity")[:limit]]
-    rows = sorted(items + services.top_lpg(shop, days, limit), key=lambda row: -row["quantity"])[:limit]
+    rows = [{"name": row["item__name"], "quantity": row["quantity"], "amount": row["amount"]}
+            for row in SaleLine.objects.filter(sale__business=shop, sale__status=Sale.Status.COMPLETED,
+                                               sale__created_at__gte=since, item__isnull=False)
+            .values("item__name").annotate(quantity=Sum("quantity"), amount=Sum("line_total"))
+            .order_by("-quantity", "item__name")[:limit]]
     return {"rows": rows}

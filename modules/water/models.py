@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from modules.core.businesses.models import Business
@@ -167,7 +168,7 @@ class DeliveryOrder(models.Model):
     deliver_on = models.DateField(default=timezone.localdate)
     driver = models.CharField(max_length=60, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    payment_method = models.CharField(max_length=5, blank=True)  # cash, mpesa once delivered
+    payment_method = models.CharField(max_length=6, blank=True)  # cash, mpesa, credit once delivered
     sale = models.OneToOneField("sales.Sale", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     failed_reason = models.CharField(max_length=120, blank=True)
     note = models.CharField(max_length=120, blank=True)
@@ -188,6 +189,15 @@ class DeliveryOrder(models.Model):
     def total(self) -> Decimal:
         total = sum((line.quantity * line.item.selling_price for line in self.lines.all()), Decimal("0"))
         return total.quantize(Decimal("0.01"))
+
+    @property
+    def sale_label(self) -> str:
+        return f"Delivery to {self.area}"
+
+    @property
+    def sale_admin_url(self) -> str:
+        """The sale engine's glue: M-Pesa's Continue comes back to the delivery page."""
+        return reverse("admin:water:delivery", args=[self.pk])
 
 
 class DeliveryLine(models.Model):

@@ -1,7 +1,7 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
 from modules.core.registry.contract import AccountSpec, Business, MenuItem, Module, Role, Widget
-from modules.core.sales.services import SALES_DESK
+from modules.core.sales.services import SALES_DESK, takings_widget
 
 from .services import BOTTLE_DEPOSITS, BUSINESS_CODE
 
@@ -31,7 +31,7 @@ MODULE = Module(
     widgets=(
         price_list_widget(BUSINESS_CODE, "Water: price list"),
         _widget("production", "Water: production today", 60, "water.view_productionbatch"),
-        _widget("takings", "Water: today's takings", 30, "payments.view_payment"),
+        takings_widget(BUSINESS_CODE, "Water: today's takings"),
         _widget("deliveries", "Water: pending deliveries", 30, "water.view_deliveryorder"),
         _widget("bottles", "Water: bottles out", 120, "water.view_bottlemovement"),
     ),

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -41,6 +41,7 @@ ZERO = Decimal("0")
 CENT = Decimal("0.01")
 COST_PLACES = Decimal("0.0001")
 METHODS = ("cash", "mpesa")
+DELIVERY_METHODS = ("cash", "mpesa", "credit")  # credit: on the customer's account, within their limit
 
 
 class WaterError(ValidationError):
@@ -374,13 +375,14 @@ def dispatch(order, *, driver="", user=None):
 
 
 def deliver(order, *, method, user=None):
-    """Delivered and paid on delivery: the sale is made with the order's UUID (stock, ledger and
-    cash in one transaction), so delivering twice sells once. For M-Pesa the caller then asks
-    with payments.request_stk_push(order.sale, phone)."""
+    """Delivered and paid on delivery, or on credit: the sale is made with the order's UUID (stock,
+    ledger and cash in one transaction), so delivering twice sells once. For M-Pesa the caller then
+    asks with payments.request_stk_push(order.sale, phone); on credit ("deni", within the
+    customer's limit) the customer pays later against their account."""
     from .models import DeliveryOrder
 
-    if method not in METHODS:
-        raise WaterError("Paid in cash or M-Pesa?")
+    if method not in DELIVERY_METHODS:
+        raise WaterError("Paid in cash, by M-Pesa, or on credit?")
     with transaction.atomic():
         order = _locked_order(order)
         if order.status == DeliveryOrder.Status.DELIVERED:
@@ -390,9 +392,13 @@ def deliver(order, *, method, user=None):
         lines = [sales.SaleLineInput(line.item_id, line.quantity) for line in order.lines.all()]
         try:
             sale, _ = sales.create_sale(business=order.business, client_uuid=order.client_uuid, lines=lines,
-                                        method=method, customer_phone=order.customer_phone, user=user)
-        except (sales.OutOfStock, sales.SaleConflict) as error:
+                                        method=method, customer_phone=order.customer_phone,
+                                        customer_name=order.customer_name, user=user, kind="delivery",
+                                        build=lambda sale: sales.Built(document=order))
+        except sales.OutOfStock as error:
             raise WaterError(str(error)) from None
+        except sales.SaleConflict as error:
+            raise WaterError(" ".join(error.messages)) from None
         order.status, order.sale, order.payment_method = DeliveryOrder.Status.DELIVERED, sale, method
         order.closed_at = timezone.now()
         order.save(update_fields=["status", "sale", "payment_method", "closed_at"])
@@ -420,15 +426,3 @@ def pending_deliveries(business):
     return (DeliveryOrder.objects.filter(business=business, status__in=[DeliveryOrder.Status.PENDING,
                                                                         DeliveryOrder.Status.OUT])
             .order_by("deliver_on", "created_at"))
-
-
-# --- takings -----------------------------------------------------------------------------------
-
-def takings(business, day=None) -> dict:
-    """Money received today by method (every payment of the business: sales, deposits, deliveries)."""
-    day = day or timezone.localdate()
-    rows = dict(Payment.objects.filter(business=business, received_at__date=day).values_list("method")
-                .annotate(total=Sum("amount")).values_list("method", "total"))
-    count = Payment.objects.filter(business=business, received_at__date=day).aggregate(n=Count("id"))["n"]
-    cash, mpesa = rows.get("cash", Decimal("0.00")), rows.get("mpesa", Decimal("0.00"))
-    return {"cash": cash, "mpesa": mpesa, "total": cash + mpesa, "count": count}

@@ -129,15 +129,16 @@ def delivery_view(request, pk):
             if action == "dispatch":
                 services.dispatch(order, driver=request.POST.get("driver", ""), user=request.user)
                 messages.success(request, f"{order} is out for delivery.")
-            elif action in ("cash", "mpesa"):
+            elif action in services.DELIVERY_METHODS:
                 _allow(request, "sales.add_sale", order.business.code)
                 order = services.deliver(order, method=action, user=request.user)
                 stk = payments.ask_mpesa(order.sale, order.customer_phone, user=request.user) \
                     if action == "mpesa" else None
                 if stk is not None:
                     return redirect("admin:payments:stk_wait", stk.pk)
+                paid = "in cash" if action == "cash" else "on the customer's account (deni)"
                 messages.success(request, f"{order} delivered: receipt {order.sale.receipt_number}, "
-                                          f"KES {order.sale.total:,} in cash.")
+                                          f"KES {order.sale.total:,} {paid}.")
             elif action == "fail":
                 services.fail(order, reason=request.POST.get("reason", ""), user=request.user)
                 messages.warning(request, f"{order} marked failed.")

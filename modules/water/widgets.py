@@ -18,10 +18,6 @@ def production(request, widget):
     return {"rows": services.production_today(_business(widget))}
 
 
-def takings(request, widget):
-    return services.takings(_business(widget))
-
-
 def deliveries(request, widget):
     pending = services.pending_deliveries(_business(widget))
     return {"count": pending.count(), "out": pending.filter(status="out").count(), "orders": pending[:SHOWN]}

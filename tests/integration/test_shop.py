@@ -72,17 +72,17 @@ def test_a_refill_exchange_swaps_a_full_for_the_customers_empty_and_takes_the_ga
     stock(kgas, 10, 5)
     inventory_before = balance(chart.INVENTORY)
     sale, created = lpg("refill", kgas)
-    assert created and sale.receipt_number == "G-000001"
+    assert created and sale.receipt_number == sale.sale.receipt_number == "S-000001"  # the shop's one counter
     assert levels(kgas) == (9, 6)
     assert (sale.gas, sale.vat, sale.total, sale.cost) == (2900, Decimal("400.00"), 2900, 2300)
-    assert sale.paid_at is not None and payments.amount_due(sale) == 0
+    assert sale.paid_at is not None and payments.amount_due(sale.sale) == 0
     assert Payment.objects.get().amount == 2900
     assert (balance(chart.CASH), balance(chart.SALES), balance(chart.VAT_PAYABLE)) == (2900, 2500, 400)
     assert balance(chart.COST_OF_SALES) == 2300 and balance(chart.RECEIVABLES) == 0
     assert inventory_before - balance(chart.INVENTORY) == 2300
     assert balance(chart.INVENTORY) == valuation("shop")["total"]
     assert balanced()
-    kinds = sorted(StockMovement.objects.filter(source_id=str(sale.pk)).values_list("kind", "quantity"))
+    kinds = sorted(StockMovement.objects.filter(source_id=str(sale.sale_id)).values_list("kind", "quantity"))
     assert kinds == [("return", 1), ("sale", -1)]
 
 
@@ -154,9 +154,9 @@ def test_a_refund_larger_than_the_cash_drawer_is_refused_and_nothing_moves(demo)
     kgas = cylinder(6, "K-Gas")
     stock(kgas, 2, 0)
     sale, _ = lpg("deposit", kgas, phone="0711000111", method="mpesa")  # paid by M-Pesa: no cash in the drawer
-    assert payments.amount_due(sale) == 3250 and sale.paid_at is None
+    assert payments.amount_due(sale.sale) == 3250 and sale.paid_at is None
     with transaction.atomic():
-        payments.record_payment(sale, method=Payment.Method.MPESA, amount=3250, mpesa_receipt="QWE123")
+        payments.record_payment(sale.sale, method=Payment.Method.MPESA, amount=3250, mpesa_receipt="QWE123")
     with pytest.raises(ledger.LedgerError, match="Cash would go below zero"):
         lpg("return", kgas, phone="0711000111")
     assert levels(kgas) == (1, 0) and LpgSale.objects.count() == 1 and balanced()
@@ -177,11 +177,11 @@ def test_mpesa_waits_for_the_money_and_cash_can_settle_it_instead(demo, login):
     with pytest.raises(ValidationError, match="M-Pesa number"):
         lpg("refill", kgas, method="mpesa")
     sale, _ = lpg("refill", kgas, method="mpesa", phone="0712345678")
-    assert (payments.amount_due(sale), balance(chart.RECEIVABLES), sale.paid_at) == (1250, 1250, None)
+    assert (payments.amount_due(sale.sale), balance(chart.RECEIVABLES), sale.paid_at) == (1250, 1250, None)
     client = login("shop_staff")
     assert client.post(reverse("admin:shop:lpg_cash", args=[sale.pk])).status_code == 302
-    sale.refresh_from_db()
-    assert (payments.amount_due(sale), balance(chart.CASH), balance(chart.RECEIVABLES)) == (0, 1250, 0)
+    sale.sale.refresh_from_db()
+    assert (payments.amount_due(sale.sale), balance(chart.CASH), balance(chart.RECEIVABLES)) == (0, 1250, 0)
     assert sale.paid_at is not None and balanced()
 
 
@@ -245,7 +245,7 @@ def test_the_exchange_page_records_once_however_often_pay_is_tapped(demo, login)
         "admin:shop:lpg_receipt", args=[sale.pk])
     assert levels(kgas) == (2, 1) and balance(chart.CASH) == 2900
     receipt = client.get(first.url).content.decode()
-    assert "G-000001" in receipt and 'data-stock="13 kg K-Gas"' in receipt
+    assert "S-000001" in receipt and 'data-stock="13 kg K-Gas"' in receipt
     refused = client.post(reverse("admin:shop:lpg"), {**form, "uuid": str(uuid.uuid4()), "quantity": "5"})
     assert refused.status_code == 200 and b"Only 2 cylinder of LPG 13 kg K-Gas" in refused.content
 
@@ -292,7 +292,7 @@ def test_other_businesses_cannot_see_or_touch_lpg(demo, login):
     assert client.get(reverse("admin:shop_lpgsale_change", args=[sale.pk])).status_code == 403
     assert client.get(reverse("admin:shop_cylindertype_change", args=[kgas.pk])).status_code == 403
     listing = client.get(reverse("admin:shop_lpgsale_changelist")).content.decode()
-    assert "G-000001" not in listing
+    assert "S-000001" not in listing
     assert "K-Gas" not in client.get(reverse("admin:shop_cylindertype_changelist")).content.decode()
     assert client.get(reverse("admin:shop:lpg_receipt", args=[sale.pk + 999])).status_code == 404
     assert levels(kgas) == (1, 1) and LpgSale.objects.count() == 1
@@ -340,7 +340,7 @@ def test_resources_export_the_main_models(demo):
     assert len(types) == CylinderType.objects.count() == 7
     assert "S-LPG-6-KGAS-FULL" in types.csv and "6 kg" in types.csv
     sales = LpgSaleResource().export()
-    assert "G-000001" in sales.csv and "refill" in sales.csv and "1250.00" in sales.csv
+    assert "S-000001" in sales.csv and "refill" in sales.csv and "1250.00" in sales.csv
     assert len(SwapFeeResource().export()) == 3
 
 
@@ -417,3 +417,25 @@ def test_the_owner_voids_a_receipt_through_reversals_and_staff_cannot(demo, logi
     assert b"VOID" in owner.get(reverse("admin:shop:lpg_receipt", args=[sale.pk])).content
     with pytest.raises(ValidationError, match="already void"):
         services.void_lpg(sale, reason="again")
+
+
+def test_the_quick_sale_opens_the_refill_exchange_for_gas_and_never_sells_a_cylinder_as_an_item(demo, login):
+    kgas = cylinder(13, "K-Gas")
+    stock(kgas, 2, 1)
+    client = login("shop_staff")
+    config = client.get(reverse("admin:sales:quick_sale"), {"business": "shop"}).context["config_json"]
+    import json
+
+    tiles = {tile["name"]: tile for tile in json.loads(config)["items"]}
+    tile = tiles["LPG 13 kg K-Gas refill"]
+    assert tile["price"] == "2900.00" and tile["url"] == f"{reverse('admin:shop:lpg')}?type={kgas.pk}&kind=refill"
+    assert not any("(empty)" in name or "(full)" in name for name in tiles)  # no cylinder is a plain tile
+    assert "Sugar 1 kg" in tiles and tiles["Sugar 1 kg"]["url"] == ""
+    page = client.get(tile["url"]).content.decode()  # the exchange, this cylinder and Refill exchange chosen
+    assert f'"type": "{kgas.pk}", "kind": "refill"' in page
+    for item in (kgas.full_item, kgas.empty_item):
+        body = {"uuid": str(uuid.uuid4()), "business": "shop", "method": "cash",
+                "lines": [{"item": item.pk, "quantity": 1}]}
+        response = client.post(reverse("admin:sales:submit"), json.dumps(body), content_type="application/json")
+        assert response.status_code == 400 and "is sold through the LPG exchange" in response.json()["error"]
+    assert levels(kgas) == (2, 1) and not LpgSale.objects.exists() and balance(chart.CASH) == 0

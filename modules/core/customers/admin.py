@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
 from modules.core.businesses.services import businesses_for
@@ -35,11 +37,16 @@ class PhoneInline(TabularInline):
 @admin.register(Customer)
 class CustomerAdmin(DeskExportMixin, ModelAdmin):
     resource_classes = ["modules.core.customers.resources.CustomerResource"]
-    list_display = ["__str__", "phones_list", "credit_limit", "created_at"]
+    list_display = ["__str__", "phones_list", "credit_limit", "statement"]
     search_fields = ["name", "phones__phone"]
     fields = ["name", "businesses", "language", "sms_opt_out", "kra_pin", "credit_limit"]
     filter_horizontal = []
     inlines = [PhoneInline]
+
+    @admin.display(description="Account")
+    def statement(self, obj):
+        return format_html('<a class="bs-tap inline-flex items-center text-primary-600" href="{}">Statement</a>',
+                           reverse("admin:sales:statement", args=[obj.pk]))
 
     @admin.display(description="Phones")
     def phones_list(self, obj):

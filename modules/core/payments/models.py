@@ -100,13 +100,16 @@ class StkRequest(ForDocument):
 
 
 class Payment(ForDocument):
-    """Money received for a document. What exceeds the amount still due becomes customer credit."""
+    """Money received for a document. What exceeds the amount still due becomes customer credit;
+    a payment "by customer credit" spends such credit (no money moves)."""
 
     class Method(models.TextChoices):
         CASH = "cash", "Cash"
         MPESA = "mpesa", "M-Pesa"
+        BANK = "bank", "Bank transfer"
+        CREDIT = "credit", "Customer credit"
 
-    method = models.CharField(max_length=5, choices=Method.choices)
+    method = models.CharField(max_length=6, choices=Method.choices)
     amount = models.DecimalField(**MONEY)
     applied = models.DecimalField(**MONEY, help_text="Part of the amount that settles the document.")
     credit = models.DecimalField(**MONEY, help_text="Surplus kept as customer credit.")
@@ -119,7 +122,8 @@ class Payment(ForDocument):
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["document_type", "document_id"])]
+        indexes = [models.Index(fields=["document_type", "document_id"]),
+                   models.Index(fields=["business", "received_at"], name="payment_business_time")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0, applied__gte=0, credit__gte=0), name="payment_positive"),
             models.CheckConstraint(condition=Q(amount=models.F("applied") + models.F("credit")),

@@ -31,6 +31,9 @@ ZERO = Decimal("0.00")
 # Permissions a counter attendant needs to bill and take payments (used in business modules' roles).
 PAYMENT_DESK = ("payments.view_invoice", "payments.add_invoice", "payments.view_payment", "payments.add_payment",
                 "payments.view_stkrequest", "payments.add_stkrequest")
+# where a payment's money lands; "credit" spends the customer's credit (a liability) instead
+TILLS = {Payment.Method.CASH: chart.CASH, Payment.Method.MPESA: chart.MPESA, Payment.Method.BANK: chart.BANK,
+         Payment.Method.CREDIT: chart.CUSTOMER_CREDIT}
 CHECK_BACKOFF = (10, 5, 5, 10, 15, 30, 60)  # seconds before the 1st, 2nd, … STK Query
 GIVE_UP_AFTER = timedelta(minutes=10)  # an STK prompt expires long before this
 FAILURE_STATUS = {1032: StkRequest.Status.CANCELLED, 1037: StkRequest.Status.TIMEOUT,
@@ -51,11 +54,13 @@ def stk_requests_for(document):
     return StkRequest.objects.filter(**_document_filter(document)).order_by("-created_at", "-pk")
 
 
-def with_amount_paid(documents):
-    """``documents`` (a queryset of one payable model) annotated with ``paid``: what their payments
-    settled, as amount_paid() counts it, in one query."""
-    paid = (Payment.objects.filter(document_type=ContentType.objects.get_for_model(documents.model),
-                                   document_id=Cast(OuterRef("pk"), CharField()))
+def with_amount_paid(documents, via: str | None = None):
+    """``documents`` (a queryset of one payable model, or of rows whose foreign key ``via`` is the
+    payable: laundry jobs and their sales) annotated with ``paid``: what their payments settled, as
+    amount_paid() counts it, in one query."""
+    model = documents.model._meta.get_field(via).related_model if via else documents.model
+    paid = (Payment.objects.filter(document_type=ContentType.objects.get_for_model(model),
+                                   document_id=Cast(OuterRef(f"{via}_id" if via else "pk"), CharField()))
             .values("document_id").annotate(total=Sum("applied")).values("total"))
     return documents.annotate(paid=Coalesce(Subquery(paid), ZERO))
 
@@ -95,10 +100,14 @@ def record_payment(document, *, method: str, amount, payer_phone: str = "", mpes
     amount = Decimal(amount)
     if amount <= 0:
         raise ValidationError("A payment must be more than KES 0.")
+    if method not in TILLS:
+        raise ValidationError(f"Unknown payment method {method!r}.")
     document = type(document).objects.select_for_update().get(pk=document.pk)  # one payment at a time
     applied = min(amount, amount_due(document))
     surplus = amount - applied
-    till = chart.MPESA if method == Payment.Method.MPESA else chart.CASH
+    if method == Payment.Method.CREDIT and surplus:
+        raise ValidationError(f"Only KES {applied:,} is due: customer credit pays what is due, no more.")
+    till = TILLS[method]
     lines = [ledger.debit(till, amount)]
     if applied:
         lines.append(ledger.credit(chart.RECEIVABLES, applied))

@@ -103,6 +103,19 @@ class ApprovalRule:
 
 
 @dataclass(frozen=True)
+class SaleFlow:
+    """Items a module sells through a flow of its own, never as plain quick-sale lines
+    (``modules.core.sales``): ``items`` is a dotted path ``f(business) -> list[FlowItem]``
+    (``modules.core.sales.flows.FlowItem``): an item to hide (an LPG empty) or a tile that opens
+    the module's page for it (a gas cylinder opens the refill exchange). ``label`` names the flow
+    in the refusal when someone tries to sell such an item as a line."""
+
+    key: str  # "shop.lpg"
+    label: str  # "the LPG exchange"
+    items: str
+
+
+@dataclass(frozen=True)
 class Business:
     code: str  # "water", "laundry", "shop"
     name: str
@@ -125,4 +138,5 @@ class Module:
     demo: str | None = None  # dotted path: f(business, *, opening_stock, activity), idempotent demo data
     notification_kinds: tuple[NotificationKind, ...] = ()
     approval_rules: tuple[ApprovalRule, ...] = ()  # see modules/core/approvals
+    sale_flows: tuple[SaleFlow, ...] = ()  # items sold through the module's own flow (modules.core.sales)
     order: int = field(default=100)

@@ -73,6 +73,12 @@ def approval_rule(document: str) -> ApprovalRule | None:
     return next((r for r in approval_rules() if r.document.lower() == document.lower()), None)
 
 
+def sale_flows(business_code: str) -> list:
+    """The sale flows declared by the module of this business."""
+    module = module_for_business(business_code)
+    return list(module.sale_flows) if module else []
+
+
 def module_for_business(code: str) -> Module | None:
     return next((m for m in modules() if m.business and m.business.code == code), None)
 

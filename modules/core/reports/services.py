@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -31,13 +31,15 @@ from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalLine
 from modules.core.payments.models import Payment, StkRequest
 from modules.core.purchasing.models import SupplierBill
+from modules.core.sales import accounts, takings
 from modules.core.sales.models import Sale, SaleLine
 
 from .models import CashUp
 
 ZERO = Decimal("0.00")
 ALL = "All businesses"
-METHOD_LABELS = {"cash": "Cash", "mpesa": "M-Pesa", "split": "Split (cash + M-Pesa)"}
+METHOD_LABELS = {"cash": "Cash", "mpesa": "M-Pesa", "split": "Split (cash + M-Pesa)", "bank": "Bank",
+                 "credit": "Credit sale (deni)", "credit_applied": "Customer credit applied"}
 COLOURS = {"water": "#0284c7", "laundry": "#9333ea", "shop": "#ea580c"}
 
 
@@ -72,84 +74,131 @@ def _sum_rows(rows, keys):
 
 
 # --- sales -------------------------------------------------------------------------------------
+# Every selling document is a sale of the one sale engine (quick sales, laundry jobs, LPG, water
+# deliveries, credit sales), so these reports cover all businesses; takings (money received, by any
+# route) come from modules.core.sales.takings, the one definition every page uses.
+
+def _day_span(start, end):
+    tz = timezone.get_current_timezone()
+    return (timezone.make_aware(datetime.combine(start, time.min), tz),
+            timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz))
+
 
 def _sales(businesses, start, end):
+    first, after = _day_span(start, end)
     return Sale.objects.filter(business__in=businesses, status=Sale.Status.COMPLETED,
-                               created_at__date__gte=start, created_at__date__lte=end)
+                               created_at__gte=first, created_at__lt=after)
 
 
-# the figure the owner looks for first (total paid) comes right after the day and business, so it
+def _revenue_by_day(businesses, start, end, field):
+    """Per (business, day of ``field``): sales, gross, discount, VAT, net (revenue lines only:
+    deposits are not revenue) and deposits, from the sales' lines; one query."""
+    first, after = _day_span(start, end)
+    revenue, deposit = Q(account=""), ~Q(account="")
+    rows = (SaleLine.objects.filter(sale__business__in=businesses, **{f"sale__{field}__gte": first,
+                                                                      f"sale__{field}__lt": after})
+            .annotate(day=TruncDate(f"sale__{field}")).values("sale__business", "day")
+            .annotate(count=Count("sale", distinct=True), gross=Sum("line_total", filter=revenue),
+                      discount=Sum("discount", filter=revenue), vat=Sum("vat", filter=revenue),
+                      deposits=Sum("line_total", filter=deposit))
+            .order_by())
+    found = {}
+    for r in rows:
+        gross, discount, vat = r["gross"] or ZERO, r["discount"] or ZERO, r["vat"] or ZERO
+        found[(r["sale__business"], r["day"])] = {
+            "count": r["count"], "gross": gross, "discount": discount, "vat": vat, "net": gross - discount - vat,
+            "deposits": r["deposits"] or ZERO}
+    return found
+
+
+# the figure the owner looks for first (money taken) comes right after the day and business, so it
 # shows on a phone before the table has to be scrolled sideways
 DAILY_COLUMNS = [Column("day", "Day", "date"), Column("business", "Business"),
-                 Column("total", "Total paid (KES)", "money"), Column("count", "Sales", "int"),
+                 Column("taken", "Taken (KES)", "money"), Column("count", "Sales", "int"),
                  Column("gross", "Gross (KES)", "money"), Column("discount", "Discount (KES)", "money"),
-                 Column("vat", "VAT (KES)", "money"), Column("net", "Net of VAT (KES)", "money")]
+                 Column("vat", "VAT (KES)", "money"), Column("voided", "Voided, net (KES)", "money"),
+                 Column("net", "Net of VAT (KES)", "money"), Column("deposits", "Deposits (KES)", "money"),
+                 Column("cash", "Cash (KES)", "money"), Column("mpesa", "M-Pesa (KES)", "money"),
+                 Column("bank", "Bank (KES)", "money"), Column("credit", "Credit applied (KES)", "money")]
+DAILY_SUMS = ["count", "gross", "discount", "vat", "voided", "net", "deposits", "taken", "cash", "mpesa", "bank",
+              "credit"]
 
 
 def daily_sales(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
-    """Per day and business: number of sales, gross (before discount, VAT included), discount,
-    total paid, VAT and net (total less VAT); with ``consolidated`` an all-businesses row per day."""
+    """Per day and business: sales rung up (count, gross before discount, discount, VAT), the net
+    of VAT of sales voided that day (negative), net of VAT = sales less voids (the ledger's revenue
+    for the day), deposits taken, and the money taken by route (takings.py)."""
     table = Table(DAILY_COLUMNS)
-    grouped = (_sales(businesses, start, end).annotate(day=TruncDate("created_at"))
-               .values("day", "business__code", "business__name")
-               .annotate(count=Count("id"), gross=Sum("subtotal"), discount=Sum("discount"), vat=Sum("vat"),
-                         total=Sum("total"))
-               .order_by("day", "business__code"))
-    keys = ["count", "gross", "discount", "total", "vat", "net"]
+    rung = _revenue_by_day(businesses, start, end, "created_at")
+    voided = _revenue_by_day(businesses, start, end, "voided_at")
+    taken = takings.by_day(businesses, start, end)
+    names = {b.pk: b.name for b in businesses}
+    keys = sorted(set(rung) | set(voided) | set(taken), key=lambda k: (k[1], names[k[0]]))
     by_day: dict[date, list[dict]] = {}
-    for g in grouped:
-        row = {"day": g["day"], "business": g["business__name"], "count": g["count"], "gross": g["gross"],
-               "discount": g["discount"], "total": g["total"], "vat": g["vat"], "net": g["total"] - g["vat"]}
-        by_day.setdefault(g["day"], []).append(row)
+    for business_id, day in keys:
+        sold = rung.get((business_id, day), {})
+        undone = voided.get((business_id, day), {})
+        money = taken.get((business_id, day), takings.empty())
+        row = {"day": day, "business": names[business_id], "taken": money["total"], "count": sold.get("count", 0),
+               "gross": sold.get("gross", ZERO), "discount": sold.get("discount", ZERO), "vat": sold.get("vat", ZERO),
+               "voided": -undone.get("net", ZERO), "net": sold.get("net", ZERO) - undone.get("net", ZERO),
+               "deposits": sold.get("deposits", ZERO),
+               **{route: money[route] for route in ("cash", "mpesa", "bank", "credit")}}
+        by_day.setdefault(day, []).append(row)
     detail = []
     for day, rows in by_day.items():
         for row in rows:
             table.add(**row)
         detail += rows
         if consolidated and len(businesses) > 1:
-            table.add("subtotal", day=day, business=ALL, **_sum_rows(rows, keys))
-    table.add("total", day=None, business="Total", **_sum_rows(detail, keys))
+            table.add("subtotal", day=day, business=ALL, **_sum_rows(rows, DAILY_SUMS))
+    table.add("total", day=None, business="Total", **_sum_rows(detail, DAILY_SUMS))
+    table.notes.append("Taken: money received that day by any route (a payment's part above what was due is "
+                       "the customer's credit, taken when spent). Net of VAT: sales less voids, as in the ledger.")
     return table
 
 
 def sales_by_item(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
-    """Quantity and amount (line totals, VAT included, before any whole-sale discount) per item."""
+    """Quantity and amount (line totals, VAT included, before any whole-sale discount) per item or
+    charge, every kind of sale included; deposits are not sales and are left out."""
     table = Table([Column("business", "Business"), Column("sku", "SKU"), Column("item", "Item"),
                    Column("quantity", "Quantity", "number"), Column("amount", "Amount (KES)", "money")])
-    lines = (SaleLine.objects.filter(sale__in=_sales(businesses, start, end))
-             .values("sale__business__name", "item__sku", "item__name")
+    lines = (SaleLine.objects.filter(sale__in=_sales(businesses, start, end), account="")
+             .values("sale__business__name", "item__sku", "item__name", "description")
              .annotate(quantity=Sum("quantity"), amount=Sum("line_total"))
-             .order_by("sale__business__name", "-amount", "item__name"))
+             .order_by("sale__business__name", "-amount", "item__name", "description"))
     for line in lines:
-        table.add(business=line["sale__business__name"], sku=line["item__sku"], item=line["item__name"],
-                  quantity=line["quantity"].normalize(), amount=line["amount"])
+        table.add(business=line["sale__business__name"], sku=line["item__sku"] or "",
+                  item=line["description"] or line["item__name"], quantity=line["quantity"].normalize(),
+                  amount=line["amount"])
     table.add("total", business="Total", **_sum_rows(table.rows, ["amount"]))
     table.notes.append("Amounts are line totals before a discount given on the whole sale (see the daily summary).")
     return table
 
 
 def sales_by_payment_method(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
-    """Sales as rung up per payment method, beside the money actually received per method (payments
-    on any document: sales, laundry jobs, invoices, deposits)."""
+    """Sales as rung up per payment method (cash, M-Pesa, split, credit), beside the money taken per
+    route (takings.py: payments applied to sales, jobs, deliveries, deposits, by cash, M-Pesa, bank
+    or customer credit)."""
     table = Table([Column("business", "Business"), Column("method", "Method"), Column("sales", "Sales", "int"),
-                   Column("sales_total", "Sales total (KES)", "money"), Column("payments", "Payments", "int"),
-                   Column("received", "Received (KES)", "money")])
+                   Column("sales_total", "Sales total (KES)", "money"), Column("taken", "Taken (KES)", "money")])
     found: dict[tuple[str, str], dict] = {}
 
     def slot(business, method):
-        return found.setdefault((business, method), {"sales": 0, "sales_total": ZERO, "payments": 0, "received": ZERO})
+        return found.setdefault((business, method), {"sales": 0, "sales_total": ZERO, "taken": ZERO})
 
     for s in (_sales(businesses, start, end).values("business__name", "payment_method")
               .annotate(n=Count("id"), total=Sum("total"))):
         row = slot(s["business__name"], s["payment_method"])
         row["sales"], row["sales_total"] = s["n"], s["total"]
-    for p in (Payment.objects.filter(business__in=businesses, received_at__date__gte=start,
-                                     received_at__date__lte=end)
-              .values("business__name", "method").annotate(n=Count("id"), total=Sum("amount"))):
-        row = slot(p["business__name"], p["method"])
-        row["payments"], row["received"] = p["n"], p["total"]
-    keys = ["sales", "sales_total", "payments", "received"]
-    for (business, method), values in sorted(found.items()):
+    names = {b.pk: b.name for b in businesses}
+    for (business_id, _), money in takings.by_day(businesses, start, end).items():
+        for route in takings.ROUTES:
+            if money[route]:
+                slot(names[business_id], "credit_applied" if route == "credit" else route)["taken"] += money[route]
+    keys = ["sales", "sales_total", "taken"]
+    order = list(METHOD_LABELS)
+    for (business, method), values in sorted(found.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1]))):
         table.add(business=business, method=METHOD_LABELS.get(method, method), **values)
     if consolidated and len(businesses) > 1:
         for method, label in METHOD_LABELS.items():
@@ -157,7 +206,24 @@ def sales_by_payment_method(businesses, start: date, end: date, *, consolidated:
             if rows:
                 table.add("subtotal", business=ALL, method=label, **_sum_rows(rows, keys))
     table.add("total", business="Total", method="", **_sum_rows(list(found.values()), keys))
-    table.notes.append("A split sale is paid part in cash and part by M-Pesa: its payments appear under each.")
+    table.notes.append("A split sale is paid part in cash and part by M-Pesa: its money appears under each. A "
+                       "credit sale is paid later, by any route.")
+    return table
+
+
+def debtors_ageing(businesses, start=None, end=None, *, consolidated: bool = False) -> Table:
+    """Who owes how much on unpaid sales at the end date, by the sale's age (sales.accounts.ageing);
+    the start date does not apply."""
+    table = Table([Column("customer", "Customer"), Column("phone", "Phone"), Column("total", "Owed (KES)", "money")]
+                  + [Column(key, f"{label} (KES)", "money") for key, label, *_ in accounts.AGES])
+    rows = accounts.ageing(businesses, as_of=end)
+    for row in rows:
+        customer = row["customer"]
+        table.add(customer=customer.name or "(no name)", phone=customer.primary_phone, total=row["total"],
+                  customer_id=customer.pk, **{key: row[key] for key, *_ in accounts.AGES})
+    table.add("total", customer="Total", phone="", **_sum_rows(rows, ["total"] + [k for k, *_ in accounts.AGES]))
+    table.notes.append("What customers owe on unpaid sales (credit sales, laundry balances, unpaid M-Pesa) at the "
+                       "end date, aged from the day of the sale. The start date does not apply.")
     return table
 
 
@@ -353,9 +419,10 @@ def mpesa_reconciliation(businesses, start: date, end: date, *, consolidated: bo
 
 # --- cash-up -----------------------------------------------------------------------------------
 
-def cash_position(business: Business, day: date) -> dict:
-    """The ledger's Cash account for one business and day: opening, in, out, expected closing."""
-    account = Account.objects.get(business=business, code=chart.CASH)
+def cash_position(business: Business, day: date, code: str = chart.CASH) -> dict:
+    """The ledger's Cash account (or ``code``: the M-Pesa till) for one business and day: opening,
+    in, out, expected closing."""
+    account = Account.objects.get(business=business, code=code)
     opening = ledger.balance(account, as_of=day - timedelta(days=1))
     moves = JournalLine.objects.filter(account=account, entry__date=day).aggregate(
         dr=Coalesce(Sum("debit"), ZERO), cr=Coalesce(Sum("credit"), ZERO))
@@ -398,9 +465,10 @@ def cash_ups(businesses, start: date, end: date, *, consolidated: bool = False) 
                    Column("variance", "Difference (KES)", "money"), Column("counted", "Counted (KES)", "money"),
                    Column("expected", "Expected (KES)", "money"), Column("opening", "Opening (KES)", "money"),
                    Column("cash_in", "Cash in (KES)", "money"), Column("cash_out", "Cash out (KES)", "money"),
-                   Column("counted_by", "Counted by")])
-    days = set(JournalLine.objects.filter(business__in=businesses, account__code=chart.CASH, entry__date__gte=start,
-                                          entry__date__lte=end).values_list("business", "entry__date").distinct())
+                   Column("mpesa_expected", "Expected M-Pesa (KES)", "money"), Column("counted_by", "Counted by")])
+    days = set(JournalLine.objects.filter(business__in=businesses, account__code__in=[chart.CASH, chart.MPESA],
+                                          entry__date__gte=start, entry__date__lte=end)
+               .values_list("business", "entry__date").distinct())
     counts: dict[tuple[int, date], CashUp] = {}
     for cashup in (CashUp.objects.filter(business__in=businesses, day__gte=start, day__lte=end)
                    .select_related("counted_by").order_by("pk")):
@@ -410,7 +478,8 @@ def cash_ups(businesses, start: date, end: date, *, consolidated: bool = False) 
     for business_id, day in sorted(days, key=lambda k: (k[1], names[k[0]].code), reverse=True):
         position = cash_position(names[business_id], day)
         cashup = counts.get((business_id, day))
-        row = {"day": day, "business": names[business_id].name, **position}
+        row = {"day": day, "business": names[business_id].name, **position,
+               "mpesa_expected": cash_position(names[business_id], day, chart.MPESA)["expected"]}
         if cashup:
             row.update(counted=cashup.counted, variance=cashup.variance, status=cashup.get_status_display(),
                        counted_by=cashup.counted_by.get_username() if cashup.counted_by else "",
@@ -419,7 +488,8 @@ def cash_ups(businesses, start: date, end: date, *, consolidated: bool = False) 
             row.update(counted=None, variance=None, status="Not counted", counted_by="")
         pending = cashup is not None and cashup.status == CashUp.Status.PENDING
         table.add("issue" if pending or (cashup and cashup.status == CashUp.Status.REJECTED) else "", **row)
-    table.notes.append("Expected = the Cash account's balance at the end of the day (opening + in - out). "
+    table.notes.append("Expected = the Cash account's balance at the end of the day (opening + in - out); "
+                       "expected M-Pesa likewise for the M-Pesa till. "
                        "A difference is posted to 6900 Cash over and short only after the owner approves it.")
     return table
 
@@ -446,6 +516,6 @@ def revenue_trend(businesses, end: date, *, days: int = 30) -> dict:
             "start": start, "end": end}
 
 
-__all__ = ["Column", "Table", "daily_sales", "sales_by_item", "sales_by_payment_method", "months",
+__all__ = ["Column", "Table", "daily_sales", "debtors_ageing", "sales_by_item", "sales_by_payment_method", "months",
            "profit_and_loss_by_month", "trial_balance", "vat_summary", "stock_valuation", "mpesa_reconciliation", "cash_position",
            "submit_cashup", "cash_ups", "revenue_trend"]

@@ -51,6 +51,8 @@ REPORTS = {r.key: r for r in (
            ("sales.view_sale",), services.sales_by_item, "inventory_2"),
     Report("payment_methods", "Sales by payment method", "Cash, M-Pesa and split sales beside the money received.",
            ("sales.view_sale", "payments.view_payment"), services.sales_by_payment_method, "payments"),
+    Report("debtors", "Debtors ageing", "Who owes how much, by age: 0-30, 31-60, 61-90, over 90 days.",
+           ("sales.view_sale", "customers.view_customer"), services.debtors_ageing, "group"),
     Report("profit_and_loss", "Profit and loss by month", "From the ledger, months as columns.",
            ("ledger.view_journalentry",), services.profit_and_loss_by_month, "trending_up"),
     Report("trial_balance", "Trial balance", "Every account's balance at the end date; debits equal credits.",
@@ -179,6 +181,10 @@ def report_view(request, key):
         context["chart"] = json.dumps({"labels": trend["labels"], "datasets": trend["datasets"]})
     if key == "cash_up":
         context.update(_cashup_context(request, scope, table))
+    if key == "debtors":
+        for row in table.rows:
+            if row.get("customer_id"):
+                row["statement_url"] = reverse("admin:sales:statement", args=[row["customer_id"]])
     return _render(request, "reports/report.html", report.title, context)
 
 

@@ -11,12 +11,12 @@ from modules.core.ledger.services import LedgerError
 from modules.core.system.pagination import BigTableAdminMixin
 
 from . import services
-from .models import Sale, SaleLine
+from .models import CreditRefund, Sale, SaleLine
 
 
 class SaleLineInline(ReadOnlyAdminMixin, TabularInline):
     model = SaleLine
-    fields = ["item", "quantity", "unit_price", "line_total"]
+    fields = ["item", "description", "quantity", "unit_price", "line_total", "band", "vat"]
     readonly_fields = fields
     extra = 0
 
@@ -37,7 +37,7 @@ class PaymentMethodFilter(admin.SimpleListFilter):
 @admin.register(Sale)
 class SaleAdmin(BigTableAdminMixin, DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     resource_classes = ["modules.core.sales.resources.SaleResource"]
-    list_display = ["receipt", "created_at", "total", "payment_method", "status", "business"]
+    list_display = ["receipt", "created_at", "total", "payment_method", "kind", "status", "business"]
     list_filter = ["status", PaymentMethodFilter, "business"]
     search_fields = ["=number", "customer__phones__phone"]
     list_select_related = ["business"]
@@ -60,3 +60,12 @@ class SaleAdmin(BigTableAdminMixin, DeskExportMixin, ReadOnlyAdminMixin, Busines
 
     def has_void_permission(self, request):
         return request.user.has_perm("sales.void_sale")
+
+
+@admin.register(CreditRefund)
+class CreditRefundAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    """Customers' credit given back in money: made on the customer's statement page (the owner)."""
+
+    list_display = ["reference", "customer", "amount", "method", "created_at", "business"]
+    list_select_related = ["business", "customer"]
+    search_fields = ["customer__phones__phone", "customer__name"]

@@ -14,6 +14,8 @@ MODULE = Module(
                template="sales/widget_quick_sale.html", refresh_seconds=3600, permission="sales.add_sale"),
         Widget(key="sales.today", title="Today", callable="modules.core.sales.widgets.today",
                template="sales/widget_today.html", refresh_seconds=15, permission="ledger.view_journalentry"),
+        Widget(key="sales.debtors", title="Who owes me", callable="modules.core.sales.widgets.debtors",
+               template="sales/widget_debtors.html", refresh_seconds=60, permission="ledger.view_journalentry"),
     ),
     roles=(Role("Accountant", permissions=("sales.view_*",)),),
     admin_urls="modules.core.sales.views.admin_urlpatterns",

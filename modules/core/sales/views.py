@@ -1,22 +1,33 @@
 """The one-handed quick sale, its JSON submit endpoint and the receipt."""
 
+import csv
 import json
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.contrib import messages
 from django.contrib.admin import site as admin_site
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from modules.core.businesses.services import businesses_for
+from modules.core.customers.models import Customer
+from modules.core.exports import services as exports
+from modules.core.exports.models import ExportJob
+from modules.core.exports.streaming import csv_cell
+from modules.core.ledger.services import LedgerError
 from modules.core.payments import services as payments
+from modules.core.registry.roles import business_codes_for
 
-from . import services
+from . import accounts, services
 from .models import Sale
 
 SESSION_KEY = "quick_sale_business"
@@ -36,8 +47,7 @@ def quick_sale(request):
     business = next((b for b in businesses if b.code == wanted), businesses[0] if len(businesses) == 1 else None)
     if business is not None:
         request.session[SESSION_KEY] = business.code
-    items = [{"id": i.pk, "name": i.name, "price": str(i.selling_price), "unit": i.unit}
-             for i in services.favourite_items(business)] if business else []
+    items = services.quick_sale_tiles(business) if business else []
     config = {"items": items, "business": business.code if business else "", "csrf": get_token(request),
               "submitUrl": reverse("admin:sales:submit")}
     return TemplateResponse(request, "sales/quick_sale.html", {
@@ -84,7 +94,7 @@ def submit(request):
             business=business, client_uuid=data.get("uuid"), lines=lines, method=method, discount=discount,
             customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user)
     except services.SaleConflict as error:
-        return _json_error(str(error), 409)
+        return _json_error(" ".join(error.messages), 409)
     except services.OutOfStock as error:
         return _json_error(str(error), 409)
     except ValidationError as error:
@@ -110,22 +120,148 @@ def public_receipt(request, token):
         raise Http404("No such receipt") from error
     sale = get_object_or_404(Sale.objects.select_related("business"), pk=pk)
     return TemplateResponse(request, "sales/public_receipt.html", {
-        "sale": sale, "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale)})
+        "sale": sale, "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale),
+        "vat_bands": services.vat_by_band(sale)})
 
 
 def receipt(request, pk):
     sale = get_object_or_404(Sale.objects.select_related("business", "customer"), pk=pk)
     if not request.user.has_perm("sales.view_sale") or not businesses_for(request.user).filter(pk=sale.business_id).exists():
         raise PermissionDenied
+    due = payments.amount_due(sale)
+    credit = accounts.credit_available(sale.customer, sale.business) if due and sale.customer_id else 0
     return TemplateResponse(request, "sales/receipt.html", {
         **admin_site.each_context(request), "title": f"Receipt {sale.receipt_number}", "sale": sale,
+        "credit": credit, "can_use_credit": credit > 0 and request.user.has_perm("payments.add_payment"),
         "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale),
-        "due": payments.amount_due(sale),
+        "due": payments.amount_due(sale), "vat_bands": services.vat_by_band(sale),
         "share_url": request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale)]))})
+
+
+# --- customer accounts ----------------------------------------------------------------------------
+
+def _customer(request, pk, permission="customers.view_customer"):
+    """A customer this user may see (staff: one of their businesses' customers); else 403."""
+    customer = get_object_or_404(Customer.objects.prefetch_related("phones"), pk=pk)
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    mine = list(businesses_for(request.user))
+    if business_codes_for(request.user) is not None and not customer.businesses.filter(
+            pk__in=[b.pk for b in mine]).exists():
+        raise PermissionDenied
+    return customer, mine
+
+
+def statement(request, pk):
+    """The customer's account on a phone: what they owe or hold as credit with each business, every
+    sale, payment, void and refund with a dated running balance, a CSV of the same lines; take a
+    payment against the balance (cash, M-Pesa, bank); refund credit (the owner)."""
+    customer, mine = _customer(request, pk)
+    chosen = request.GET.get("business") or request.POST.get("business") or ""
+    business = next((b for b in mine if b.code == chosen), None)
+    if chosen and business is None:
+        raise PermissionDenied
+    # the owner and the accountant see every business's lines; staff only their own business's
+    scope = business or (None if business_codes_for(request.user) is None else mine[0])
+    try:
+        start = date.fromisoformat(request.GET["start"]) if request.GET.get("start") else None
+        end = date.fromisoformat(request.GET["end"]) if request.GET.get("end") else None
+    except ValueError:
+        start = end = None
+        messages.error(request, "Dates are written YYYY-MM-DD; showing the whole account.")
+    if request.method == "POST":
+        return _statement_action(request, customer, scope or business, mine)
+    account = accounts.statement(customer, start=start, end=end, business=scope)
+    if request.GET.get("format") == "csv":
+        return _statement_csv(request, customer, account)
+    balances = [(b, accounts.subledger(customer, b)) for b in (mine if scope is None else [scope])
+                if customer.businesses.filter(pk=b.pk).exists()]
+    return TemplateResponse(request, "sales/statement.html", {
+        **admin_site.each_context(request), "title": f"Statement: {customer}", "customer": customer,
+        "account": account, "balances": balances, "business": scope, "businesses": mine,
+        "start": start, "end": end, "owed_total": sum((b["owed"] for _, b in balances), Decimal("0")),
+        "can_take": request.user.has_perm("payments.add_payment"),
+        "can_mpesa": request.user.has_perm("payments.add_stkrequest"),
+        "can_refund": request.user.has_perm("sales.add_creditrefund"),
+        "csv_url": f"?{urlencode({k: v for k, v in request.GET.items() if k != 'format'} | {'format': 'csv'})}"})
+
+
+def _statement_action(request, customer, business, mine):
+    """Take a payment against the balance, or refund credit; always back to the statement."""
+    back = redirect(f"{reverse('admin:sales:statement', args=[customer.pk])}?business={business.code if business else ''}")
+    if business is None:
+        messages.error(request, "Choose the business first.")
+        return back
+    action, method = request.POST.get("action"), request.POST.get("method", "cash")
+    try:
+        amount = services.amount(request.POST.get("amount", ""), "amount")
+        if action == "pay" and method == "mpesa":
+            if not request.user.has_perm("payments.add_stkrequest"):
+                raise PermissionDenied
+            oldest = accounts.open_sales(customer, business).first()
+            if oldest is None:
+                raise ValidationError(f"{customer} owes {business.name} nothing.")
+            stk = payments.ask_mpesa(oldest, request.POST.get("phone") or customer.primary_phone,
+                                     amount=min(amount, oldest.due), user=request.user)
+            if stk is None:
+                raise ValidationError("Nothing is due to ask M-Pesa for.")
+            return redirect("admin:payments:stk_wait", stk.pk)
+        if action == "pay":
+            if not request.user.has_perm("payments.add_payment"):
+                raise PermissionDenied
+            accounts.receive(customer, business, amount=amount, method=method, user=request.user)
+            messages.success(request, f"KES {amount:,} received from {customer}.")
+        elif action == "refund":
+            if not request.user.has_perm("sales.add_creditrefund"):
+                raise PermissionDenied
+            refund = accounts.refund_credit(customer, business, amount=amount, method=method, user=request.user)
+            messages.success(request, f"{refund.reference}: KES {amount:,} of credit refunded.")
+        else:
+            messages.error(request, "Nothing to do.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except LedgerError as error:
+        messages.error(request, str(error))
+    return back
+
+
+def _statement_csv(request, customer, account):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="statement_{customer.pk}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(["Date", "Business", "Reference", "What", "Debit (KES)", "Credit (KES)", "Balance (KES)"])
+    writer.writerow([csv_cell(account["lines"][0].day.isoformat() if account["lines"] else ""), "", "",
+                     "Opening balance", "", "", account["opening"]])
+    for line in account["lines"]:
+        writer.writerow([line.day.isoformat(), csv_cell(line.business), csv_cell(line.reference), csv_cell(line.what),
+                         line.debit or "", line.credit or "", line.balance])
+    exports.record(request.user, kind="sales.statement", label=f"Statement: {customer}", file_format="csv",
+                   filters={"customer": customer.pk}, mode=ExportJob.Mode.INLINE, rows=len(account["lines"]))
+    return response
+
+
+@require_POST
+def use_credit(request, pk):
+    """On a receipt with something still due: spend the customer's credit with the business on it."""
+    sale = get_object_or_404(Sale.objects.select_related("business", "customer"), pk=pk)
+    if not (request.user.has_perm("payments.add_payment")
+            and businesses_for(request.user).filter(pk=sale.business_id).exists()):
+        raise PermissionDenied
+    try:
+        with transaction.atomic():
+            payment = accounts.apply_credit(sale, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"KES {payment.amount:,} of {sale.customer}'s credit used.")
+    return redirect("admin:sales:receipt", sale.pk)
 
 
 admin_urlpatterns = [
     path("sales/quick/", quick_sale, name="quick_sale"),
     path("sales/quick/submit/", submit, name="submit"),
     path("sales/receipt/<int:pk>/", receipt, name="receipt"),
+    path("sales/receipt/<int:pk>/credit/", use_credit, name="use_credit"),
+    path("sales/customers/<int:pk>/statement/", statement, name="statement"),
 ]
