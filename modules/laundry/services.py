@@ -123,20 +123,27 @@ def create_job(business_: Business, *, customer_phone: str, lines: list[JobLineI
     if method not in (Payment.Method.CASH, Payment.Method.MPESA):
         raise ValidationError(f"Unknown payment method {method!r}.")
     now = at or timezone.now()
+    # what the form said (a default promise moves with the clock, so it is not part of what was sent)
+    details = {"promised": promised_at.isoformat() if promised_at else None, "express": express,
+               "notes": notes.strip(), "name": customer_name}
     promised_at = promised_at or default_promise(express, now)
     sale_lines = _sale_lines(business_, lines, express)
-    details = {"promised": promised_at.isoformat(), "express": express, "notes": notes.strip(), "name": customer_name}
+    total = sales.quote(business_, sale_lines, on=timezone.localdate(now)).total
+    if deposit > total:
+        raise ValidationError(f"The deposit (KES {deposit:,}) is more than the job (KES {total:,}).")
+    paid_now = deposit if method == Payment.Method.CASH else ZERO
 
     def build(sale):
-        if deposit > sale.total:
-            raise ValidationError(f"The deposit (KES {deposit:,}) is more than the job (KES {sale.total:,}).")
-        return sales.Built(document=_record_job(sale, phone, customer_name, promised_at, express, notes, user, now),
-                           memo=f"Laundry ticket LT-{sale.number:04d}")
+        job = _record_job(sale, phone, customer_name, promised_at, express, notes, user, now)
+        if paid_now:  # the engine takes it in this transaction, right after
+            _event(job, JobEvent.Kind.PAYMENT, user=user, at=now, note=f"Cash KES {paid_now:,}")
+            Job.objects.filter(pk=job.pk).update(version=F("version") + 1)
+        return sales.Built(document=job, memo=f"Laundry ticket LT-{sale.number:04d}")
 
     try:
         sale, created = sales.create_sale(
             business=business_, client_uuid=client_uuid or uuid.uuid4(), lines=sale_lines, method=method,
-            cash_amount=deposit if method == Payment.Method.CASH else ZERO, customer_phone=phone,
+            cash_amount=paid_now, customer_phone=phone,
             customer_name=customer_name, user=user, kind="laundry", build=build, fingerprint_extra=details, at=now)
     except sales.SaleConflict:
         raise ValidationError("This form was already used; reload the page.") from None

@@ -18,6 +18,7 @@ from modules.core.approvals import services as approvals
 from modules.core.businesses.models import Business
 from modules.core.exports.models import ExportJob
 from modules.core.inventory.models import Item
+from modules.core.inventory.services import receive_opening_stock
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalEntry
@@ -29,6 +30,9 @@ from modules.core.reports import services as reports
 from modules.core.reports.models import CashUp
 from modules.core.reports.module import CASH_OVER_SHORT
 from modules.core.sales import services as sales
+from modules.core.sales.models import Sale
+from modules.shop import services as shop_services
+from modules.shop.models import CylinderType
 
 D = Decimal
 
@@ -42,6 +46,18 @@ def sell(business, sku, quantity=1, *, method="cash", discount="0", user=None):
     sale, _ = sales.create_sale(business=biz(business), client_uuid=uuid.uuid4(), method=method, discount=discount,
                                 lines=[sales.SaleLineInput(item.pk, D(quantity))], user=user,
                                 customer_phone="0712345670" if method == "mpesa" else "")
+    return sale
+
+
+def refill_6kg_by_mpesa():
+    """A 6 kg K-Gas refill exchange through the LPG page's service; the cylinders cost nothing here,
+    so these figures stay about sales, VAT and money (stock is in test_shop)."""
+    kgas = CylinderType.objects.get(business__code="shop", size_kg=6, brand="K-Gas")
+    Item.objects.filter(pk__in=[kgas.full_item_id, kgas.empty_item_id]).update(cost=0)
+    with transaction.atomic():
+        receive_opening_stock(Item.objects.get(pk=kgas.full_item_id), 1)
+    sale, _ = shop_services.record_lpg(business=biz("shop"), client_uuid=uuid.uuid4(), kind="refill",
+                                       cylinder_type=kgas, method="mpesa", customer_phone="0712345670")
     return sale
 
 
@@ -72,8 +88,8 @@ def day(demo):
     sell("water", "W-REFILL-20", 3, user=water_staff)                  # 360.00, VAT 49.66
     sell("water", "W-REFILL-20", 2, discount="40", user=water_staff)   # 240 - 40 = 200.00, VAT 27.59
     sell("laundry", "L-SUIT", 1)                                       # 600.00, VAT 82.76
-    lpg = sell("shop", "S-LPG-6-REFILL", 1, method="mpesa")            # 1,250.00, VAT 172.41
-    stk_paid(lpg, 1250, "TKR1A2B3C4")
+    lpg = refill_6kg_by_mpesa()                                        # 1,250.00, VAT 172.41
+    stk_paid(lpg.sale, 1250, "TKR1A2B3C4")
     supplier = Supplier.objects.create(business=biz("shop"), name="Transporter")
     purchasing.record_bill(supplier, "1160", vat="160", reference="T-77")  # Dr 6000 1000, Dr 1300 160 / Cr 2000
     return timezone.localdate()
@@ -109,13 +125,12 @@ def test_sales_by_item_and_by_payment_method(day):
     assert items.rows[-1]["amount"] == D("1850.00")
     methods = reports.sales_by_payment_method([biz("laundry"), biz("shop"), biz("water")], day, day, consolidated=True)
     (water_cash,) = rows_of(methods, business=biz("water").name, method="Cash")
-    assert (water_cash["sales"], water_cash["sales_total"], water_cash["payments"], water_cash["received"]) == (
-        2, D("560.00"), 2, D("560.00"))
+    assert (water_cash["sales"], water_cash["sales_total"], water_cash["taken"]) == (2, D("560.00"), D("560.00"))
     (shop_mpesa,) = rows_of(methods, business=biz("shop").name, method="M-Pesa")
-    assert (shop_mpesa["sales"], shop_mpesa["sales_total"], shop_mpesa["received"]) == (1, D("1250.00"), D("1250.00"))
+    assert (shop_mpesa["sales"], shop_mpesa["sales_total"], shop_mpesa["taken"]) == (1, D("1250.00"), D("1250.00"))
     (all_cash,) = rows_of(methods, business=reports.ALL, method="Cash")
-    assert all_cash["received"] == D("1160.00")
-    assert methods.rows[-1]["received"] == D("2410.00")
+    assert all_cash["taken"] == D("1160.00")
+    assert methods.rows[-1]["taken"] == D("2410.00")
 
 
 def test_profit_and_loss_by_month_and_vat_summary(day):
@@ -130,9 +145,11 @@ def test_profit_and_loss_by_month_and_vat_summary(day):
     assert rows_of(table, business=reports.ALL, line="Profit")[0]["total"] == D("560.34")  # 77.59 + 482.75
 
     vat = reports.vat_summary([biz("laundry"), biz("shop"), biz("water")], start, day, consolidated=True)
-    (shop,) = rows_of(vat, business=biz("shop").name)
+    (shop,) = rows_of(vat, business=biz("shop").name, vat_class="All")
     assert (shop["output"], shop["output_debits"], shop["input"], shop["bills_vat"], shop["net"]) == (
         D("172.41"), D("0.00"), D("160.00"), D("160.00"), D("12.41"))
+    (shop_b,) = rows_of(vat, business=biz("shop").name, vat_class="B: standard rate")  # the LPG refill's class
+    assert (shop_b["taxable"], shop_b["output"]) == (D("1077.59"), D("172.41"))
     assert vat.rows[-1]["output"] == D("332.42") and vat.rows[-1]["net"] == D("172.42")
     tb = reports.trial_balance([biz("laundry"), biz("shop"), biz("water")], start, day, consolidated=True)
     assert tb.rows[-1]["debit"] == tb.rows[-1]["credit"] == D("3570.00")  # 1,160 + 2,410 paid in; 1,160 payable + 2,410 sales+VAT
@@ -332,3 +349,29 @@ def test_chart_js_is_loaded_only_where_a_chart_is_drawn(login):
     assert "chart/chart.js" not in owner.get(reverse("admin:sales_sale_changelist")).content.decode()
     assert 'data-chartjs="/static/unfold/js/chart/chart.js"' in owner.get(
         reverse("admin:reports:daily_sales")).content.decode()
+
+
+def test_the_vat_summary_splits_output_vat_by_class_and_an_unregistered_business_posts_none(demo, login):
+    kgas = CylinderType.objects.get(business__code="shop", size_kg=6, brand="K-Gas")
+    Item.objects.filter(pk=kgas.full_item_id).update(tax_band="C")  # LPG is zero-rated (Finance Act 2023)
+    refill_6kg_by_mpesa()                                             # 1,250.00 zero-rated: no VAT
+    laundry = biz("laundry")
+    Item.objects.filter(sku="L-IRON").update(tax_band="A")            # say ironing were exempt
+    sell("laundry", "L-SUIT", 1)                                      # 600.00, VAT 82.76
+    sell("laundry", "L-IRON", 2)                                      # 100.00 exempt
+    today = timezone.localdate()
+    vat = reports.vat_summary([biz("shop"), laundry], today, today, consolidated=True)
+    got = {(r["business"], r["vat_class"]): (r["taxable"], r["output"]) for r in vat.rows}
+    assert got[("Shop and LPG gas", "C: zero-rated")] == (D("1250.00"), D("0.00"))
+    assert got[("Laundry", "B: standard rate")] == (D("517.24"), D("82.76"))
+    assert got[("Laundry", "A: exempt")] == (D("100.00"), D("0.00"))
+    assert got[("Laundry", "All")] == (D("617.24"), D("82.76")) == (
+        balance("laundry", chart.SALES), balance("laundry", chart.VAT_PAYABLE))
+    ironing = Sale.objects.filter(business=laundry).first()  # the latest: the exempt ironing
+    receipt = login("owner").get(reverse("admin:sales:receipt", args=[ironing.pk])).content.decode()
+    assert 'data-vat-band="A"' in receipt and "A: exempt" in receipt
+    # a business that is not VAT-registered charges none: every line is band D, nothing on 2300
+    Business.objects.filter(code="laundry").update(vat_registered=False)
+    sale = sell("laundry", "L-SUIT", 1)
+    assert sale.vat == 0 and set(sale.lines.values_list("band", flat=True)) == {"D"}
+    assert balance("laundry", chart.VAT_PAYABLE) == D("82.76") and balance("laundry", chart.SALES) == D("1217.24")

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
@@ -221,3 +222,40 @@ def test_the_quick_sale_answers_bad_amounts_and_ids_with_400(stocked, client, fi
     deep = '{"uuid": "x", "business": "water", "lines": ' + "[" * 100000 + "]" * 100000 + "}"
     assert client.post(reverse("admin:sales:submit"), deep, content_type="application/json").status_code == 400
     assert Sale.objects.count() == 0
+
+
+SALE_EVENTS = []  # what a subscriber to sale.committed / sale.voided saw
+
+
+def record_sale_event(**payload):
+    SALE_EVENTS.append(payload)
+
+
+@pytest.mark.django_db
+def test_one_counter_numbers_every_kind_of_sale_and_events_follow_commits(stocked, monkeypatch,
+                                                                         django_capture_on_commit_callbacks):
+    """A laundry counter sale and a laundry job take numbers from the same counter; the engine tells
+    subscribers (eTIMS will be one) about commits and voids, after the transaction only."""
+    from modules.core.registry import registry
+    from modules.core.registry.contract import Subscription
+    from modules.laundry import services as laundry
+
+    subscriptions = registry.subscriptions
+    monkeypatch.setattr(registry, "subscriptions", lambda event: (
+        [Subscription(event, "tests.integration.test_sales.record_sale_event")]
+        if event in ("sale.committed", "sale.voided") else subscriptions(event)))
+    SALE_EVENTS.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        counter, _ = sell("L-IRON", 2, business="laundry")
+        job = laundry.create_job(Business.objects.get(code="laundry"), customer_phone="0712 480 110",
+                                 lines=[laundry.JobLineInput(item("L-WASH-KG").pk, Decimal("2"))])
+        with pytest.raises(ValidationError, match="no customer to keep it for"):
+            sales.void_sale(counter, reason="Rang up twice", refund="credit")  # a walk-in holds no credit
+        sales.void_sale(counter, reason="Rang up twice", refund="cash")
+    assert (counter.number, job.sale.number, job.number, job.ticket_number) == (1, 2, 2, "LT-0002")
+    assert job.sale.kind == "laundry" and job.sale.document == job and job.sale.receipt_number == "L-000002"
+    assert SALE_EVENTS == [{"business": "laundry", "sale_id": counter.pk}, {"business": "laundry", "sale_id": job.sale.pk},
+                           {"business": "laundry", "sale_id": counter.pk}]
+    with pytest.raises(sales.SaleConflict):  # a refusal is a ValidationError the views show as 409
+        sell("L-IRON", 3, business="laundry", client_uuid=counter.client_uuid)
+    assert issubclass(sales.SaleConflict, ValidationError)

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from modules.core.ledger.models import Account, JournalLine
 from modules.core.payments.models import Payment, StkRequest
 from modules.core.purchasing.models import SupplierBill
 from modules.core.sales import accounts, takings
+from modules.core.sales.tax import Band
 from modules.core.sales.models import Sale, SaleLine
 
 from .models import CashUp
@@ -92,11 +93,14 @@ def _sales(businesses, start, end):
 
 def _revenue_by_day(businesses, start, end, field):
     """Per (business, day of ``field``): sales, gross, discount, VAT, net (revenue lines only:
-    deposits are not revenue) and deposits, from the sales' lines; one query."""
+    deposits are not revenue) and deposits, from the sales' lines; one query. A sale voided the day
+    it was rung up is in neither (its two entries cancel out that day in the ledger)."""
     first, after = _day_span(start, end)
     revenue, deposit = Q(account=""), ~Q(account="")
     rows = (SaleLine.objects.filter(sale__business__in=businesses, **{f"sale__{field}__gte": first,
                                                                       f"sale__{field}__lt": after})
+            .annotate(rung=TruncDate("sale__created_at"), undone=TruncDate("sale__voided_at"))
+            .filter(Q(sale__voided_at__isnull=True) | ~Q(undone=F("rung")))
             .annotate(day=TruncDate(f"sale__{field}")).values("sale__business", "day")
             .annotate(count=Count("sale", distinct=True), gross=Sum("line_total", filter=revenue),
                       discount=Sum("discount", filter=revenue), vat=Sum("vat", filter=revenue),
@@ -107,7 +111,7 @@ def _revenue_by_day(businesses, start, end, field):
         gross, discount, vat = r["gross"] or ZERO, r["discount"] or ZERO, r["vat"] or ZERO
         found[(r["sale__business"], r["day"])] = {
             "count": r["count"], "gross": gross, "discount": discount, "vat": vat, "net": gross - discount - vat,
-            "deposits": r["deposits"] or ZERO}
+            "deposits": r["deposits"] or ZERO, "total": gross - discount + (r["deposits"] or ZERO)}
     return found
 
 
@@ -115,19 +119,20 @@ def _revenue_by_day(businesses, start, end, field):
 # shows on a phone before the table has to be scrolled sideways
 DAILY_COLUMNS = [Column("day", "Day", "date"), Column("business", "Business"),
                  Column("taken", "Taken (KES)", "money"), Column("count", "Sales", "int"),
+                 Column("total", "Sales total (KES)", "money"),
                  Column("gross", "Gross (KES)", "money"), Column("discount", "Discount (KES)", "money"),
                  Column("vat", "VAT (KES)", "money"), Column("voided", "Voided, net (KES)", "money"),
                  Column("net", "Net of VAT (KES)", "money"), Column("deposits", "Deposits (KES)", "money"),
                  Column("cash", "Cash (KES)", "money"), Column("mpesa", "M-Pesa (KES)", "money"),
                  Column("bank", "Bank (KES)", "money"), Column("credit", "Credit applied (KES)", "money")]
-DAILY_SUMS = ["count", "gross", "discount", "vat", "voided", "net", "deposits", "taken", "cash", "mpesa", "bank",
+DAILY_SUMS = ["count", "total", "gross", "discount", "vat", "voided", "net", "deposits", "taken", "cash", "mpesa", "bank",
               "credit"]
 
 
 def daily_sales(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
-    """Per day and business: sales rung up (count, gross before discount, discount, VAT), the net
-    of VAT of sales voided that day (negative), net of VAT = sales less voids (the ledger's revenue
-    for the day), deposits taken, and the money taken by route (takings.py)."""
+    """Per day and business: sales rung up (count, total, gross before discount, discount, VAT), the
+    net of VAT of earlier sales voided that day (negative), net of VAT = sales less voids (the
+    ledger's revenue for the day), deposits taken, and the money taken by route (takings.py)."""
     table = Table(DAILY_COLUMNS)
     rung = _revenue_by_day(businesses, start, end, "created_at")
     voided = _revenue_by_day(businesses, start, end, "voided_at")
@@ -140,7 +145,7 @@ def daily_sales(businesses, start: date, end: date, *, consolidated: bool = Fals
         undone = voided.get((business_id, day), {})
         money = taken.get((business_id, day), takings.empty())
         row = {"day": day, "business": names[business_id], "taken": money["total"], "count": sold.get("count", 0),
-               "gross": sold.get("gross", ZERO), "discount": sold.get("discount", ZERO), "vat": sold.get("vat", ZERO),
+               "total": sold.get("total", ZERO), "gross": sold.get("gross", ZERO), "discount": sold.get("discount", ZERO), "vat": sold.get("vat", ZERO),
                "voided": -undone.get("net", ZERO), "net": sold.get("net", ZERO) - undone.get("net", ZERO),
                "deposits": sold.get("deposits", ZERO),
                **{route: money[route] for route in ("cash", "mpesa", "bank", "credit")}}
@@ -305,11 +310,34 @@ def _account_totals(businesses, code, start, end) -> dict[int, dict]:
     return {r["business"]: r for r in rows}
 
 
+def _vat_by_class(businesses, start, end) -> dict[tuple[int, str], dict]:
+    """Per (business, tax band): sales net of VAT and VAT charged (sales rung up in the range), and
+    the VAT of sales voided in the range, from the sales' lines (deposits are outside VAT)."""
+    first, after = _day_span(start, end)
+    found: dict[tuple[int, str], dict] = {}
+    for field, taxable_key, vat_key in (("created_at", "taxable", "charged"), ("voided_at", "taxable_voided",
+                                                                               "reversed")):
+        rows = (SaleLine.objects.filter(sale__business__in=businesses, account="",
+                                        **{f"sale__{field}__gte": first, f"sale__{field}__lt": after})
+                .values("sale__business", "band")
+                .annotate(total=Sum(F("line_total") - F("discount")), vat=Sum("vat")).order_by())
+        for r in rows:
+            slot = found.setdefault((r["sale__business"], r["band"]), {"taxable": ZERO, "taxable_voided": ZERO,
+                                                                       "charged": ZERO, "reversed": ZERO})
+            slot[taxable_key] += r["total"] - r["vat"]
+            slot[vat_key] += r["vat"]
+    return found
+
+
 def vat_summary(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
-    """Output VAT: credits to VAT payable (2300), less its debits (voids, VAT paid to KRA). Input VAT:
+    """Output VAT: credits to VAT payable (2300), less its debits (voids, VAT paid to KRA), and under
+    each business the same split by VAT class (tax band) from the sales' lines, with the sales net
+    of VAT of each class (zero-rated and exempt sales included, as the VAT return asks). Input VAT:
     the ledger's VAT on purchases (1300) beside the VAT on supplier bills dated in the range.
     Net payable = net output VAT - net input VAT (negative: VAT to carry forward)."""
-    table = Table([Column("business", "Business"), Column("output", "Output VAT charged (KES)", "money"),
+    table = Table([Column("business", "Business"), Column("vat_class", "VAT class"),
+                   Column("taxable", "Sales net of VAT (KES)", "money"),
+                   Column("output", "Output VAT charged (KES)", "money"),
                    Column("output_debits", "Output VAT reversed or paid (KES)", "money"),
                    Column("input", "Input VAT in the ledger (KES)", "money"),
                    Column("bills_vat", "VAT on supplier bills (KES)", "money"),
@@ -318,17 +346,27 @@ def vat_summary(businesses, start: date, end: date, *, consolidated: bool = Fals
     inputs = _account_totals(businesses, chart.INPUT_VAT, start, end)
     bills = dict(SupplierBill.objects.filter(business__in=businesses, bill_date__gte=start, bill_date__lte=end)
                  .values("business").annotate(vat=Sum("vat")).values_list("business", "vat"))
+    by_class = _vat_by_class(businesses, start, end)
     for business in businesses:
         out, inp = output.get(business.pk, {}), inputs.get(business.pk, {})
         row = {"output": out.get("cr", ZERO), "output_debits": out.get("dr", ZERO),
                "input": inp.get("dr", ZERO) - inp.get("cr", ZERO), "bills_vat": bills.get(business.pk) or ZERO}
         row["net"] = row["output"] - row["output_debits"] - row["input"]
-        table.add(business=business.name, **row)
+        classes = {band: figures for (business_id, band), figures in by_class.items() if business_id == business.pk}
+        row["taxable"] = sum((f["taxable"] - f["taxable_voided"] for f in classes.values()), ZERO)
+        table.add(business=business.name, vat_class="All", **row)
+        for band in sorted(classes):
+            f = classes[band]
+            table.add("detail", business=business.name, vat_class=Band(band).label,
+                      taxable=f["taxable"] - f["taxable_voided"], output=f["charged"], output_debits=f["reversed"])
     if len(businesses) > 1:
-        table.add("total", business=ALL,
-                  **_sum_rows(table.rows, ["output", "output_debits", "input", "bills_vat", "net"]))
+        table.add("total", business=ALL, vat_class="All",
+                  **_sum_rows([r for r in table.rows if r["_class"] != "detail"],
+                              ["taxable", "output", "output_debits", "input", "bills_vat", "net"]))
     table.notes.append("Input VAT in the ledger and VAT on supplier bills should agree; a difference is a bill "
                        "posted on another date or a manual entry.")
+    table.notes.append("By class: the sales' own lines (standard, 8 %, zero-rated, exempt, non-VAT); their VAT adds "
+                       "up to the ledger's output VAT unless invoices charged VAT outside a sale.")
     return table
 
 

@@ -35,6 +35,7 @@ from modules.core.payments.models import Payment
 from .models import CreditRefund, Sale
 
 ZERO = Decimal("0.00")
+HOW = {"cash": "cash", "mpesa": "M-Pesa", "split": "cash and M-Pesa", "credit": "on credit"}
 AGES = (("0_30", "0-30 days", 0, 30), ("31_60", "31-60 days", 31, 60), ("61_90", "61-90 days", 61, 90),
         ("90_plus", "Over 90 days", 91, None))
 
@@ -61,18 +62,29 @@ def _ledger_q(customer, business=None) -> Q:
     return found
 
 
-def subledger(customer, business=None, *, as_of: date | None = None) -> dict:
-    """From the ledger: owed (Receivables), credit (Customer credit), balance = owed - credit."""
+def _figures(rows) -> dict:
+    owed = rows.get(chart.RECEIVABLES, {}).get("dr", ZERO) - rows.get(chart.RECEIVABLES, {}).get("cr", ZERO)
+    credit = rows.get(chart.CUSTOMER_CREDIT, {}).get("cr", ZERO) - rows.get(chart.CUSTOMER_CREDIT, {}).get("dr", ZERO)
+    return {"owed": owed, "credit": credit, "balance": owed - credit}
+
+
+def subledgers(customer, business=None, *, as_of: date | None = None) -> dict[int, dict]:
+    """From the ledger, per business id: owed (Receivables), credit (Customer credit), balance =
+    owed - credit; one query."""
     lines = JournalLine.objects.filter(_ledger_q(customer, business), account__code__in=[chart.RECEIVABLES,
                                                                                          chart.CUSTOMER_CREDIT])
     if as_of is not None:
         lines = lines.filter(entry__date__lte=as_of)
-    totals = {code: {"dr": ZERO, "cr": ZERO} for code in (chart.RECEIVABLES, chart.CUSTOMER_CREDIT)}
-    for row in lines.values("account__code").annotate(dr=Sum("debit"), cr=Sum("credit")):
-        totals[row["account__code"]] = {"dr": row["dr"], "cr": row["cr"]}
-    owed = totals[chart.RECEIVABLES]["dr"] - totals[chart.RECEIVABLES]["cr"]
-    credit = totals[chart.CUSTOMER_CREDIT]["cr"] - totals[chart.CUSTOMER_CREDIT]["dr"]
-    return {"owed": owed, "credit": credit, "balance": owed - credit}
+    found: dict[int, dict] = {}
+    for row in lines.values("business", "account__code").annotate(dr=Sum("debit"), cr=Sum("credit")):
+        found.setdefault(row["business"], {})[row["account__code"]] = {"dr": row["dr"], "cr": row["cr"]}
+    return {business_id: _figures(rows) for business_id, rows in found.items()}
+
+
+def subledger(customer, business=None, *, as_of: date | None = None) -> dict:
+    """The sub-ledger of one business (or all together)."""
+    parts = subledgers(customer, business, as_of=as_of).values()
+    return {key: sum((part[key] for part in parts), ZERO) for key in ("owed", "credit", "balance")}
 
 
 def credit_available(customer, business) -> Decimal:
@@ -118,7 +130,7 @@ def statement(customer, *, start: date | None = None, end: date | None = None, b
     for sale in sales.values():
         where, ref = sale.business.name, sale.receipt_number
         lines.append(Line(_local_day(sale.created_at), sale.created_at, where, ref,
-                          f"{sale.label} ({sale.get_payment_method_display()})", debit=sale.total))
+                          f"{sale.label} ({HOW.get(sale.payment_method, sale.payment_method)})", debit=sale.total))
         for payment in by_sale.get(sale.pk, []):
             label = payment.get_method_display() + (f" {payment.mpesa_receipt}" if payment.mpesa_receipt else "")
             if payment.method == Payment.Method.CREDIT:
@@ -249,6 +261,7 @@ def ageing(businesses, *, as_of: date | None = None) -> list[dict]:
                                    received_at__lt=until)
             .values("document_id").annotate(total=Sum("applied")).values("total"))
     rows = (Sale.objects.filter(business__in=businesses, customer__isnull=False, created_at__lt=until)
+            .filter(Q(paid_at__isnull=True) | Q(paid_at__gte=until))  # the open ones: a small index
             .filter(Q(voided_at__isnull=True) | Q(voided_at__gte=until))
             .annotate(applied=Coalesce(Subquery(paid), ZERO), due=F("total") - F("applied"))
             .filter(due__gt=0).values("customer", "created_at", "due"))

@@ -75,6 +75,12 @@ class Sale(models.Model):
             models.UniqueConstraint(fields=["business", "number"], name="sale_number_unique_per_business"),
             models.CheckConstraint(condition=Q(total__gte=0, discount__gte=0), name="sale_amounts_not_negative"),
         ]
+        indexes = [
+            # what customers still owe (ageing, statements, the credit limit): unpaid sales with a customer
+            models.Index(fields=["customer", "created_at"], condition=Q(paid_at__isnull=True, customer__isnull=False),
+                         name="sale_open_on_account"),
+            models.Index(fields=["document_type", "document_id"], name="sale_document"),
+        ]
 
     def __str__(self):
         return f"Receipt {self.receipt_number}"

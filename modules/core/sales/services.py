@@ -60,7 +60,8 @@ QUANTITY_PLACES = Decimal("0.001")
 MAX_AMOUNT = Decimal("1000000000")  # KES 1 bn: more than any one sale here
 ZERO = Decimal("0.00")
 __all__ = ["OutOfStock", "SaleConflict", "SaleLineInput", "Built", "create_sale", "void_sale", "favourite_items",
-           "recent_customer_phones", "quantity", "amount", "claimed_items", "reverse_records", "quick_sale_tiles"]
+           "recent_customer_phones", "quantity", "amount", "claimed_items", "reverse_records", "quick_sale_tiles",
+           "quote"]
 
 
 class SaleConflict(ValidationError):
@@ -229,8 +230,8 @@ def _priced(business, lines, flow_items, on):
             raise ValidationError("One of the items is not sold by this business any more; reload the page.")
         if item is not None and item.pk in claimed:
             raise ValidationError(f"{item.name} is sold through {claimed[item.pk]}, not as an item.")
-        if item is None and not line.description:
-            raise ValidationError("A line without an item needs a description.")
+        if item is None and (not line.description or line.unit_price is None):
+            raise ValidationError("A line without an item needs a description and a price.")
         if line.account:
             band = tax.Band.NON_VAT  # a deposit: outside VAT, never revenue
         else:
@@ -240,6 +241,18 @@ def _priced(business, lines, flow_items, on):
         gross = tax.line_gross(price, line.quantity, price_includes_vat=includes_vat, percent=percents[band])
         priced.append((line, item, Decimal(price), gross, band))
     return priced, percents
+
+
+def quote(business, lines: list[SaleLineInput], *, discount=0, on=None, flow_items: bool = False) -> tax.Split:
+    """What these lines would cost, taxed as a sale of today would be (nothing is recorded); its
+    ``total`` leaves out deposits. For a module that must check a figure first (a laundry deposit
+    against the job's total)."""
+    on = on or timezone.localdate()
+    lines = [SaleLineInput(line.item_id, quantity(line.quantity), line.unit_price, line.description, line.band,
+                           line.account) for line in lines]
+    priced, percents = _priced(business, lines, flow_items, on)
+    return tax.split([(gross, band) for line, _, _, gross, band in priced if not line.account], on=on,
+                     percents=percents, vat_registered=business.vat_registered, discount=discount)
 
 
 def _record(business, client_uuid, print_, lines, method, discount, phone, customer_name, cash_amount, user, kind,
@@ -338,6 +351,9 @@ def void_sale(sale: Sale, *, reason: str, refund: str = "route", user=None, at=N
         sale = Sale.objects.select_for_update().select_related("business").get(pk=sale.pk)
         if sale.status == Sale.Status.VOIDED:
             raise ValidationError(f"Receipt {sale.receipt_number} is already void.")
+        if refund == "credit" and sale.customer_id is None and payments.amount_paid(sale):
+            raise ValidationError(f"Receipt {sale.receipt_number} has no customer to keep it for as credit: "
+                                  f"refund it in cash or the way it was paid.")
         document = sale.document
         refused = getattr(document, "sale_void_refused", None)
         if refused is not None and (message := refused(sale)):

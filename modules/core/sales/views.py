@@ -174,8 +174,10 @@ def statement(request, pk):
     account = accounts.statement(customer, start=start, end=end, business=scope)
     if request.GET.get("format") == "csv":
         return _statement_csv(request, customer, account)
-    balances = [(b, accounts.subledger(customer, b)) for b in (mine if scope is None else [scope])
-                if customer.businesses.filter(pk=b.pk).exists()]
+    figures = accounts.subledgers(customer, scope)
+    dealings = set(customer.businesses.values_list("pk", flat=True)) | set(figures)
+    empty = {"owed": Decimal("0"), "credit": Decimal("0"), "balance": Decimal("0")}
+    balances = [(b, figures.get(b.pk, empty)) for b in (mine if scope is None else [scope]) if b.pk in dealings]
     return TemplateResponse(request, "sales/statement.html", {
         **admin_site.each_context(request), "title": f"Statement: {customer}", "customer": customer,
         "account": account, "balances": balances, "business": scope, "businesses": mine,

@@ -63,6 +63,14 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='credit_refund_positive')],
             },
         ),
+        migrations.AddIndex(
+            model_name='sale',
+            index=models.Index(condition=models.Q(('customer__isnull', False), ('paid_at__isnull', True)), fields=['customer', 'created_at'], name='sale_open_on_account'),
+        ),
+        migrations.AddIndex(
+            model_name='sale',
+            index=models.Index(fields=['document_type', 'document_id'], name='sale_document'),
+        ),
         migrations.AlterField(
             model_name='saleline',
             name='item',
