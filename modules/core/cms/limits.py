@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta, timezone as dt_timezone
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+
+from modules.core.system.network import client_ip
 
 from .models import RateCounter
 
@@ -22,8 +23,8 @@ def hashed(value: str) -> str:
 
 
 def address_key(request, scope: str) -> str:
-    """The client as django-axes sees it (the same proxy settings: PROXY_COUNT)."""
-    return f"{scope}:addr:{hashed(get_client_ip_address(request) or 'unknown')}"
+    """The client as nginx reported it (``system.network.client_ip``, PROXY_COUNT), hashed."""
+    return f"{scope}:addr:{hashed(client_ip(request) or 'unknown')}"
 
 
 def _window_start(window: timedelta, now: datetime) -> datetime:
