@@ -10,21 +10,12 @@ from django.utils import timezone
 
 from modules.core.businesses.models import Business
 from modules.core.customers import services as customers
-from modules.core.payments import daraja
 from modules.core.sales.models import Sale
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_dashboard import log_in
+from tests.e2e.test_quick_sale import simulator  # noqa: F401 - the Daraja simulator on the live server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def simulator(settings, live_server):
-    settings.MPESA_BASE_URL = f"{live_server.url}/simulator/daraja"
-    settings.MPESA_CALLBACK_BASE_URL = live_server.url
-    settings.MPESA_SIMULATOR_DELAY = 1
-    yield live_server
-    daraja.SESSION.close()
 
 
 def no_sideways_scroll(page):

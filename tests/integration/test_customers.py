@@ -144,6 +144,17 @@ def test_phone_keyed_records_become_customers_without_loss():
     assert Invoice.objects.get().customer == baraka
     assert Customer.objects.count() == 2 and CustomerPhone.objects.count() == 2
     assert CustomerPhone.objects.get(phone="254712000001").phone_hash == customers.phone_hash("254712000001")
+    # and the jobs and LPG receipts made before the one sale engine became its sales (laundry/0004,
+    # shop/0005), numbered by each business's one counter, the printed ticket and G-number kept
+    first, second = Job.objects.get(pk=made["job"]), Job.objects.get(pk=made["job2"])
+    assert (first.sale.number, second.sale.number, first.number, second.number) == (1, 2, 1, 2)
+    assert (first.sale.document, first.sale.kind, first.sale.total, first.sale.customer) == (first, "laundry", 100,
+                                                                                              amina)
+    assert [line.vat for line in first.sale.lines.all()] == []  # the old job had no lines: nothing invented
+    gas = LpgSale.objects.get(pk=made["lpg"])
+    assert (gas.receipt_number, gas.sale.total, gas.sale.kind, gas.sale.document) == ("S-000001", 2900, "lpg", gas)
+    assert gas.sale.lines.get().line_total == 2900 and gas.number == 1  # its G-000001 is kept on it
+    assert LpgSale.objects.get(pk=made["lpg_walk_in"]).sale.number == 2
 
 
 def _old_records(apps):

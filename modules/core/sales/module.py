@@ -8,6 +8,7 @@ MODULE = Module(
     menu=(
         MenuItem("Quick sale", "admin:sales:quick_sale", "point_of_sale", "sales.add_sale"),
         MenuItem("Sales", "admin:sales_sale_changelist", "receipt", "sales.view_sale"),
+        MenuItem("VAT rates", "admin:sales_taxrate_changelist", "percent", "sales.change_taxrate"),
     ),
     widgets=(
         Widget(key="sales.quick", title="Sell", callable="modules.core.sales.widgets.quick_sale",

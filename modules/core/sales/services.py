@@ -48,7 +48,7 @@ from modules.core.payments.phones import normalize_phone
 from modules.core.registry import events, registry
 from modules.core.registry.contract import Widget
 
-from . import tax
+from . import accounts, tax
 from .models import Sale, SaleCounter, SaleLine
 
 # What a counter attendant needs (used in business modules' roles); voiding stays with the owner.
@@ -312,22 +312,10 @@ def _record(business, client_uuid, print_, lines, method, discount, phone, custo
     return sale
 
 
-def customer_owes(customer) -> Decimal:
-    """What a customer still owes on their sales (all businesses): totals less what was applied."""
-    if customer is None:
-        return ZERO
-    open_sales = Sale.objects.filter(customer=customer, status=Sale.Status.COMPLETED, paid_at__isnull=True)
-    owed = open_sales.aggregate(total=Coalesce(Sum("total"), ZERO))["total"]
-    paid = Payment.objects.filter(document_type=ContentType.objects.get_for_model(Sale),
-                                  document_id__in=[str(pk) for pk in open_sales.values_list("pk", flat=True)]
-                                  ).aggregate(applied=Coalesce(Sum("applied"), ZERO))["applied"]
-    return owed - paid
-
-
 def _check_credit(customer, total):
     """A credit sale ("deni") only within the limit the owner set for the customer."""
     limit = customer.credit_limit
-    owes = customer_owes(customer)
+    owes = max(accounts.subledger(customer)["balance"], ZERO)  # their credit counts against what they owe
     if owes + total > limit:
         if not limit:
             raise ValidationError(f"{customer} has no credit limit: the owner sets one on the customer's page "
