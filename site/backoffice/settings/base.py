@@ -27,6 +27,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 # The shared core is always on; business modules are an explicit, env-overridable list.
 BACKOFFICE_CORE = [
     "modules.core.registry",
+    "modules.core.outbox",
     "modules.core.businesses",
     "modules.core.inventory",
     "modules.core.ledger",
@@ -150,6 +151,9 @@ RQ_QUEUES = {
         "REDIS_CLIENT_KWARGS": {"socket_connect_timeout": 1, "socket_timeout": 5},
     },
 }
+# The PostgreSQL outbox (modules/core/outbox) hands each committed message to an RQ worker;
+# OUTBOX_EAGER runs it in the committing process instead, right after the commit (the tests do).
+OUTBOX_EAGER = False
 RQ_EXCEPTION_HANDLERS = ["modules.core.system.jobs.record_failure"]
 RQ_SHOW_ADMIN_LINK = False  # the sidebar links to it, for owners only
 

@@ -1,3 +1,5 @@
+import os
+
 from .base import *  # noqa: F403
 from .base import CACHES, REDIS_URL, RQ_QUEUES, redis_db_url
 
@@ -13,3 +15,7 @@ RQ_QUEUES["default"]["URL"] = redis_db_url(REDIS_URL, REDIS_QUEUE_DB)
 
 # Live-server request threads die after each request: don't leave their connections open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# Outbox messages run in the committing process right after its commit, through the same claim and
+# handler code as the worker; tests/integration/test_outbox.py turns this off to use real workers.
+OUTBOX_EAGER = os.environ.get("OUTBOX_EAGER", "1") == "1"
