@@ -32,3 +32,33 @@ def prune_failed_jobs():
     cutoff = timezone.now() - FAILED_JOB_RETENTION
     deleted, _ = FailedJob.objects.filter(failed_at__lt=cutoff).delete()
     return deleted
+
+
+WATCH_CHAIN_ID = "system.health_watch.next"
+
+
+def health_watch():
+    """Every minute from the cron scheduler, and re-queued by itself through the worker's own
+    scheduler (one fixed job id), so a silent cron scheduler is still noticed and reported."""
+    import django_rq
+
+    from . import watcher
+
+    connection.close_if_unusable_or_obsolete()
+    bad = watcher.watch()
+    django_rq.get_queue("default").enqueue_in(timedelta(seconds=60), health_watch, job_id=WATCH_CHAIN_ID,
+                                              result_ttl=0)
+    return bad
+
+
+def cron_heartbeat():
+    from . import watcher
+
+    watcher.heartbeat()
+
+
+def verify_ledger():
+    from . import watcher
+
+    connection.close_if_unusable_or_obsolete()
+    return watcher.verify_ledger()

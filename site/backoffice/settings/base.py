@@ -226,6 +226,17 @@ MPESA_HTTP_TIMEOUT = float(os.environ.get("MPESA_HTTP_TIMEOUT", "10"))
 if MPESA_MODE == "simulator":
     INSTALLED_APPS.append("modules.core.payments.simulator")
 
+# --- health watcher (modules/core/system/watcher.py) and its e-mail --------------------------------
+HEALTH_WATCH_BACKUPS = os.environ.get("HEALTH_WATCH_BACKUPS", "0") == "1"  # production: on
+HEALTH_WATCH_DISKS = env_list("HEALTH_WATCH_DISKS", [])  # beside MEDIA_ROOT: e.g. /var/lib/postgresql
+HEALTH_ALERT_PHONES = env_list("HEALTH_ALERT_PHONES", [])  # SMS alerts, once an SMS module exists
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "biashara@localhost")
+
 # --- demo --------------------------------------------------------------------------------------
 DEMO_ALLOWED = False  # seed_demo refuses unless an environment turns this on
 

@@ -25,6 +25,7 @@ for name in ("MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MP
     if not os.environ.get(name):
         raise ImproperlyConfigured(f"{name} must be set in production")
 REDIS_MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "256mb")
+HEALTH_WATCH_BACKUPS = os.environ.get("HEALTH_WATCH_BACKUPS", "1") == "1"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
