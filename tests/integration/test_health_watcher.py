@@ -139,3 +139,14 @@ def test_mpesa_callbacks_stopped_while_requests_are_made(healthy):
     assert "no callback" in watcher.watch()["mpesa_callbacks_stopped"]
     StkRequest.objects.filter(checkout_request_id="ws_CO_0").update(settled_by="callback")
     assert "mpesa_callbacks_stopped" not in watcher.watch()
+
+
+def test_the_watch_queues_its_own_next_run_once_per_minute(healthy):
+    """So a silent cron scheduler is still reported: the worker's scheduler runs the next watch."""
+    minute_before = timezone.now().strftime("%H%M")
+    jobs.health_watch()
+    jobs.health_watch()
+    same_minute = timezone.now().strftime("%H%M") == minute_before
+    scheduled = [j for j in django_rq.get_queue("default").scheduled_job_registry.get_job_ids()
+                 if j.startswith("system-health-watch-")]
+    assert 1 <= len(scheduled) <= (1 if same_minute else 2)

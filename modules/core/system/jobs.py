@@ -34,20 +34,19 @@ def prune_failed_jobs():
     return deleted
 
 
-WATCH_CHAIN_ID = "system.health_watch.next"
-
-
 def health_watch():
-    """Every minute from the cron scheduler, and re-queued by itself through the worker's own
-    scheduler (one fixed job id), so a silent cron scheduler is still noticed and reported."""
+    """Every minute from the cron scheduler, and re-queued by itself for the next minute through the
+    worker's own scheduler, so a silent cron scheduler is still noticed and reported. The job id names
+    the minute: however many runs ask, one chained run per minute is scheduled."""
     import django_rq
 
     from . import watcher
 
     connection.close_if_unusable_or_obsolete()
     bad = watcher.watch()
-    django_rq.get_queue("default").enqueue_in(timedelta(seconds=60), health_watch, job_id=WATCH_CHAIN_ID,
-                                              result_ttl=0)
+    at = timezone.now() + timedelta(seconds=60)
+    django_rq.get_queue("default").enqueue_at(at, health_watch, job_id=f"system-health-watch-{at:%Y%m%d%H%M}",
+                                              result_ttl=0, failure_ttl=3600)
     return bad
 
 
