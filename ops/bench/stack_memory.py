@@ -1,12 +1,23 @@
-"""Memory of the running `make run` stack: gunicorn, RQ worker, RQ cron, Redis and PostgreSQL.
+"""Memory of the stack: gunicorn, RQ worker (and its work horse), RQ cron, Redis and PostgreSQL.
 
-    .venv/bin/python ops/bench/stack_memory.py [--data .data/dev]
+    .venv/bin/python ops/bench/stack_memory.py [--data .data/dev]       # the running `make run` stack, now
+    .venv/bin/python ops/services.py exec --instance bench -- \
+        .venv/bin/python ops/bench/stack_memory.py --load [--seconds 180]  # 20 people on a year of data
 
 RSS double-counts pages that processes share (PostgreSQL's shared buffers, gunicorn's forked
 workers); PSS splits shared pages fairly and is the honest total for a 4 GB budget.
+
+--load starts the stack as production runs it (harness.py: gunicorn 3 sync workers as the app role,
+one RQ worker, the cron scheduler) on the instance's PostgreSQL and Redis (a year of history: run
+`manage.py generate_history --days 365 --per-day 500` into it once, or ops/bench/sales_concurrency.py),
+then 15 sellers, 4 owners polling and 1 accountant exporting the ledger's journal lines again and
+again, sampling every component's PSS every 2 s: idle (before the load), mean and peak under load,
+and the peak of the whole stack's sum.
 """
 
 import argparse
+import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,7 +30,7 @@ def component(proc, data_dir):
     cmdline = " ".join(proc.info["cmdline"] or [])
     if "backoffice.wsgi" in cmdline:
         return "gunicorn"
-    if "rqworker" in cmdline:
+    if "rqworker" in cmdline or cmdline.startswith("rq:work-horse") or "rq:" in proc.info["name"]:
         return "rq worker"
     if "rqcron" in cmdline:
         return "rq cron"
@@ -34,10 +45,8 @@ def component(proc, data_dir):
     return None
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", default=str(ROOT / ".data" / "dev"))
-    data_dir = Path(parser.parse_args().data).resolve()
+def sample(data_dir) -> dict[str, list[int]]:
+    """{component: [processes, RSS, PSS]} right now."""
     totals = defaultdict(lambda: [0, 0, 0])
     for proc in psutil.process_iter(["name", "cmdline"]):
         try:
@@ -50,6 +59,11 @@ def main():
         totals[name][0] += 1
         totals[name][1] += info.rss
         totals[name][2] += info.pss
+    return dict(totals)
+
+
+def snapshot(data_dir):
+    totals = sample(data_dir)
     if not totals:
         raise SystemExit("nothing running: start `make run` first")
     print(f"{'component':<12}{'procs':>6}{'RSS MB':>10}{'PSS MB':>10}")
@@ -57,6 +71,60 @@ def main():
         print(f"{name:<12}{count:>6}{rss / 2**20:>10.1f}{pss / 2**20:>10.1f}")
     count, rss, pss = (sum(v[i] for v in totals.values()) for i in range(3))
     print(f"{'total':<12}{count:>6}{rss / 2**20:>10.1f}{pss / 2**20:>10.1f}")
+
+
+def under_load(seconds: int, instance: str):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from harness import BASE, Load, Stack, sellable_items, services, setup, summary
+
+    setup()
+    from modules.core.sales.models import Sale
+
+    sales = Sale.objects.count()
+    data_dir = services.instance_dir(instance)
+    stack, load = Stack(), Load(sellers=15, pollers=4, exporters=1)
+    idle, under = None, []
+    try:
+        for name in ("web", "worker", "cron"):
+            stack.start(name)
+        services.wait_for_http(f"{BASE}/health/", 120)
+        time.sleep(10)
+        idle = sample(data_dir)
+        load.start(sellable_items())
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            under.append(sample(data_dir))
+            time.sleep(2)
+    finally:
+        load.stop()
+        stack.stop()
+    names = sorted(set(idle) | {n for s in under for n in s})
+    mb = 2**20
+    print(f"\n{sales:,} sales in the database; {seconds} s of 15 sellers, 4 owners polling, 1 accountant "
+          f"exporting; {len(under)} samples\n")
+    print(f"{'component':<12}{'procs':>6}{'idle PSS':>10}{'mean PSS':>10}{'peak PSS':>10}  MB")
+    for name in names:
+        values = [s.get(name, [0, 0, 0])[2] for s in under]
+        procs = max(s.get(name, [0])[0] for s in under)
+        print(f"{name:<12}{procs:>6}{idle.get(name, [0, 0, 0])[2] / mb:>10.0f}"
+              f"{sum(values) / len(values) / mb:>10.0f}{max(values) / mb:>10.0f}")
+    totals = [sum(v[2] for v in s.values()) for s in under]
+    print(f"{'stack':<12}{'':>6}{sum(v[2] for v in idle.values()) / mb:>10.0f}"
+          f"{sum(totals) / len(totals) / mb:>10.0f}{max(totals) / mb:>10.0f}   (peak of the sum)")
+    print(f"\ntraffic: {summary(load.window(0))}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(ROOT / ".data" / "dev"))
+    parser.add_argument("--load", action="store_true", help="start the stack and 20 people, sample PSS")
+    parser.add_argument("--instance", default="bench", help="with --load: the embedded instance's data dir")
+    parser.add_argument("--seconds", type=int, default=180)
+    args = parser.parse_args()
+    if args.load:
+        under_load(args.seconds, args.instance)
+    else:
+        snapshot(Path(args.data).resolve())
 
 
 if __name__ == "__main__":
