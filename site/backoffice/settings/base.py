@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "modules.core.system.middleware.DatabaseUnavailableMiddleware",  # PostgreSQL restarting: 503, retry
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -109,6 +110,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A hot standby for reports and exports (modules/core/system/replica.py, ops/deploy/SCALING.md), read
+# as the same app role; reads go back to the primary while it lags more than REPLICA_MAX_LAG_SECONDS.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60,
+                                                 conn_health_checks=True)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["modules.core.system.replica.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "30"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The role the app connects as (DATABASE_URL): it owns nothing and may only SELECT/INSERT the
 # ledger. Migrations run as the owner role (DATABASE_OWNER_URL); see ops/deploy/README.md.
@@ -126,6 +135,8 @@ def redis_db_url(url, db):
 
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+# Scale-out: the cache on a Redis instance of its own, by this setting alone (SCALING.md).
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL") or REDIS_URL
 REDIS_QUEUE_DB = 0
 REDIS_CACHE_DB = 1
 # Applied to the server by `manage.py configure_redis` (make run, tests); ops/redis.conf in production.
@@ -135,7 +146,7 @@ REDIS_MAXMEMORY_POLICY = "volatile-lru"
 CACHES = {
     "default": {
         "BACKEND": "backoffice.cache.ResilientRedisCache",
-        "LOCATION": redis_db_url(REDIS_URL, REDIS_CACHE_DB),
+        "LOCATION": redis_db_url(REDIS_CACHE_URL, REDIS_CACHE_DB),
         "KEY_PREFIX": "bo",
         "TIMEOUT": 300,
         "MAX_TIMEOUT": 24 * 3600,  # no cache key lives longer; None is clamped to this
