@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -43,9 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "ops" / "deploy"
 GUIDE = DEPLOY / "README.md"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-HOST = "rehearsal.localhost"
+HOST = "rehearsal.biashara.test"  # a public-looking name: production refuses local callback hosts
 PASSWORD = "rehearsal-pass-2026"
-CALLBACK_TOKEN = "rehearsal-callback-token"
 
 
 class Failed(RuntimeError):
@@ -169,10 +169,11 @@ class Rehearsal:
         env = env.replace("127.0.0.1:5432", f"127.0.0.1:{self.pg_port}").replace("127.0.0.1:6379",
                                                                                 f"127.0.0.1:{self.redis_port}")
         env = env.replace("/var/lib/biashara", str(self.var)).replace("biashara.example.co.ke", HOST)
+        self.callback_token = secrets.token_urlsafe(32)
         env += (f"\n# rehearsal: Daraja's sandbox settings (never called here) and the callback token\n"
                 f"MPESA_MODE=sandbox\nMPESA_CONSUMER_KEY=rehearsal\nMPESA_CONSUMER_SECRET=rehearsal\n"
-                f"MPESA_PASSKEY=rehearsal\nMPESA_CALLBACK_TOKEN={CALLBACK_TOKEN}\n"
-                f"MPESA_CALLBACK_BASE_URL=https://{HOST}\n")
+                f"MPESA_SHORTCODE=600984\nMPESA_PASSKEY=rehearsal-passkey\n"
+                f"MPESA_CALLBACK_TOKEN={self.callback_token}\nMPESA_CALLBACK_BASE_URL=https://{HOST}\n")
         (etc / "biashara.env").write_text(env)
         (etc / "owner.env").write_text(
             f"DATABASE_URL=postgresql://biashara_owner:{owner_pw}@127.0.0.1:{self.pg_port}/biashara\n")
@@ -303,7 +304,7 @@ class Rehearsal:
             "ResultDesc": "The service request is processed successfully.", "CallbackMetadata": {"Item": [
                 {"Name": "Amount", "Value": stk["amount"]}, {"Name": "MpesaReceiptNumber", "Value": "RHS1A2B3C4"},
                 {"Name": "TransactionDate", "Value": 20261130101500}, {"Name": "PhoneNumber", "Value": 254712345670}]}}}}
-        callback = self.https_session().post(f"{base}/payments/mpesa/callback/{CALLBACK_TOKEN}/", json=body,
+        callback = self.https_session().post(f"{base}/payments/mpesa/callback/{self.callback_token}/", json=body,
                                              timeout=30)  # as Safaricom: no cookie, no login
         assert_(callback.status_code == 200, f"callback answered {callback.status_code}: {callback.text[:200]}")
         deadline = time.monotonic() + 60
@@ -343,7 +344,7 @@ class Rehearsal:
             print(f"           {name}: {result}", flush=True)
 
     def https_session(self) -> requests.Session:
-        """Requests to 127.0.0.1 that nginx sees as https://rehearsal.localhost (SNI, Host, certificate)."""
+        """Requests to 127.0.0.1 that nginx sees as https://HOST (SNI, Host, certificate)."""
         session = requests.Session()
         session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment replaces `verify`
         adapter = HTTPAdapter()
