@@ -107,21 +107,31 @@ class Load:
         self.committed: set[str] = set()
         self.attempted: set[str] = set()
         self.sellers, self.pollers, self.exporters, self.threads = sellers, pollers, exporters, []
+        self.ready = 0  # people logged in
 
     def record(self, what, status):
         with self.lock:
             self.events.append((time.monotonic(), what, status))
 
     def session(self, username):
+        """A logged-in session; tries again (a loaded machine answers slowly) until stopped."""
         import requests
 
-        session = requests.Session()
-        session.get(f"{BASE}/admin/login/", timeout=30)
-        response = session.post(f"{BASE}/admin/login/", allow_redirects=False, timeout=30, data={
-            "username": username, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]})
-        assert response.status_code == 302, f"login {username}: {response.status_code}"
-        session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
-        return session
+        while True:
+            session = requests.Session()
+            try:
+                session.get(f"{BASE}/admin/login/", timeout=60)
+                response = session.post(f"{BASE}/admin/login/", allow_redirects=False, timeout=60, data={
+                    "username": username, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]})
+                if response.status_code == 302:
+                    session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
+                    with self.lock:
+                        self.ready += 1
+                    return session
+            except (requests.RequestException, KeyError):
+                pass
+            if self.stop_event.wait(2):
+                raise SystemExit(0)  # stopped before logging in: the thread just ends
 
     def seller(self, index, items):
         import requests
@@ -136,7 +146,7 @@ class Load:
                 self.attempted.add(sale_uuid)
             for _ in range(60):  # the phone's offline queue: the same UUID until it is accepted
                 try:
-                    status = session.post(f"{BASE}/admin/sales/quick/submit/", json=body, timeout=30).status_code
+                    status = session.post(f"{BASE}/admin/sales/quick/submit/", json=body, timeout=60).status_code
                 except requests.RequestException:
                     status = 0
                 self.record("sale", status)
@@ -199,6 +209,10 @@ class Load:
         self.threads += [threading.Thread(target=self.exporter, args=(i,)) for i in range(self.exporters)]
         for thread in self.threads:
             thread.start()
+            time.sleep(0.2)  # people arrive one after another, not 20 password hashes at once
+        deadline = time.monotonic() + 600
+        while self.ready < len(self.threads) and time.monotonic() < deadline:
+            time.sleep(0.5)
 
     def stop(self):
         self.stop_event.set()

@@ -78,8 +78,10 @@ class Scale:
         # the hot standby: a base backup of the primary that keeps streaming from it
         replica = self.base / "replica"
         socket_dir = self.base / "replica-socket"
-        socket_dir.mkdir()
-        shutil.chown(socket_dir, "embedded_postgres") if os.geteuid() == 0 else None
+        for directory in (replica, socket_dir):
+            directory.mkdir(mode=0o700)
+            if os.geteuid() == 0:  # embedded PostgreSQL runs as its own user when we are root
+                shutil.chown(directory, "embedded_postgres")
         subprocess.run(as_postgres_user([pg_bin("pg_basebackup"), "-D", str(replica), "-R", "-X", "stream",
                                          "-h", str(self.base / "postgres"), "-U", "postgres"]), check=True)
         subprocess.run(as_postgres_user([pg_bin("pg_ctl"), "-D", str(replica), "-w", "-l", str(replica / "log"),
