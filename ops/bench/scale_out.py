@@ -154,13 +154,12 @@ def sell(s, base, item):
 
 
 def report_count(s, base):
-    """Today's water sales count in the Daily sales report (CSV)."""
+    """Today's number of water sales: the Total row of the Daily sales report (CSV)."""
     r = s.get(f"{base}/admin/reports/daily_sales/", params={"business": "water", "format": "csv"}, timeout=60)
     assert r.status_code == 200, r.status_code
-    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    header, body = rows[0], rows[1:]
-    column = next(i for i, label in enumerate(header) if "sales" in label.lower() or "count" in label.lower())
-    return sum(int(float(row[column] or 0)) for row in body if row and row[column].replace(".", "").isdigit())
+    header, *rows = csv.reader(io.StringIO(r.content.decode("utf-8-sig")))
+    count, business = header.index("Sales"), header.index("Business")
+    return next((int(row[count]) for row in rows if row and row[business] == "Total"), 0)
 
 
 def main():
