@@ -16,6 +16,7 @@ and the peak of the whole stack's sum.
 """
 
 import argparse
+import os
 import sys
 import time
 from collections import defaultdict
@@ -26,8 +27,16 @@ import psutil
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def component(proc, data_dir):
+def component(proc, data_dir, groups=None):
+    """Which part of this stack ``proc`` is, or None. App processes are this checkout's (cwd), and,
+    with ``groups``, in one of those process groups (the machine may run other stacks)."""
     cmdline = " ".join(proc.info["cmdline"] or [])
+    if any(word in cmdline for word in ("backoffice.wsgi", "rqworker", "rqcron", "rq:")):
+        try:
+            if proc.cwd() != str(ROOT) or (groups is not None and os.getpgid(proc.pid) not in groups):
+                return None
+        except (psutil.Error, OSError):
+            return None
     if "backoffice.wsgi" in cmdline:
         return "gunicorn"
     if "rqworker" in cmdline or cmdline.startswith("rq:work-horse") or "rq:" in proc.info["name"]:
@@ -45,12 +54,12 @@ def component(proc, data_dir):
     return None
 
 
-def sample(data_dir) -> dict[str, list[int]]:
+def sample(data_dir, groups=None) -> dict[str, list[int]]:
     """{component: [processes, RSS, PSS]} right now."""
     totals = defaultdict(lambda: [0, 0, 0])
     for proc in psutil.process_iter(["name", "cmdline"]):
         try:
-            name = component(proc, data_dir)
+            name = component(proc, data_dir, groups)
             if not name:
                 continue
             info = proc.memory_full_info()
@@ -73,10 +82,31 @@ def snapshot(data_dir):
     print(f"{'total':<12}{count:>6}{rss / 2**20:>10.1f}{pss / 2**20:>10.1f}")
 
 
+def apply_guide_postgres_settings(instance: str):
+    """The deploy guide's PostgreSQL settings (step 4, the conf.d block), on the embedded server, restarted."""
+    import re
+
+    import psycopg
+
+    sys.path.insert(0, str(ROOT / "ops"))
+    import services
+
+    guide = (ROOT / "ops" / "deploy" / "README.md").read_text()
+    block = re.search(r"biashara\.conf <<'EOF'\n(.*?)\nEOF", guide, re.S).group(1)
+    settings = dict(line.split(" = ", 1) for line in block.splitlines() if " = " in line)
+    with psycopg.connect(os.environ["DATABASE_SUPERUSER_URL"], autocommit=True) as conn:
+        for name, value in settings.items():
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+    services.postgres_down(services.instance_dir(instance))
+    services.postgres_up(services.instance_dir(instance))
+    print("PostgreSQL settings from the deploy guide: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+
+
 def under_load(seconds: int, instance: str):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from harness import BASE, Load, Stack, sellable_items, services, setup, summary
 
+    apply_guide_postgres_settings(instance)
     setup()
     from modules.core.sales.models import Sale
 
@@ -89,11 +119,12 @@ def under_load(seconds: int, instance: str):
             stack.start(name)
         services.wait_for_http(f"{BASE}/health/", 120)
         time.sleep(10)
-        idle = sample(data_dir)
+        groups = {process.pid for process in stack.processes.values()}  # each child leads its own group
+        idle = sample(data_dir, groups)
         load.start(sellable_items())
         started = time.monotonic()
         while time.monotonic() - started < seconds:
-            under.append(sample(data_dir))
+            under.append(sample(data_dir, groups))
             time.sleep(2)
     finally:
         load.stop()
