@@ -1,4 +1,5 @@
-"""`make run`: embedded services, migrations, demo data, then gunicorn + RQ worker + RQ cron.
+"""`make run`: embedded services, migrations, collected static, demo data, then gunicorn, an RQ
+worker and the RQ cron scheduler.
 
 Ctrl-C stops every child and then the embedded PostgreSQL and Redis; data stays in .data/dev.
 """
@@ -30,6 +31,10 @@ def main() -> int:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "backoffice.settings.dev"),
         "TZ": "Africa/Nairobi",
+        # served like production: minified admin JS, collected static with brotli/gzip copies and
+        # far-future caching (WhiteNoise); DJANGO_DEBUG=1 for tracebacks and uncollected static
+        "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "0"),
+        "STATIC_ROOT": os.environ.get("STATIC_ROOT", str(ROOT / ".data" / "dev" / "static")),
         # the M-Pesa simulator is served by this same server
         "MPESA_BASE_URL": os.environ.get("MPESA_BASE_URL", f"http://127.0.0.1:{PORT}/simulator/daraja"),
         "MPESA_CALLBACK_BASE_URL": os.environ.get("MPESA_CALLBACK_BASE_URL", f"http://127.0.0.1:{PORT}"),
@@ -40,6 +45,8 @@ def main() -> int:
     try:
         manage("migrate", "--noinput", env={**env, "DATABASE_URL": env.get("DATABASE_OWNER_URL", env["DATABASE_URL"])})
         manage("configure_redis", env=env)
+        if env["DJANGO_DEBUG"] != "1":
+            manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
         manage("seed_demo", env=env)
         gunicorn = [
             PYTHON, "-m", "gunicorn", "--pythonpath", "site", "backoffice.wsgi",
@@ -53,7 +60,7 @@ def main() -> int:
         ):
             # Own session: Ctrl-C reaches only this supervisor, which then stops the children in order.
             children.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
-        services.wait_for_http(f"http://127.0.0.1:{PORT}/health/")
+        services.wait_for_http(f"http://127.0.0.1:{PORT}/health/", seconds=180)  # a loaded 2-core box boots slowly
         print(
             f"\nBiashara is ready in {time.monotonic() - started:.1f} s: http://127.0.0.1:{PORT}/admin/\n"
             f"Logins: owner, accountant, water_staff, laundry_staff, shop_staff; "

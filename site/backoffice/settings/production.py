@@ -25,8 +25,4 @@ for name in ("MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MP
     if not os.environ.get(name):
         raise ImproperlyConfigured(f"{name} must be set in production")
 REDIS_MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "256mb")
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-}
 LOGGING["root"]["level"] = "INFO"  # noqa: F405
