@@ -10,6 +10,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from backoffice import views
 from modules.core.system.health import DEPENDENCY_CHECKS, LIVENESS_CHECKS, DependencyHealthView
 
 
@@ -29,6 +30,8 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("health/", HealthCheckView.as_view(checks=LIVENESS_CHECKS), name="health"),
     path("health/deps/", DependencyHealthView.as_view(checks=DEPENDENCY_CHECKS), name="health-deps"),
+    path("admin/sw.js", views.service_worker, name="service_worker"),
+    path("admin/offline/", views.offline, name="offline"),
     path("admin/rq/", include((owner_only(rq_urlpatterns), "django_rq"))),
     path("admin/", admin.site.urls),
     path("payments/", include("modules.core.payments.urls")),
