@@ -53,8 +53,10 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "backoffice.settings.production",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
     "ALLOWED_HOSTS": "localhost,127.0.0.1",
+    # M-Pesa as production demands it (never called by these pages)
     "MPESA_MODE": "sandbox", "MPESA_CONSUMER_KEY": "bench", "MPESA_CONSUMER_SECRET": "bench",
-    "MPESA_PASSKEY": "bench", "MPESA_CALLBACK_TOKEN": "bench",
+    "MPESA_PASSKEY": "bench", "MPESA_CALLBACK_TOKEN": secrets.token_urlsafe(32),
+    "MPESA_CALLBACK_BASE_URL": "https://biashara.example.com",
 }
 
 
