@@ -104,17 +104,24 @@ def log_in(base, headers):
     return f"sessionid={session.cookies['sessionid']}"
 
 
-def lighthouse(url, headers, cpu_slowdown):
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.json"
-        subprocess.run(
-            [str(LIGHTHOUSE), url, "--quiet", "--only-categories=performance", "--output=json",
-             f"--output-path={report}", "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
-             f"--extra-headers={json.dumps(headers)}", "--max-wait-for-load=60000",
-             f"--throttling.cpuSlowdownMultiplier={cpu_slowdown}"],
-            check=True, env={**os.environ, "CHROME_PATH": CHROMIUM}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        data = json.loads(report.read_text())
+def lighthouse(url, headers, cpu_slowdown, tries=3):
+    """One Lighthouse run; a run that fails (Chromium timing out on a busy host) is tried again."""
+    for attempt in range(1, tries + 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            report = Path(tmp) / "report.json"
+            done = subprocess.run(
+                [str(LIGHTHOUSE), url, "--quiet", "--only-categories=performance", "--output=json",
+                 f"--output-path={report}", "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+                 f"--extra-headers={json.dumps(headers)}", "--max-wait-for-load=60000",
+                 f"--throttling.cpuSlowdownMultiplier={cpu_slowdown}"],
+                env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True)
+            if done.returncode == 0 and report.exists():
+                data = json.loads(report.read_text())
+                if not data.get("runtimeError"):
+                    break
+        print(f"  lighthouse failed on {url} (try {attempt}): {done.stderr.strip()[-300:]}", flush=True)
+    else:
+        raise SystemExit(f"Lighthouse failed {tries} times on {url}")
     audits = data["audits"]
     return {
         "score": round(100 * (data["categories"]["performance"]["score"] or 0)),

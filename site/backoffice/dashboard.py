@@ -12,6 +12,8 @@ from django.utils.module_loading import import_string
 from modules.core.businesses.services import can_see_business
 from modules.core.registry import registry
 
+logger = logging.getLogger(__name__)
+
 
 def can_see_widget(user, widget):
     if widget.permission and not user.has_perm(widget.permission):
@@ -21,9 +23,6 @@ def can_see_widget(user, widget):
 
 def visible_widgets(user):
     return [w for w in registry.widgets() if can_see_widget(user, w)]
-
-
-logger = logging.getLogger(__name__)
 
 
 def dashboard_callback(request, context):

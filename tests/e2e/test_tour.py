@@ -1,6 +1,7 @@
 """Every role, on a 390×844 phone, logs in at /admin/login/ as a person would and opens every link it
 can tap: the sidebar, the dashboard's widgets and the notification list. Each page must answer
-< 400, not scroll sideways and log no console error. The links are read from the pages, so a new
+< 400, not scroll sideways, log no console error, draw every icon from the subset icon font and
+(admin pages) link the web app manifest. The links are read from the pages, so a new
 menu entry, widget or notification joins the tour by itself.
 """
 
@@ -15,7 +16,9 @@ from modules.core.inventory.models import Item, StockLevel, StockMovement
 from tests.conftest import ROLE_USERS
 from tests.e2e.conftest import ARTIFACTS, log_in
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the public site's home page (a data migration) is there, as in production,
+# even after other browser tests emptied the tables
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SOURCES = {  # where a role taps, on the dashboard
     "sidebar": "#nav-sidebar-inner a[href]",
@@ -75,6 +78,8 @@ def test_every_link_a_role_can_tap(live_server, demo, worker, phone, username):
         if overflow > 0:
             problems.append(f"{source} {url}: scrolls sideways by {overflow}px")
             phone.screenshot(path=str(ARTIFACTS / f"tour-{username}-{urlsplit(url).path.strip('/').replace('/', '-')}.png"))
+        if urlsplit(url).path.startswith("/admin/") and not phone.locator("link[rel=manifest]").count():
+            problems.append(f"{source} {url}: no link to the web app manifest")
         if broken := phone.evaluate(ICON_WIDTH):
             problems.append(f"{source} {url}: icons missing from the icon font: {sorted(set(broken))}")
         problems += [f"{source} {url}: {error}" for error in errors]
