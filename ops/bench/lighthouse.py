@@ -121,7 +121,7 @@ def lighthouse(url, headers, cpu_slowdown, tries=3):
                     break
         print(f"  lighthouse failed on {url} (try {attempt}): {done.stderr.strip()[-300:]}", flush=True)
     else:
-        raise SystemExit(f"Lighthouse failed {tries} times on {url}")
+        return None  # reported as failed; the other pages still run
     audits = data["audits"]
     return {
         "score": round(100 * (data["categories"]["performance"]["score"] or 0)),
@@ -182,12 +182,17 @@ def main():
                 for name, port in variants.items():
                     page_headers = {**headers, **({"Cookie": cookies[name]} if logged_in else {})}
                     url = f"http://localhost:{port}{path}"
-                    runs = [lighthouse(url, page_headers, args.cpu_slowdown) for _ in range(args.runs)]
+                    runs = [r for r in (lighthouse(url, page_headers, args.cpu_slowdown) for _ in range(args.runs)) if r]
+                    if not runs:
+                        print(f"  {page_name:20} {name:15} FAILED", flush=True)
+                        continue
                     median = sorted(runs, key=lambda r: r["score"])[len(runs) // 2]
                     median["scores"] = [r["score"] for r in runs]
                     median["repeat"] = repeat_bytes(browser, url, page_headers)
                     results[page_name, name] = median
-                    print(f"  {page_name:20} {name:15} scores {median['scores']}", flush=True)
+                    print(f"  {page_name:20} {name:15} scores {median['scores']} LCP {median['lcp']:.1f} s "
+                          f"CLS {median['cls']:.3f} TBT {median['tbt']:.0f} ms cold {median['cold']:.0f} KB "
+                          f"repeat {median['repeat']:.1f} KB (benchmark index {median['benchmark']:.0f})", flush=True)
             browser.close()
         print_table(results, args)
     finally:
