@@ -14,7 +14,7 @@ from tests.e2e.conftest import ARTIFACTS, log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 LISTS = {"sales": "/admin/sales/sale/", "payments": "/admin/payments/payment/",
          "stock levels": "/admin/inventory/stocklevel/", "laundry jobs": "/admin/laundry/job/",
-         "customers": "/admin/sales/customer/"}
+         "customers": "/admin/customers/customer/"}
 TEXT_BOXES = """(selector) => [...document.querySelectorAll(selector)].map(row => [...row.children].map(cell => {
     const range = document.createRange(); range.selectNodeContents(cell);
     const box = range.getBoundingClientRect(); return [box.left, box.right, cell.textContent.trim()];

@@ -10,3 +10,4 @@ if DEBUG:
     WHITENOISE_AUTOREFRESH = True
 DEMO_ALLOWED = True
 ALLOWED_HOSTS = ["*"]
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
