@@ -1,4 +1,4 @@
-from modules.core.registry.contract import MenuItem, Module, Role, Widget
+from modules.core.registry.contract import MenuItem, Module, NotificationKind, Role, Widget
 
 MODULE = Module(
     key="sales",
@@ -16,6 +16,8 @@ MODULE = Module(
                template="sales/widget_today.html", refresh_seconds=15, permission="ledger.view_journalentry"),
     ),
     roles=(Role("Accountant", permissions=("sales.view_*",)),),
+    notification_kinds=(NotificationKind("sales.offline_refused", "Offline sale refused when sent",
+                                         default_roles=("Owner",)),),
     admin_urls="modules.core.sales.views.admin_urlpatterns",
     append_only=("sales.SaleLine",),
 )
