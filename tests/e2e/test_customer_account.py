@@ -11,8 +11,7 @@ from django.utils import timezone
 from modules.core.businesses.models import Business
 from modules.core.customers import services as customers
 from modules.core.sales.models import Sale
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_dashboard import log_in
+from tests.e2e.conftest import ARTIFACTS, log_in
 from tests.e2e.test_quick_sale import simulator  # noqa: F401 - the Daraja simulator on the live server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -154,6 +154,14 @@ def test_prices_are_what_the_till_charges_and_items_not_for_sale_are_left_out(cl
     assert "Preform" not in html  # raw materials have no selling price
 
 
+def test_a_zero_rated_item_priced_without_vat_gets_no_vat_on_the_site(client, demo, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        Item.objects.filter(business__code="water", sku="W-REFILL-20").update(
+            price_includes_vat=False, selling_price=Decimal("100.00"), tax_band="C")
+        Item.objects.get(business__code="water", sku="W-REFILL-20").save()
+    assert "KES 100</td>" in client.get("/water/").content.decode()  # the till's VAT class, not a fixed 16 %
+
+
 def test_prices_are_right_with_redis_down(client, demo, private_redis, django_capture_on_commit_callbacks):  # noqa: F811
     client.get("/water/")
     private_redis.kill()

@@ -3,19 +3,21 @@ version: an item saved in the admin bumps that version when its transaction comm
 ``inventory.item_changed``), so the next request reads a new key and the old list is never shown.
 With Redis down there is no version and every request reads PostgreSQL."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from django.utils import timezone
 
 from modules.core.inventory.services import price_list
 from modules.core.live.services import cached_money
-
-VAT_RATE = Decimal("0.16")
-CENT = Decimal("0.01")
+from modules.core.sales import tax
 
 
-def customer_price(item) -> Decimal:
-    """What the till charges for one unit (a price entered without VAT gets it added, as a sale does)."""
-    price = item.selling_price if item.price_includes_vat else item.selling_price * (1 + VAT_RATE)
-    return price.quantize(CENT, rounding=ROUND_HALF_UP)
+def customer_price(item, percents=None) -> Decimal:
+    """What the till charges for one unit: a price entered without VAT gets its VAT class's rate of
+    today added, through the sales engine's one helper."""
+    percents = percents if percents is not None else tax.rates(timezone.localdate())
+    return tax.line_gross(item.selling_price, 1, price_includes_vat=item.price_includes_vat,
+                          percent=percents.get(item.tax_band, tax.ZERO))
 
 
 def _per(item) -> str:
@@ -25,7 +27,8 @@ def _per(item) -> str:
 
 
 def _rows(business_code: str) -> list[dict]:
-    return [{"pk": item.pk, "name": item.name, "per": _per(item), "price": customer_price(item)}
+    percents = tax.rates(timezone.localdate())
+    return [{"pk": item.pk, "name": item.name, "per": _per(item), "price": customer_price(item, percents)}
             for item in price_list(business_code).filter(selling_price__gt=0)]
 
 
