@@ -34,7 +34,7 @@ def test_owner_opens_reports_and_the_daily_sales_chart_on_a_phone(live_server, d
     widget.screenshot(path=str(ARTIFACTS / "reports-dashboard-widget-owner.png"))
     phone.goto(f"{live_server.url}/admin/reports/")
     links = phone.locator("[data-report-link]").evaluate_all("nodes => nodes.map(n => n.dataset.reportLink)")
-    assert links == ["daily_sales", "sales_by_item", "payment_methods", "profit_and_loss", "trial_balance", "vat",
+    assert links == ["daily_sales", "sales_by_item", "payment_methods", "debtors", "profit_and_loss", "trial_balance", "vat",
                      "stock_valuation", "mpesa", "cash_up"]
     box = phone.locator('[data-report-link="daily_sales"]').bounding_box()
     assert box["height"] >= 44

@@ -69,6 +69,22 @@ def test_a_credit_sale_is_refused_above_the_owners_limit_with_a_plain_message(am
 
 
 @pytest.mark.django_db
+def test_a_credit_sale_from_the_quick_sale_opens_its_receipt_and_prompts_no_phone(amina, login):
+    import json
+
+    from modules.core.payments.models import StkRequest
+
+    client = login("water_staff")
+    body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "credit", "phone": "0712 345 001",
+            "lines": [{"item": Item.objects.get(business__code="water", sku="W-BOTTLE-20").pk, "quantity": 1}]}
+    response = client.post(reverse("admin:sales:submit"), json.dumps(body), content_type="application/json")
+    assert response.status_code == 201
+    assert response.json()["next"] == reverse("admin:sales:receipt", args=[response.json()["sale"]])
+    assert not StkRequest.objects.exists()  # on credit: the customer pays later, no M-Pesa prompt now
+    assert accounts.subledger(amina)["owed"] == D("650.00")
+
+
+@pytest.mark.django_db
 def test_payments_go_to_the_oldest_sales_first_and_the_rest_becomes_credit(amina, login):
     water = biz("water")
     first, second = buy("water", "W-BOTTLE-20", 1), buy("water", "W-REFILL-20", 2)  # 650, 240

@@ -107,7 +107,7 @@ def submit(request):
     except ValidationError as error:
         return _refused(request, data, business, " ".join(error.messages), 400)
     next_url = reverse("admin:sales:receipt", args=[sale.pk])
-    if sale.payment_method != "cash":
+    if sale.payment_method in ("mpesa", "split"):  # on credit ("deni") the customer pays later
         stk = payments.ask_mpesa(sale, data.get("phone", ""), user=request.user)  # a replay never asks twice
         if stk is not None:
             next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
