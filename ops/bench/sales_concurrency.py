@@ -2,6 +2,7 @@
 
     .venv/bin/python ops/services.py exec --instance bench -- .venv/bin/python ops/bench/sales_concurrency.py
         [--clients 20] [--browse-clients 2] [--requests 1000] [--days 365] [--per-day 500] [--workers 3]
+    (BENCH_PORT=8077 by default: gunicorn's port)
 
 First run: migrates, seeds the demo and runs `generate_history` (a few minutes) into the bench
 instance; later runs reuse it (each run adds its own sales). Then starts gunicorn as production
@@ -28,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(ROOT / "ops")]
-PORT = 8077
+PORT = int(os.environ.get("BENCH_PORT", "8077"))  # each engineer's machine share has its own port range
 BASE = f"http://127.0.0.1:{PORT}"
 PASSWORD = "bench-pass-2026"
 SELLERS = ["water_staff", "shop_staff", "laundry_staff"]
