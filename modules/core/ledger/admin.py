@@ -36,8 +36,13 @@ class JournalEntryAdmin(BigTableAdminMixin, DeskExportMixin, ReadOnlyAdminMixin,
     search_fields = ["memo", "=number", "=source_id"]
     list_select_related = ["business", "reversal_of"]
     readonly_fields = ["number", "business", "date", "memo", "source_type", "source_id", "reversal_of",
-                       "created_by", "posted_at", "previous_hash", "hash"]
+                       "created_by", "posted_at", "seal", "chain_position"]
     inlines = [JournalLineInline]
+
+    @admin.display(description="chain")
+    def chain_position(self, obj):
+        link = getattr(obj, "link", None) if obj else None
+        return f"link {link.seq}: {link.link}" if link else "not chained yet (the follower links it within seconds)"
 
 
 @admin.register(Account)

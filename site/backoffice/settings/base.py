@@ -222,6 +222,25 @@ MPESA_HTTP_TIMEOUT = float(os.environ.get("MPESA_HTTP_TIMEOUT", "10"))
 if MPESA_MODE == "simulator":
     INSTALLED_APPS.append("modules.core.payments.simulator")
 
+# --- ledger tamper evidence (modules/core/ledger/chain.py) ------------------------------------------
+# The HMAC key that seals entries and signs the chain's anchors. It must never be stored in the
+# database: whoever holds only PostgreSQL then cannot redo the chain. Env or a key file (0400).
+LEDGER_KEY = os.environ.get("LEDGER_HMAC_KEY", "")
+LEDGER_KEY_FILE = os.environ.get("LEDGER_KEY_FILE", "")
+# Where the signed chain head and nightly checkpoints are written: not the database's disk or
+# account; production keeps them beside the backups and the owner gets each checkpoint by e-mail.
+LEDGER_ANCHOR_DIR = Path(os.environ.get("LEDGER_ANCHOR_DIR", ROOT / ".data" / "ledger-anchors"))
+LEDGER_CHECKPOINT_EMAILS = env_list("LEDGER_CHECKPOINT_EMAILS", [])
+
+# --- e-mail (the owner's nightly ledger checkpoint) ------------------------------------------------
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "biashara@localhost")
+
 # --- demo --------------------------------------------------------------------------------------
 DEMO_ALLOWED = False  # seed_demo refuses unless an environment turns this on
 

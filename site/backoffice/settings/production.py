@@ -24,6 +24,9 @@ if MPESA_MODE == "simulator":  # noqa: F405
 for name in ("MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MPESA_CALLBACK_TOKEN"):
     if not os.environ.get(name):
         raise ImproperlyConfigured(f"{name} must be set in production")
+if not LEDGER_KEY_FILE and len(LEDGER_KEY) < 32:  # noqa: F405
+    raise ImproperlyConfigured("LEDGER_HMAC_KEY (32+ random characters) or LEDGER_KEY_FILE must be set in "
+                               "production, and never stored in the database (ops/deploy/README.md)")
 REDIS_MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "256mb")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

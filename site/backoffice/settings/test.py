@@ -13,3 +13,7 @@ RQ_QUEUES["default"]["URL"] = redis_db_url(REDIS_URL, REDIS_QUEUE_DB)
 
 # Live-server request threads die after each request: don't leave their connections open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# A fixed ledger key (tests reseal and re-hash with other keys on purpose); anchors go to a
+# per-test directory (tests/conftest.py).
+LEDGER_KEY = "test-ledger-key-not-secret-0123456789abcdef"
