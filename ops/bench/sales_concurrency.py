@@ -104,7 +104,7 @@ def start_gunicorn(workers: int):
         cwd=ROOT, env=env, start_new_session=True)
     from services import wait_for_http
 
-    wait_for_http(f"{BASE}/health/")
+    wait_for_http(f"{BASE}/health/", 180)  # three workers starting on a busy machine
     return process
 
 
