@@ -104,7 +104,11 @@ def start_gunicorn(workers: int):
         cwd=ROOT, env=env, start_new_session=True)
     from services import wait_for_http
 
-    wait_for_http(f"{BASE}/health/", 180)  # three workers starting on a busy machine
+    try:
+        wait_for_http(f"{BASE}/health/", 180)  # three workers starting on a busy machine
+    except OSError:
+        os.killpg(process.pid, 15)  # its own session: never leave workers behind
+        raise
     return process
 
 
