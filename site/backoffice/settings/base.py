@@ -33,6 +33,7 @@ BACKOFFICE_CORE = [
     "modules.core.payments",
     "modules.core.purchasing",
     "modules.core.approvals",
+    "modules.core.money",
     "modules.core.sales",
     "modules.core.notifications",
     "modules.core.exports",
