@@ -499,3 +499,30 @@ def test_reports_in_the_admin(login):
     staff = login("water_staff")
     assert staff.get(reverse("admin:ledger:trial_balance")).status_code == 403
     assert staff.get(reverse("admin:ledger:account_ledger", args=[cash.pk])).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_job_checkpoints_mails_the_owner_and_a_failure_notifies_them(ledger_anchors, mailoutbox):
+    from django.contrib.auth.models import User
+
+    from modules.core.ledger import jobs
+    from modules.core.notifications.models import Notification
+
+    seed(PASSWORD, opening_stock=False)
+    User.objects.filter(username="owner").update(email="wanjiru@example.co.ke")
+    entries = five_entries()
+    assert "5 entries verified" in jobs.nightly()
+    [checkpoint] = ledger_anchors.glob("checkpoint-*.json")
+    anchor = anchors.read(checkpoint)
+    assert anchor.valid_signature and anchor.seq == 5
+    [mail] = mailoutbox
+    assert mail.to == ["wanjiru@example.co.ke"] and mail.attachments[0][0] == checkpoint.name
+    document = __import__("json").loads(checkpoint.read_text())
+    assert document["businesses"]["water"] == {"entries": 5, "debits": "2160.00", "credits": "2160.00"}
+
+    superuser_sql(("UPDATE ledger_journalentry SET memo = 'Cash sale (nothing to see)' WHERE id = %s",
+                   [entries[3].pk]))
+    with pytest.raises(RuntimeError, match=rf"entry #{entries[3].number} .*changed after it was posted"):
+        jobs.nightly()
+    [alert] = Notification.objects.filter(kind="ledger.alert")
+    assert alert.recipient.username == "owner" and f"entry #{entries[3].number}" in alert.message
