@@ -4,7 +4,12 @@ import secrets
 from .base import *  # noqa: F403
 from .base import LEDGER_KEY, LEDGER_KEY_FILE, ROOT
 
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"  # benchmarks turn it off
+# `make run` turns DEBUG off (ops/run.py) and serves collected, compressed static like production;
+# `DJANGO_DEBUG=1 make run` gives tracebacks and static straight from the apps' folders.
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+if DEBUG:
+    STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+    WHITENOISE_AUTOREFRESH = True
 DEMO_ALLOWED = True
 ALLOWED_HOSTS = ["*"]
 
@@ -14,5 +19,4 @@ if not (LEDGER_KEY or LEDGER_KEY_FILE):  # a random key of this checkout's own, 
         LEDGER_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
         LEDGER_KEY_FILE.touch(mode=0o600)
         LEDGER_KEY_FILE.write_text(secrets.token_urlsafe(48))
-EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"  # the owner's checkpoint mails
-EMAIL_FILE_PATH = ROOT / ".data" / "mail"
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

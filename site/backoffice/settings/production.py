@@ -34,8 +34,5 @@ if not LEDGER_KEY_FILE and len(LEDGER_KEY) < 32:  # noqa: F405
     raise ImproperlyConfigured("LEDGER_HMAC_KEY (32+ random characters) or LEDGER_KEY_FILE must be set in "
                                "production, and never stored in the database (ops/deploy/README.md)")
 REDIS_MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "256mb")
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-}
+HEALTH_WATCH_BACKUPS = os.environ.get("HEALTH_WATCH_BACKUPS", "1") == "1"
 LOGGING["root"]["level"] = "INFO"  # noqa: F405
