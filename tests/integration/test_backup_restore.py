@@ -110,7 +110,7 @@ def test_backup_offsite_encrypted_then_restore_into_a_fresh_database(transaction
     assert sorted(remote) == local
 
     last_sale = Sale.objects.order_by("-id").first()
-    head = JournalEntry.objects.order_by("-number").values("number", "hash").first()
+    head = JournalEntry.objects.order_by("-number").values("number", "seal").first()
     restore = subprocess.run(
         [sys.executable, "ops/restore.py", "--source", "offsite:backups/shop1", "--identity", str(key),
          "--superuser-url", database_url("postgres"), "--database", restored_database,
