@@ -305,12 +305,26 @@ def test_bad_input_on_the_forms_answers_400_with_the_reason_and_another_business
         "business": "water", "day": timezone.localdate().isoformat(), "memo": "x",
         "account_0": "6100", "debit_0": "10", "account_1": "2000", "credit_1": "9"})
     assert unbalanced.status_code == 400 and "differ by KES 1.00" in unbalanced.content.decode()
+    kept = unbalanced.content.decode()  # nothing typed is lost
+    assert '<option value="6100" selected>' in kept and 'name="debit_0"' in kept and 'value="10"' in kept
+    assert '<option value="2000" selected>' in kept and 'value="9"' in kept and 'value="x"' in kept
     assert accountant.post(reverse("admin:money:opening"), {"business": "water"}).status_code == 403
     owner = login("owner")
     assert owner.post(reverse("admin:money:opening"), {"business": "water", "as_of": "yesterday"}).status_code == 400
     assert owner.post(reverse("admin:money:limits"), {"movement_threshold": "-1",
                                                       "journal_threshold": "5"}).status_code == 400
     assert owner.post(reverse("admin:money:categories"), {"name": "", "businesses": ["water"]}).status_code == 400
+
+
+def test_the_journal_form_and_the_list_of_journals_each_open(login):
+    accountant = login("accountant")
+    form = accountant.get(reverse("admin:money:journal"))
+    assert form.status_code == 200
+    assert f'name="day" required value="{timezone.localdate().isoformat()}"' in form.content.decode()
+    money.submit_journal("water", timezone.localdate(), "Accrued rent", [("6100", "500", ""), ("2000", "", "500")],
+                         user=user("accountant"))
+    listing = accountant.get(reverse("admin:money_journal_changelist"))
+    assert listing.status_code == 200 and "Accrued rent" in listing.content.decode()
 
 
 def test_the_approver_sees_what_the_movement_is(login):

@@ -183,10 +183,13 @@ def journal_view(request):
                 return redirect("admin:money:journal_detail", journal.pk)
         status = 400
     accounts = services.opening_accounts(business)
+    # a refused journal comes back with every line as typed
+    lines = [{"n": n, "account": data.get(f"account_{n}", ""), "debit": data.get(f"debit_{n}", ""),
+              "credit": data.get(f"credit_{n}", "")} for n in range(rows)]
     return _render(request, "money/journal.html", "Manual journal", {
-        "businesses": businesses, "business": business, "accounts": accounts, "rows": range(rows),
-        "row_count": rows, "values": data, "errors": errors, "today": timezone.localdate(),
-        "limit": Limits.current().journal_threshold}, status=status)
+        "businesses": businesses, "business": business, "accounts": accounts, "lines": lines,
+        "row_count": rows, "memo": data.get("memo", ""), "day": data.get("day") or timezone.localdate().isoformat(),
+        "errors": errors, "limit": Limits.current().journal_threshold}, status=status)
 
 
 def journal_detail_view(request, pk):
@@ -307,7 +310,8 @@ admin_urlpatterns = [
     path("money/move/", move_view, name="move"),
     path("money/movement/<int:pk>/", movement_view, name="movement"),
     path("money/movement/<int:pk>/reverse/", movement_reverse_view, name="movement_reverse"),
-    path("money/journal/", journal_view, name="journal"),
+    # not money/journal/: that is the admin's list of manual journals
+    path("money/journal/new/", journal_view, name="journal"),
     path("money/journal/<int:pk>/", journal_detail_view, name="journal_detail"),
     path("money/journal/<int:pk>/reverse/", journal_reverse_view, name="journal_reverse"),
     path("money/opening/", opening_view, name="opening"),
