@@ -14,7 +14,7 @@ from django.urls import reverse
 from modules.core.businesses.models import Business
 from modules.core.ledger import anchors, chain, chart
 from modules.core.ledger import services as ledger
-from modules.core.ledger.models import Account, ChainLink, JournalEntry, JournalLine, LockDate
+from modules.core.ledger.models import Account, ChainLink, JournalEntry, JournalLine, LockDate, SettingChange
 from modules.core.system.db_roles import grant_app_role
 from fixtures.demo import seed
 from tests.conftest import PASSWORD
@@ -500,6 +500,52 @@ def test_reports_in_the_admin(login):
     assert staff.get(reverse("admin:ledger:trial_balance")).status_code == 403
     assert staff.get(reverse("admin:ledger:account_ledger", args=[cash.pk])).status_code == 403
 
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lock_dates_and_accounts_keep_a_history_the_app_login_cannot_skip_or_erase():
+    seed(PASSWORD, opening_stock=False)
+    water = Business.objects.get(code="water")
+    LockDate.objects.create(business=water, locked_through=date(2026, 10, 31))
+    with connection.cursor() as cursor:
+        ensure_role("biashara_app", cursor)
+        cursor.execute("SELECT current_user")
+        django_login = cursor.fetchone()[0]
+    assert grant_app_role("biashara_app")
+    with connect_as("biashara_app") as app:  # someone with the app's database login, past the admin
+        app.execute("UPDATE ledger_lockdate SET locked_through = '2026-09-30' WHERE business_id = %s", [water.pk])
+        app.execute("UPDATE ledger_account SET allow_negative = true WHERE business_id = %s AND code = %s",
+                    [water.pk, chart.CASH])
+        app.execute("UPDATE ledger_account SET name = name WHERE business_id = %s", [water.pk])  # no change
+        for sql in ["DELETE FROM ledger_settingchange", "UPDATE ledger_settingchange SET after = before",
+                    "TRUNCATE ledger_settingchange"]:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(sql)
+    history = list(SettingChange.objects.order_by("id"))
+    assert [(h.what, h.business.code, h.db_role) for h in history] == [
+        ("lock date", "water", django_login), ("lock date", "water", "biashara_app"),
+        ("account", "water", "biashara_app")]
+    assert "locked_through 2026-10-31" in history[0].summary()
+    assert history[1].summary() == "locked_through: 2026-10-31 → 2026-09-30"
+    assert history[2].summary() == "allow_negative: False → True"
+    assert history[2].record_id == Account.objects.get(business=water, code=chart.CASH).pk
+
+
+@pytest.mark.django_db
+def test_only_the_owner_moves_a_lock_date_and_the_history_shows_it(login):
+    water = Business.objects.get(code="water")
+    lock = LockDate.objects.create(business=water, locked_through=date(2026, 10, 31))
+    change = reverse("admin:ledger_lockdate_change", args=[lock.pk])
+    form = {"business": water.pk, "locked_through": "2026-11-15"}
+    for username in ("accountant", "water_staff"):
+        assert login(username).post(change, form).status_code == 403
+    assert login("owner").post(change, form).status_code == 302
+    lock.refresh_from_db()
+    assert lock.locked_through == date(2026, 11, 15) and lock.updated_by.username == "owner"
+    page = login("accountant").get(reverse("admin:ledger_settingchange_changelist"))
+    assert page.status_code == 200
+    assert "locked_through: 2026-10-31 → 2026-11-15" in page.content.decode()
+    assert login("water_staff").get(reverse("admin:ledger_settingchange_changelist")).status_code == 403
 
 @pytest.mark.django_db(transaction=True)
 def test_the_nightly_job_checkpoints_mails_the_owner_and_a_failure_notifies_them(ledger_anchors, mailoutbox):

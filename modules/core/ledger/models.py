@@ -133,3 +133,40 @@ class LockDate(models.Model):
 
     def __str__(self):
         return f"{self.business} locked through {self.locked_through:%d %b %Y}"
+
+
+class SettingChange(models.Model):
+    """A change to an account or a lock date, written by PostgreSQL itself (migration 0004's
+    triggers) whoever made it: the admin, a job, or someone with the app's database login. The app
+    role may only add rows, so such a change cannot be made quietly."""
+
+    class What(models.TextChoices):
+        ACCOUNT = "account", "Account"
+        LOCK_DATE = "lock date", "Lock date"
+
+    changed_at = models.DateTimeField()
+    db_role = models.CharField("database login", max_length=63)
+    what = models.CharField(max_length=16, choices=What.choices)
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
+    record_id = models.BigIntegerField()
+    before = models.JSONField(null=True, blank=True, help_text="The row before; empty when it was added.")
+    after = models.JSONField(null=True, blank=True, help_text="The row after; empty when it was removed.")
+
+    IGNORED = {"id", "business_id", "seal", "updated_at"}  # shown beside it, or follow from the rest
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["business", "what", "record_id"])]
+
+    def __str__(self):
+        return f"{self.get_what_display()} {self.record_id}: {self.summary()}"
+
+    def summary(self) -> str:
+        """'locked_through: 2026-10-31 → 2026-11-15' (only what changed)."""
+        before, after = self.before or {}, self.after or {}
+        if not before:
+            return "added: " + ", ".join(f"{k} {v}" for k, v in after.items() if k not in self.IGNORED)
+        if not after:
+            return "removed: " + ", ".join(f"{k} {v}" for k, v in before.items() if k not in self.IGNORED)
+        return "; ".join(f"{k}: {before.get(k)} → {after.get(k)}" for k in after
+                         if k not in self.IGNORED and before.get(k) != after.get(k)) or "saved unchanged"

@@ -11,6 +11,7 @@ MODULE = Module(
         MenuItem("Journal", "admin:ledger_journalentry_changelist", "receipt_long", "ledger.view_journalentry"),
         MenuItem("Accounts", "admin:ledger_account_changelist", "account_tree", "ledger.view_account"),
         MenuItem("Lock dates", "admin:ledger_lockdate_changelist", "lock", "ledger.view_lockdate"),
+        MenuItem("Settings history", "admin:ledger_settingchange_changelist", "history", "ledger.view_settingchange"),
     ),
     roles=(Role("Accountant", permissions=("ledger.view_*",)),),
     subscriptions=(Subscription("businesses.synced", "modules.core.ledger.chart.ensure_charts"),),
@@ -24,5 +25,5 @@ MODULE = Module(
         NotificationKind("ledger.alert", "Ledger alerts (tampering, checkpoints)", default_roles=("Owner",)),
     ),
     admin_urls="modules.core.ledger.views.admin_urlpatterns",
-    append_only=("ledger.JournalEntry", "ledger.JournalLine", "ledger.ChainLink"),
+    append_only=("ledger.JournalEntry", "ledger.JournalLine", "ledger.ChainLink", "ledger.SettingChange"),
 )
