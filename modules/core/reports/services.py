@@ -528,6 +528,8 @@ def cash_ups(businesses, start: date, end: date, *, consolidated: bool = False) 
         table.add("issue" if pending or (cashup and cashup.status == CashUp.Status.REJECTED) else "", **row)
     table.notes.append("Expected = the Cash account's balance at the end of the day (opening + in - out); "
                        "expected M-Pesa likewise for the M-Pesa till. "
+                       "In and out include every money movement (cash banked, floats, petty cash, cash to or from "
+                       "another business), so banking the day's cash is no shortage. "
                        "A difference is posted to 6900 Cash over and short only after the owner approves it.")
     return table
 
