@@ -14,8 +14,8 @@ from modules.core.businesses.models import Business
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalEntry, JournalLine, LockDate
-from modules.core.system.db_roles import grant_app_role
 from fixtures.demo import seed
+from tests import db_roles
 from tests.conftest import PASSWORD
 from tests.ledger_helpers import cash_sale, owner_capital
 
@@ -24,16 +24,8 @@ TODAY = date(2026, 11, 20)
 
 def connect_as(role):
     """A raw connection to the test database as another PostgreSQL role (trust auth here)."""
-    settings = connection.settings_dict
-    params = {"dbname": settings["NAME"], "user": role,
-              "host": settings["OPTIONS"].get("host") or settings["HOST"] or None, "port": settings["PORT"] or None}
-    return psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True)
-
-
-def ensure_role(name, superuser_cursor):
-    superuser_cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
-    if superuser_cursor.fetchone() is None:
-        superuser_cursor.execute(f'CREATE ROLE "{name}" LOGIN')
+    params = psycopg.conninfo.conninfo_to_dict(db_roles.url("superuser"))
+    return psycopg.connect(**{**params, "user": role, "password": None}, autocommit=True)
 
 
 @pytest.mark.django_db
@@ -171,9 +163,10 @@ def test_a_line_must_belong_to_its_accounts_business_and_be_one_sided():
 def test_triggers_refuse_update_delete_and_truncate_even_with_privileges():
     seed(PASSWORD, opening_stock=False)
     owner_capital("water", "500", TODAY)
-    with connection.cursor() as cursor:
-        ensure_role("ledger_probe", cursor)
-        cursor.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO ledger_probe")
+    with db_roles.connect("superuser") as superuser:
+        if not superuser.execute("SELECT 1 FROM pg_roles WHERE rolname = 'ledger_probe'").fetchone():
+            superuser.execute("CREATE ROLE ledger_probe LOGIN")
+        superuser.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO ledger_probe")
     with connect_as("ledger_probe") as probe:
         for sql in ["UPDATE ledger_journalline SET debit = debit + 1",
                     "DELETE FROM ledger_journalline",
@@ -190,10 +183,7 @@ def test_triggers_refuse_update_delete_and_truncate_even_with_privileges():
 def test_the_app_role_may_only_select_and_insert_ledger_rows():
     seed(PASSWORD, opening_stock=False)
     owner_capital("water", "500", TODAY)
-    with connection.cursor() as cursor:
-        ensure_role("biashara_app", cursor)
-    assert grant_app_role("biashara_app")
-    with connect_as("biashara_app") as app:
+    with db_roles.connect("app") as app:
         assert app.execute("SELECT count(*) FROM ledger_journalline").fetchone() == (2,)
         for sql in ["UPDATE ledger_journalline SET debit = debit",
                     "DELETE FROM ledger_journalline",
@@ -218,11 +208,12 @@ def test_verify_ledger_names_the_entry_a_superuser_tampered_with(capsys):
     call_command("verify_ledger")
     assert "5 entries verified" in capsys.readouterr().out
     victim = JournalEntry.objects.get(number=3)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")  # superuser: triggers off
-        cursor.execute("UPDATE ledger_journalline SET debit = debit * 10 WHERE entry_id = %s AND debit > 0", [victim.pk])
-        cursor.execute("UPDATE ledger_journalline SET credit = credit * 10 WHERE entry_id = %s AND credit > 0",
-                       [victim.pk])
+    with db_roles.connect("superuser") as superuser, superuser.transaction():
+        superuser.execute("SET LOCAL session_replication_role = replica")  # superuser: triggers off
+        superuser.execute("UPDATE ledger_journalline SET debit = debit * 10 WHERE entry_id = %s AND debit > 0",
+                          [victim.pk])
+        superuser.execute("UPDATE ledger_journalline SET credit = credit * 10 WHERE entry_id = %s AND credit > 0",
+                          [victim.pk])
     with pytest.raises(CommandError, match=rf"broken at entry #3 \(id {victim.pk}.*content no longer matches"):
         call_command("verify_ledger")
 
@@ -233,10 +224,11 @@ def test_verify_ledger_notices_a_deleted_entry():
     owner_capital("water", "1000", TODAY)
     cash_sale("water", "116", TODAY)
     cash_sale("water", "232", TODAY)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("DELETE FROM ledger_journalline WHERE entry_id = (SELECT id FROM ledger_journalentry WHERE number = 2)")
-        cursor.execute("DELETE FROM ledger_journalentry WHERE number = 2")
+    with db_roles.connect("superuser") as superuser, superuser.transaction():
+        superuser.execute("SET LOCAL session_replication_role = replica")
+        superuser.execute("DELETE FROM ledger_journalline WHERE entry_id = "
+                          "(SELECT id FROM ledger_journalentry WHERE number = 2)")
+        superuser.execute("DELETE FROM ledger_journalentry WHERE number = 2")
     with pytest.raises(CommandError, match="broken at entry #3.*missing"):
         call_command("verify_ledger")
 

@@ -1,3 +1,5 @@
+import os
+
 from .base import *  # noqa: F403
 from .base import CACHES, REDIS_URL, RQ_QUEUES, redis_db_url
 
@@ -13,3 +15,12 @@ RQ_QUEUES["default"]["URL"] = redis_db_url(REDIS_URL, REDIS_QUEUE_DB)
 
 # Live-server request threads die after each request: don't leave their connections open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# The suite runs the app as the app role (DATABASE_URL), as production does. It creates and migrates
+# its database as the owner, and empties it between transactional tests as the superuser (TRUNCATE
+# of the ledger is refused to everyone else): tests/db_roles.py. `make test` sets all three.
+DATABASE_ROLE_URLS = {
+    "app": os.environ.get("DATABASE_URL", ""),
+    "owner": os.environ.get("DATABASE_OWNER_URL", ""),
+    "superuser": os.environ.get("DATABASE_SUPERUSER_URL", ""),
+}
