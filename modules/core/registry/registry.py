@@ -8,7 +8,8 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .contract import ApprovalRule, Business, Module, NotificationKind, Role, Schedule, Subscription, Widget
+from .contract import (ApprovalRule, Business, Module, NotificationKind, Retention, Role, Schedule, Subscription,
+                       Widget)
 
 
 @cache
@@ -79,6 +80,10 @@ def module_for_business(code: str) -> Module | None:
 
 def append_only_models() -> list[str]:
     return [label for m in modules() for label in m.append_only]
+
+
+def retentions() -> list[Retention]:
+    return [r for m in modules() for r in m.retention]
 
 
 def roles() -> list[Role]:

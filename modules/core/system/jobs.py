@@ -1,14 +1,10 @@
 """RQ hooks and jobs of the system core."""
 
 import traceback as tb
-from datetime import timedelta
 
 from django.db import connection
-from django.utils import timezone
 
 from .models import FailedJob
-
-FAILED_JOB_RETENTION = timedelta(days=180)
 
 
 def record_failure(job, exc_type, exc_value, traceback):
@@ -26,9 +22,3 @@ def record_failure(job, exc_type, exc_value, traceback):
         enqueued_at=job.enqueued_at,
     )
     return True
-
-
-def prune_failed_jobs():
-    cutoff = timezone.now() - FAILED_JOB_RETENTION
-    deleted, _ = FailedJob.objects.filter(failed_at__lt=cutoff).delete()
-    return deleted

@@ -169,7 +169,9 @@ AXES_COOLOFF_TIME = 0.25  # hours
 # Phones on Kenyan carriers share NATed IPs: never lock an IP alone.
 AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Login and failure history are append-only audit trails (modules/core/system/login.py).
+AXES_HANDLER = "modules.core.system.login.AppendOnlyAxesHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Behind nginx (PROXY_COUNT=1) the client is the address nginx appended to X-Forwarded-For;
 # anything to its left was written by the client and is not trusted.
 PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
