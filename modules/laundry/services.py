@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
@@ -38,7 +37,6 @@ VAT_RATE = Decimal("0.16")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 UNCOLLECTED_AFTER = timedelta(days=7)
-STATUS_TRIES = 10  # wrong ticket/phone answers per ticket and hour before the check stays silent
 # What a laundry attendant needs (the Laundry staff role); cancelling stays with the owner.
 LAUNDRY_DESK = ("laundry.view_job", "laundry.add_job", "laundry.change_job", "laundry.view_jobline",
                 "laundry.view_jobevent", "laundry.view_overduedigest")
@@ -223,7 +221,7 @@ def request_mpesa(job, phone: str = "", *, amount=None, user=None):
     due = payments.amount_due(job)
     if amount is not None and _money(amount) > due:
         raise ValidationError(f"Only KES {due:,} is due on ticket {job.ticket_number}.")
-    return payments.request_stk_push(job, phone or job.customer_phone, amount=amount, user=user)
+    return payments.ask_mpesa(job, phone or job.customer_phone, amount=amount, user=user)
 
 
 def advance(job, *, user=None, expected: str | None = None, at=None):
@@ -356,20 +354,24 @@ def parse_ticket(ticket_number) -> int | None:
     return int(digits) if digits else None
 
 
-def job_status_for_customer(ticket_number, phone_last4) -> dict | None:
-    """What a customer may know about their job, given the ticket number and the last 4 digits of
-    their phone; None for anything else. A wrong ticket and a wrong phone look the same (one query,
-    one constant-time compare), and after STATUS_TRIES wrong answers in an hour the ticket answers
-    None to everyone for that hour, so 10,000 guesses at the last 4 digits do not work."""
+def job_status_for_customer(ticket_number, phone) -> dict | None:
+    """What a customer may know about their job, given the ticket number and their phone: the last
+    4 digits, or the whole number (the public site asks for it once a ticket drew wrong guesses).
+    None for anything else: a wrong ticket and a wrong phone look the same (one query, one
+    constant-time compare). Rate limits are the public site's (modules.core.cms.lookups)."""
     number = parse_ticket(ticket_number)
-    given = re.sub(r"\D", "", str(phone_last4 or ""))[-4:].rjust(4, "x")
+    digits = re.sub(r"\D", "", str(phone or ""))
     job = (Job.objects.filter(business__code=BUSINESS_CODE, number=number).select_related("business").first()
            if number else None)
-    key = f"laundry:status-tries:{number or 0}"
-    tries = cache.get(key) or 0
-    matches = hmac.compare_digest((job.customer_phone[-4:] if job else "none").encode(), given.encode())
-    if tries >= STATUS_TRIES or not matches:
-        cache.set(key, tries + 1, 3600)
+    on_file = job.customer_phone if job else "none"
+    if len(digits) > 4:
+        try:
+            given = normalize_phone(digits)
+        except ValidationError:
+            given = "invalid"
+    else:
+        given, on_file = digits.rjust(4, "x"), on_file[-4:]
+    if not hmac.compare_digest(on_file.encode(), given.encode()) or job is None:
         return None
     due = payments.amount_due(job)
     local = timezone.localtime

@@ -6,10 +6,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import admin, messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import CharField, OuterRef, Subquery, Sum
-from django.db.models.functions import Cast, Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from modules.core.businesses.services import can_see_business, enabled_businesses
 from modules.core.ledger.services import LedgerError
+from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
 
@@ -54,18 +52,11 @@ def _back(request, job):
     return redirect("admin:laundry:job", job.pk)
 
 
-def _with_paid(jobs):
-    paid = (Payment.objects.filter(document_type=ContentType.objects.get_for_model(Job),
-                                   document_id=Cast(OuterRef("pk"), CharField()))
-            .values("document_id").annotate(total=Sum("applied")).values("total"))
-    return jobs.annotate(paid=Coalesce(Subquery(paid), ZERO))
-
-
 def board(request):
     """Phone-first: one column (a stacked section on a phone) per status, one tap moves a job on."""
     business = _business(request, "laundry.view_job")
     now = timezone.now()
-    jobs = (_with_paid(Job.objects.filter(business=business, status__in=BOARD_COLUMNS))
+    jobs = (payments.with_amount_paid(Job.objects.filter(business=business, status__in=BOARD_COLUMNS))
             .prefetch_related("lines__item").order_by("promised_at"))
     columns = {status: [] for status in BOARD_COLUMNS}
     for job in jobs:
@@ -145,7 +136,9 @@ def new_job(request):
     now = timezone.localtime()
     return _render(request, "laundry/new_job.html", {
         "title": "New laundry job", "items": [(item, request.POST.get(f"qty-{item.pk}", "")) for item in items],
-        "express": express, "errors": errors, "post": request.POST, "uuid": request.POST.get("uuid") or uuid.uuid4(),
+        "express": express, "errors": errors,
+        "post": request.POST if request.method == "POST" else request.GET,  # a website pick-up fills it by GET
+        "uuid": request.POST.get("uuid") or uuid.uuid4(),
         "default_promise": timezone.localtime(services.default_promise(False, now)).strftime("%Y-%m-%dT%H:%M"),
         "express_promise": timezone.localtime(services.default_promise(True, now)).strftime("%Y-%m-%dT%H:%M"),
         "can_mpesa": request.user.has_perm("payments.add_stkrequest")})
@@ -155,8 +148,7 @@ def _timeline(job):
     """The job's history plus the M-Pesa payments the payments core recorded (cash is in the history)."""
     entries = [{"at": e.at, "title": e.summary, "note": e.note, "user": e.user, "kind": e.kind}
                for e in job.events.select_related("user")]
-    mpesa = Payment.objects.filter(document_type=ContentType.objects.get_for_model(Job), document_id=str(job.pk),
-                                   method=Payment.Method.MPESA).select_related("received_by")
+    mpesa = payments.payments_for(job).filter(method=Payment.Method.MPESA).select_related("received_by")
     entries += [{"at": p.received_at, "title": "Payment", "user": p.received_by, "kind": "payment",
                  "note": f"M-Pesa KES {p.amount:,}" + (f", receipt {p.mpesa_receipt}" if p.mpesa_receipt else "")}
                 for p in mpesa]

@@ -17,7 +17,6 @@ from modules.core.businesses.services import can_see_business
 from modules.core.inventory.models import Location
 from modules.core.ledger.services import LedgerError
 from modules.core.payments import services as payments
-from modules.core.payments.models import StkRequest
 from modules.core.purchasing.models import PurchaseOrder
 
 from . import services
@@ -52,7 +51,7 @@ def exchange(request):
     """Pick size + brand, then refill / swap / cylinder + gas / deposit / return, then Cash or M-Pesa.
     The form carries a UUID made when the page was drawn: tapping Pay twice records one receipt."""
     business = _business(request, "shop.add_lpgsale")
-    error, data = None, request.POST
+    error, data = None, request.POST if request.method == "POST" else request.GET  # a website request fills it
     if request.method == "POST":
         try:
             types = {str(t.pk): t for t in services.cylinder_types(business)}
@@ -68,8 +67,8 @@ def exchange(request):
         except (services.OutOfStock, LedgerError) as exc:
             error = str(exc)
         else:
-            if sale.payment_method == LpgSale.Method.MPESA and payments.amount_due(sale) > 0 and not _stk_requests(sale):
-                payments.request_stk_push(sale, sale.customer_phone, user=request.user)  # first time only
+            if sale.payment_method == LpgSale.Method.MPESA:
+                payments.ask_mpesa(sale, sale.customer_phone, user=request.user)  # a replay never asks twice
             return redirect("admin:shop:lpg_receipt", sale.pk)
     groups = _sizes(business)
     prices = {str(row["type"].pk): {"refill": str(row["type"].refill_price), "outright": str(row["type"].outright_price),
@@ -82,11 +81,6 @@ def exchange(request):
         "recent": LpgSale.objects.filter(business=business).select_related("cylinder_type")[:5]})
 
 
-def _stk_requests(sale):
-    return list(StkRequest.objects.filter(document_type__app_label="shop", document_type__model="lpgsale",
-                                          document_id=str(sale.pk)).order_by("-pk"))
-
-
 def _scoped_sale(request, pk, permission) -> LpgSale:
     sale = get_object_or_404(LpgSale.objects.select_related("business", "cylinder_type", "empty_type"), pk=pk)
     if not (request.user.has_perm(permission) and can_see_business(request.user, sale.business.code)):
@@ -96,7 +90,7 @@ def _scoped_sale(request, pk, permission) -> LpgSale:
 
 def receipt(request, pk):
     sale = _scoped_sale(request, pk, "shop.view_lpgsale")
-    stk = next(iter(_stk_requests(sale)), None)
+    stk = payments.stk_requests_for(sale).first()
     stock = {row["type"].pk: row for row in services.cylinder_stock(sale.business)}
     return _render(request, "shop/lpg_receipt.html", {
         "title": f"LPG receipt {sale.receipt_number}", "sale": sale, "stk": stk, "poll_seconds": POLL_SECONDS,

@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, OuterRef, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from modules.core.ledger import chart
@@ -23,7 +23,7 @@ from modules.core.system.services import security_event
 
 from .daraja import DarajaError, get_client, parse_callback
 from .models import Invoice, Payment, StkRequest
-from .phones import normalize_phone
+from .phones import normalize_phone, same_phone
 
 ZERO = Decimal("0.00")
 # Permissions a counter attendant needs to bill and take payments (used in business modules' roles).
@@ -40,9 +40,27 @@ def _document_filter(document):
     return {"document_type": ContentType.objects.get_for_model(document), "document_id": str(document.pk)}
 
 
+def payments_for(document):
+    """The payments received for a document, oldest first."""
+    return Payment.objects.filter(**_document_filter(document)).order_by("received_at", "pk")
+
+
+def stk_requests_for(document):
+    """The M-Pesa requests made for a document, newest first."""
+    return StkRequest.objects.filter(**_document_filter(document)).order_by("-created_at", "-pk")
+
+
+def with_amount_paid(documents):
+    """``documents`` (a queryset of one payable model) annotated with ``paid``: what their payments
+    settled, as amount_paid() counts it, in one query."""
+    paid = (Payment.objects.filter(document_type=ContentType.objects.get_for_model(documents.model),
+                                   document_id=Cast(OuterRef("pk"), CharField()))
+            .values("document_id").annotate(total=Sum("applied")).values("total"))
+    return documents.annotate(paid=Coalesce(Subquery(paid), ZERO))
+
+
 def amount_paid(document) -> Decimal:
-    return Payment.objects.filter(**_document_filter(document)).aggregate(
-        total=Coalesce(Sum("applied"), ZERO))["total"]
+    return payments_for(document).aggregate(total=Coalesce(Sum("applied"), ZERO))["total"]
 
 
 def amount_due(document) -> Decimal:
@@ -99,6 +117,20 @@ def record_payment(document, *, method: str, amount, payer_phone: str = "", mpes
 
 # --- M-Pesa STK push ---------------------------------------------------------------------------
 
+def ask_mpesa(document, phone: str, *, amount=None, user=None) -> StkRequest | None:
+    """The one way a page asks a customer's phone for M-Pesa for a document, with one retry rule:
+    while the document's latest request may still pay it is returned as it is, so a double tap, a
+    replayed form or a reload never prompts the phone twice; a new prompt goes out only when
+    something is due and the latest request is final (paid a part, or can no longer pay). When
+    nothing is due the latest request (or None) is returned. Follow it on ``admin:payments:stk_wait``."""
+    latest = stk_requests_for(document).first()
+    if latest is not None and not latest.is_final:
+        return latest
+    if amount_due(document) <= 0:
+        return latest
+    return request_stk_push(document, phone, amount=amount, user=user)
+
+
 def request_stk_push(document, phone: str, *, amount=None, user=None) -> StkRequest:
     """Ask the customer's phone for M-Pesa. Call outside a transaction: it talks to Safaricom."""
     phone = normalize_phone(phone)
@@ -122,20 +154,28 @@ def request_stk_push(document, phone: str, *, amount=None, user=None) -> StkRequ
 
 def _finish(request, status, result_code, result_desc, via):
     request.status = status
-    request.result_code = result_code
+    request.result_code = "" if result_code is None else str(result_code)
     request.result_desc = result_desc[:255]
     request.settled_by = via
     request.settled_at = timezone.now()
     request.next_check_at = None
 
 
-def _settle_success(request, *, receipt, payer_phone, via):
+def _settle_success(request, *, receipt, via):
     _finish(request, StkRequest.Status.SUCCESS, 0, "Paid", via)
     request.mpesa_receipt = receipt
     request.save()
     record_payment(request.document, method=Payment.Method.MPESA, amount=request.amount,
-                   payer_phone=payer_phone or request.phone, mpesa_receipt=receipt, stk_request=request,
+                   payer_phone=request.phone, mpesa_receipt=receipt, stk_request=request,
                    user=request.requested_by)
+
+
+def _check_phone(request, callback, ip):
+    """The prompt went to ``request.phone``; a callback naming another phone is logged, and the
+    payment is booked against the phone that was asked."""
+    if callback.phone is not None and not same_phone(callback.phone, request.phone):
+        security_event("mpesa.phone_mismatch", f"Callback names phone {callback.phone!r}, the prompt went to "
+                       f"{request.phone}", ip=ip, stk_request=request.pk)
 
 
 def _settle_failure(request, result_code, result_desc, via):
@@ -168,9 +208,10 @@ def handle_callback(body, *, ip=None) -> str:
         if callback.result_code != 0:
             _settle_failure(request, callback.result_code, callback.result_desc, "callback")
             return "settled"
+        _check_phone(request, callback, ip)
         try:
             with transaction.atomic():
-                _settle_success(request, receipt=callback.receipt, payer_phone=callback.phone, via="callback")
+                _settle_success(request, receipt=callback.receipt, via="callback")
         except IntegrityError:  # that receipt number already paid for something else
             security_event("mpesa.receipt_reused", f"Receipt {callback.receipt} was already used",
                            ip=ip, stk_request=request.pk)
@@ -222,7 +263,7 @@ def check_stk_request(pk) -> StkRequest | None:
                 events.publish("payment.failed", business=request.business.code, stk_request_id=request.pk)
             return request
         if result.state == "success":
-            _settle_success(request, receipt=None, payer_phone=request.phone, via="query")
+            _settle_success(request, receipt=None, via="query")
         else:
             _settle_failure(request, result.result_code, result.result_desc, "query")
         return request

@@ -121,6 +121,55 @@ class Business:
 
 
 @dataclass(frozen=True)
+class CustomerRequestKind:
+    """Something a customer can ask for on the public site (``modules.core.cms``): an order or a
+    call-back that lands in the bell of the business's staff and the owner.
+
+    ``create``: dotted path ``f(customer_request, user) -> str``, run in one transaction with marking
+    the request taken (so two taps make one job): it makes the job, delivery or draft and returns
+    the admin path to open. ``asks_item``: the form offers the business's price list and a quantity.
+    """
+
+    key: str  # prefix-named after the module: "water.delivery"
+    label: str  # what the customer picks: "Water delivery"
+    create: str
+    action_label: str  # the staff's one tap: "Create the delivery"
+    asks_item: bool = False
+    asks_place: bool = True  # where to deliver or collect
+
+
+@dataclass(frozen=True)
+class PublicLookup:
+    """A status a customer checks on the public site with a reference (a ticket number) and their
+    phone number: the last 4 digits, or the whole number once the reference has drawn too many
+    wrong guesses. The core rate-limits per address and per reference; the module only answers.
+
+    ``callable``: ``f(reference, phone_digits) -> dict | None``; None for a wrong reference or phone
+    alike (compare in constant time). ``reference_key``: ``f(reference) -> str | None``, the canonical
+    reference ("LT-0012", "lt12" and "12" are one ticket) the per-reference limit counts on.
+    ``template`` renders the dict (as ``status``) on the public page.
+    """
+
+    key: str  # "laundry.ticket"
+    title: str  # "Check your laundry"
+    reference_label: str  # "Ticket number"
+    callable: str
+    reference_key: str
+    template: str
+    reference_hint: str = ""  # "On your ticket, e.g. LT-0042"
+
+
+@dataclass(frozen=True)
+class PublicSite:
+    """How a business shows on the public site. Its page is created from this after `migrate`
+    (once: the owner edits it in /cms/ from then on)."""
+
+    summary: str  # the first paragraph of the business page
+    requests: tuple[CustomerRequestKind, ...] = ()
+    lookups: tuple[PublicLookup, ...] = ()
+
+
+@dataclass(frozen=True)
 class Module:
     key: str
     label: str
@@ -140,4 +189,5 @@ class Module:
     demo: str | None = None  # dotted path: f(business, *, opening_stock, activity), idempotent demo data
     notification_kinds: tuple[NotificationKind, ...] = ()
     approval_rules: tuple[ApprovalRule, ...] = ()  # see modules/core/approvals
+    public: PublicSite | None = None  # the business's page, requests and lookups on the public site
     order: int = field(default=100)
