@@ -42,7 +42,9 @@ MODULE = Module(
     ),
     schedules=(Schedule("laundry.daily_overdue", "modules.laundry.jobs.daily_overdue", cron="0 8 * * *"),),
     notification_kinds=(NotificationKind("laundry.overdue", "Laundry overdue or uncollected", default_roles=("Owner",)),),
-    subscriptions=(Subscription("laundry.overdue", "modules.laundry.handlers.tell_the_owner_what_is_overdue"),),
+    subscriptions=(
+        Subscription("laundry.overdue", "modules.laundry.handlers.tell_the_owner_what_is_overdue", durable=True),
+    ),
     admin_urls="modules.laundry.views.admin_urlpatterns",
     append_only=("laundry.JobLine", "laundry.JobEvent", "laundry.OverdueDigest"),
     public=PublicSite(

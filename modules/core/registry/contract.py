@@ -57,8 +57,35 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Subscription:
+    """``durable=False``: called in-process after the publishing transaction commits (cheap,
+    losable work: cache bumps). ``durable=True``: written to the PostgreSQL outbox inside that
+    transaction and run by a worker, retried until it succeeds (notifications, digests, SMS)."""
+
     event: str  # "sale.committed", "stock.low", …; "*" for every event
     handler: str  # dotted path: f(**payload)
+    durable: bool = False
+
+
+@dataclass(frozen=True)
+class OutboxTopic:
+    """A kind of message in the PostgreSQL outbox (``modules.core.outbox``).
+
+    ``handler``: dotted path ``f(message)``, run by an RQ worker after the enqueuing transaction
+    commits, inside a transaction that also marks the message done: its database writes happen
+    exactly once; anything it does outside the database (an SMS, an eTIMS call) may be repeated
+    after a crash and must be idempotent there (use ``message.key``). A failing handler is retried
+    after ``backoff_seconds`` × 2^(attempt−1) (at most ``max_backoff_seconds``); after
+    ``max_attempts`` the message is dead: shown to the owner, retried only by hand.
+    """
+
+    name: str  # prefix-named after the module: "notifications.deliver", "sms.send"
+    handler: str
+    max_attempts: int = 10
+    backoff_seconds: int = 30
+    max_backoff_seconds: int = 3600
+    timeout: int = 300  # seconds an attempt may run before the worker is killed (and it is retried)
+    queue: str = "default"
+    label: str = ""  # what the owner reads on the outbox page
 
 
 @dataclass(frozen=True)
@@ -189,5 +216,6 @@ class Module:
     demo: str | None = None  # dotted path: f(business, *, opening_stock, activity), idempotent demo data
     notification_kinds: tuple[NotificationKind, ...] = ()
     approval_rules: tuple[ApprovalRule, ...] = ()  # see modules/core/approvals
+    outbox_topics: tuple[OutboxTopic, ...] = ()  # see modules/core/outbox
     public: PublicSite | None = None  # the business's page, requests and lookups on the public site
     order: int = field(default=100)

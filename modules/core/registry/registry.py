@@ -8,8 +8,8 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .contract import (ApprovalRule, Business, CustomerRequestKind, Module, NotificationKind, PublicLookup, Retention,
-                       Role, Schedule, Subscription, Widget)
+from .contract import (ApprovalRule, Business, CustomerRequestKind, Module, NotificationKind, OutboxTopic,
+                       PublicLookup, Retention, Role, Schedule, Subscription, Widget)
 
 
 @cache
@@ -29,12 +29,12 @@ def modules() -> tuple[Module, ...]:
     keys = [m.key for m in found]
     if len(keys) != len(set(keys)):
         raise ImproperlyConfigured(f"duplicate module keys in {keys}")
-    widget_keys = [w.key for m in found for w in m.widgets]
-    if len(widget_keys) != len(set(widget_keys)):
-        raise ImproperlyConfigured(f"duplicate widget keys in {widget_keys}")
-    public_keys = [item.key for m in found if m.public for item in (*m.public.requests, *m.public.lookups)]
-    if len(public_keys) != len(set(public_keys)):
-        raise ImproperlyConfigured(f"duplicate public request or lookup keys in {public_keys}")
+    for what, names in (("widget keys", [w.key for m in found for w in m.widgets]),
+                        ("outbox topics", [t.name for m in found for t in m.outbox_topics]),
+                        ("public request or lookup keys",
+                         [item.key for m in found if m.public for item in (*m.public.requests, *m.public.lookups)])):
+        if len(names) != len(set(names)):
+            raise ImproperlyConfigured(f"duplicate {what} in {names}")
     return tuple(sorted(found, key=lambda m: (m.order, m.key)))
 
 
@@ -75,6 +75,14 @@ def approval_rules() -> list[ApprovalRule]:
 def approval_rule(document: str) -> ApprovalRule | None:
     """The rule for "app_label.Model" (matched case-insensitively), or None."""
     return next((r for r in approval_rules() if r.document.lower() == document.lower()), None)
+
+
+def outbox_topics() -> list[OutboxTopic]:
+    return [t for m in modules() for t in m.outbox_topics]
+
+
+def outbox_topic(name: str) -> OutboxTopic | None:
+    return next((t for t in outbox_topics() if t.name == name), None)
 
 
 def module_for_business(code: str) -> Module | None:

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
-from .models import FailedJob, SecurityEvent
+from .models import BackupRun, FailedJob, SecurityEvent
 
 
 class AppendOnlyAdminMixin:
@@ -40,6 +40,22 @@ class SecurityEventAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_display = ["created_at", "kind", "message", "ip_address"]
     list_filter = ["kind"]
     readonly_fields = ["created_at", "kind", "message", "ip_address", "detail"]
+
+
+@admin.register(BackupRun)
+class BackupRunAdmin(ModelAdmin):
+    list_display = ["finished_at", "stamp", "ok", "offsite_ok", "db_bytes", "media_bytes"]
+    list_filter = ["ok", "offsite_ok"]
+    readonly_fields = [f.name for f in BackupRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 if settings.AXES_ENABLE_ADMIN:
