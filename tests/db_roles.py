@@ -38,6 +38,17 @@ def connect_default_as(role: str) -> None:
     connection.settings_dict.update(USER=parsed["USER"], PASSWORD=parsed["PASSWORD"])
 
 
+@contextmanager
+def default_connection_as(role: str):
+    """The default connection (of this thread) as ``role`` within the block, then the app role
+    again: for a test's setup that needs more than the app may do (migrating back and forth)."""
+    connect_default_as(role)
+    try:
+        yield
+    finally:
+        connect_default_as("app")
+
+
 def url(role: str, dbname: str | None = None) -> str:
     """``role``'s URL to the test database (or ``dbname``), e.g. for manage.py in a subprocess."""
     parts = urlsplit(role_url(role))
