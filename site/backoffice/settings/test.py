@@ -38,6 +38,10 @@ DATABASE_ROLE_URLS = {
     "superuser": os.environ.get("DATABASE_SUPERUSER_URL", ""),
 }
 
+# A fixed ledger key (tests reseal and re-hash with other keys on purpose); anchors go to a
+# per-test directory (tests/conftest.py).
+LEDGER_KEY = "test-ledger-key-not-secret-0123456789abcdef"
+
 # Outbox messages run in the committing process right after its commit, through the same claim and
 # handler code as the worker; tests/integration/test_outbox.py turns this off to use real workers.
 OUTBOX_EAGER = os.environ.get("OUTBOX_EAGER", "1") == "1"
