@@ -26,7 +26,7 @@ def record_past_decisions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0001_initial'),
+        ('approvals', '0002_expense_category_account'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
