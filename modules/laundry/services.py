@@ -12,7 +12,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -55,7 +55,10 @@ class JobLineInput:
 
 
 def _money(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise ValidationError(f"{value!r} is not an amount of money.") from None
 
 
 def business() -> Business:

@@ -54,6 +54,13 @@ def _quantity(value, what) -> Decimal:
     return number
 
 
+def _bottles(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise WaterError(f"Bottles: {value!r} is not a whole number.") from None
+
+
 def _n(value: Decimal) -> str:
     """1,500 / 0.5: a quantity as people write it."""
     value = Decimal(value).normalize()
@@ -160,7 +167,7 @@ def _post_batch(batch, produced, rejects, user, ended_at):
             move_stock(material, location, -quantity, StockMovement.Kind.CONSUME, source=batch, user=user,
                        unit_cost=material.cost, reason=f"Batch {batch.pk}: {_n(made)} × {product.name}")
         except OutOfStock as error:
-            raise WaterError(str(error)) from None
+            raise WaterError(error.messages) from None
     good = (total * produced / made).quantize(CENT, rounding=ROUND_HALF_UP)
     wastage = total - good
     product = items[product.pk]
@@ -272,7 +279,7 @@ def take_deposit(business, phone, bottles, *, method="cash", per_bottle=DEPOSIT_
     from .models import BottleMovement
 
     phone = _phone(phone)
-    bottles = int(bottles)
+    bottles = _bottles(bottles)
     if bottles <= 0:
         raise WaterError("Lend at least one bottle.")
     if method not in METHODS:
@@ -300,7 +307,7 @@ def refund_deposit(business, phone, bottles, *, user=None):
     from .models import BottleMovement
 
     phone = _phone(phone)
-    bottles = int(bottles)
+    bottles = _bottles(bottles)
     if bottles <= 0:
         raise WaterError("Return at least one bottle.")
     with transaction.atomic():
@@ -382,7 +389,7 @@ def deliver(order, *, method, user=None):
             sale, _ = sales.create_sale(business=order.business, client_uuid=order.client_uuid, lines=lines,
                                         method=method, customer_phone=order.customer_phone, user=user)
         except (sales.OutOfStock, sales.SaleConflict) as error:
-            raise WaterError(str(error)) from None
+            raise WaterError(error.messages) from None
         order.status, order.sale, order.payment_method = DeliveryOrder.Status.DELIVERED, sale, method
         order.closed_at = timezone.now()
         order.save(update_fields=["status", "sale", "payment_method", "closed_at"])

@@ -4,9 +4,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import (BusinessScopedAdminMixin, ScopedChoicesMixin, ServiceAdminMixin,
+                                               ServiceForm)
 from modules.core.businesses.services import businesses_for
-from modules.core.inventory.forms import ScopedChoicesMixin, ServiceAdminMixin, ServiceForm
 
 from . import services
 from .models import ApprovalRequest, ExpenseRequest, TransferRequest

@@ -313,7 +313,7 @@ KINDS = {
 }
 
 
-class FileProblem(Exception):
+class FileProblem(ValidationError):
     """The file cannot be read at all; the message is for the user."""
 
 

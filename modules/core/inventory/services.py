@@ -21,7 +21,7 @@ ZERO = Decimal("0")
 CENT = Decimal("0.01")
 
 
-class OutOfStock(Exception):
+class OutOfStock(ValidationError):
     """Not enough on hand; the message is for the person at the counter."""
 
 

@@ -5,6 +5,7 @@ from datetime import date as date_type
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
@@ -21,7 +22,7 @@ ZERO = Decimal("0.00")
 CHAIN_LOCK = 0x1ED6E5  # pg_advisory_xact_lock key: one poster at a time extends the hash chain
 
 
-class LedgerError(Exception):
+class LedgerError(ValidationError):
     """A posting the ledger refuses; the message is written for the person who tried it."""
 
 

@@ -36,7 +36,7 @@ __all__ = ["OutOfStock", "SaleConflict", "SaleLineInput", "create_sale", "void_s
            "recent_customer_phones"]
 
 
-class SaleConflict(Exception):
+class SaleConflict(ValidationError):
     """The UUID was already used for a different sale (HTTP 409)."""
 
 
