@@ -2,6 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PASSWORD
+
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -39,3 +41,12 @@ def phone(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def log_in(page, live_server, username):
+    """Log in as a person does: the login page, the name and password typed key by key, the button."""
+    page.goto(f"{live_server.url}/admin/login/")
+    page.locator("#id_username").press_sequentially(username)
+    page.locator("#id_password").press_sequentially(PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
