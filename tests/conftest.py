@@ -1,14 +1,23 @@
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import django_rq
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.core.servers.basehttp import WSGIServer
 
+from rq import Worker
+
 from fixtures.demo import USERS, seed
 
 # The live server's listen backlog (10) resets connections when tests fire 30 requests at once.
 WSGIServer.request_queue_size = 128
 
+ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "test-pass-2026"
 ROLE_USERS = list(USERS)  # owner, accountant, water_staff, laundry_staff, shop_staff
 
@@ -27,6 +36,25 @@ def clean_redis():
     caches["default"].clear()
     caches["default"]._skip_until = 0.0
     yield
+
+
+@pytest.fixture
+def worker():
+    """A real RQ worker process on the test queue (health checks want one alive)."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", "default"],
+        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "backoffice.settings.test"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    conn = django_rq.get_connection("default")
+    deadline = time.monotonic() + 20
+    while Worker.count(connection=conn) == 0:
+        assert time.monotonic() < deadline, "the worker did not register"
+        time.sleep(0.1)
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture

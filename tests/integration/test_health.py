@@ -1,37 +1,11 @@
 """/health/ and /health/deps/ against real Redis and a real RQ worker that we start and kill."""
 
-import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import django_rq
 import pytest
-from rq import Worker
 
 from tests.jobs import mark_done
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def worker():
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "default"],
-        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "backoffice.settings.test"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    conn = django_rq.get_connection("default")
-    deadline = time.monotonic() + 20
-    while Worker.count(connection=conn) == 0:
-        assert time.monotonic() < deadline, "the worker did not register"
-        time.sleep(0.1)
-    yield process
-    if process.poll() is None:
-        process.kill()
-        process.wait()
 
 
 def deps(client):

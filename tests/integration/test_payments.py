@@ -141,7 +141,7 @@ def test_a_failed_callback_settles_without_money(invoice, client, settings):
                                      "ResultCode": 1032, "ResultDesc": "Request cancelled by user"}}}
     assert client.post(f"/payments/mpesa/callback/{TOKEN}/", body, content_type="application/json").status_code == 200
     stk.refresh_from_db()
-    assert (stk.status, stk.result_code) == ("cancelled", 1032)
+    assert (stk.status, stk.result_code) == ("cancelled", "1032")
     assert Payment.objects.count() == 0
 
 
@@ -194,7 +194,7 @@ def test_refusals_come_back_with_their_reason(invoice, mpesa, phone, status, cod
     stk = payments.request_stk_push(invoice, phone)
     wait_until(lambda: StkRequest.objects.get(pk=stk.pk).is_final)
     stk.refresh_from_db()
-    assert (stk.status, stk.result_code) == (status, code)
+    assert (stk.status, stk.result_code) == (status, str(code))
     assert Payment.objects.count() == 0
 
 
@@ -268,3 +268,66 @@ def test_the_reconciler_is_scheduled_every_15_seconds(redis_conn):
     assert jobs["payments.reconcile_stk"].interval == 15
     assert jobs["payments.reconcile_stk"].func is payments.reconcile_pending
     assert jobs["system.prune_failed_jobs"].cron == "17 3 * * *"
+
+
+def test_behind_nginx_the_allowlist_reads_the_address_nginx_appended(invoice, client, settings):
+    """A caller outside the allowlist who writes Safaricom's address into X-Forwarded-For stays
+    outside: nginx appends the real address, and only that one counts."""
+    settings.MPESA_CALLBACK_TOKEN = TOKEN
+    settings.MPESA_CALLBACK_ALLOWED_IPS = ["196.201.214.200"]
+    settings.PROXY_COUNT = 1
+    stk = pending_request(invoice)
+    url = f"/payments/mpesa/callback/{TOKEN}/"
+    spoofed = client.post(url, success_body(stk), content_type="application/json", REMOTE_ADDR="127.0.0.1",
+                          HTTP_X_FORWARDED_FOR="196.201.214.200, 41.90.1.1")
+    assert spoofed.status_code == 403 and Payment.objects.count() == 0
+    assert SecurityEvent.objects.get().ip_address == "41.90.1.1"
+    genuine = client.post(url, success_body(stk), content_type="application/json", REMOTE_ADDR="127.0.0.1",
+                          HTTP_X_FORWARDED_FOR="196.201.214.200")
+    assert genuine.status_code == 200 and Payment.objects.count() == 1
+
+
+def _nested(depth):
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("case", ["nested", "nested_in_callback", "result_code_1e400", "amount_1e400",
+                                  "oversize_receipt", "oversize_phone", "oversize_ids", "receipt_object"])
+def test_a_callback_with_the_right_token_never_answers_500(invoice, client, settings, case):
+    """Hostile or broken bodies behind a valid token: a 4xx or a plain rejection, nothing booked
+    wrongly, never a server error."""
+    settings.MPESA_CALLBACK_TOKEN = TOKEN
+    stk = pending_request(invoice)
+    body = success_body(stk)
+    callback = body["Body"]["stkCallback"]
+    items = callback["CallbackMetadata"]["Item"]
+    if case == "nested":
+        data = _nested(30_000)
+    elif case == "nested_in_callback":
+        data = json.dumps(body)[:-3] + ', "Deep": ' + _nested(20_000) + "}}}"
+    else:
+        if case == "result_code_1e400":
+            raw = json.dumps(body).replace('"ResultCode": 0', '"ResultCode": 1e400')
+        elif case == "amount_1e400":
+            raw = json.dumps(body).replace(f'"Value": {stk.amount}', '"Value": 1e400')
+        else:
+            if case == "oversize_receipt":
+                items[1]["Value"] = "Q" * 5000
+            elif case == "oversize_phone":
+                items[3]["Value"] = int("7" * 400)
+            elif case == "oversize_ids":
+                callback["MerchantRequestID"] = "m" * 5000
+                callback["CheckoutRequestID"] = "c" * 5000
+            elif case == "receipt_object":
+                items[1]["Value"] = {"a": [1, 2, 3]}
+            raw = json.dumps(body)
+        data = raw
+    response = client.post(f"/payments/mpesa/callback/{TOKEN}/", data=data, content_type="application/json")
+    assert response.status_code < 500
+    stk.refresh_from_db()
+    if case == "oversize_phone":  # the payment is real; the odd phone is logged as a mismatch
+        assert stk.status == "success" and Payment.objects.get().payer_phone == stk.phone
+        assert SecurityEvent.objects.filter(kind="mpesa.phone_mismatch").exists()
+    else:
+        assert stk.status == "pending" and Payment.objects.count() == 0
+        assert SecurityEvent.objects.filter(kind__startswith="mpesa.").exists()

@@ -354,7 +354,8 @@ def test_parse_a_successful_callback():
     assert callback == daraja.StkCallback(
         merchant_request_id="19465-780693-1", checkout_request_id="ws_CO_27072017154747416", result_code=0,
         result_desc="The service request is processed successfully.", amount=Decimal("1.00"),
-        receipt="LGR7OWQX0R", phone="254721566839", transaction_date="20170727154800")
+        receipt="LGR7OWQX0R", phone="254721566839",
+        transaction_date=datetime(2017, 7, 27, 15, 48, tzinfo=daraja.NAIROBI))
     assert callback.succeeded and str(callback.amount) == "1.00"
 
 
@@ -370,6 +371,23 @@ def test_parse_callback_takes_a_string_result_code_and_amount():
     body["Body"]["stkCallback"]["ResultCode"] = "0"
     body["Body"]["stkCallback"]["CallbackMetadata"]["Item"][0]["Value"] = "1500"
     assert parse_callback(body).amount == Decimal("1500.00")
+
+
+@pytest.mark.parametrize("code, expected", [(0, 0), ("0", 0), (1037.0, 1037), (" 1032 ", 1032),
+                                            ("SFC_IC0003", "SFC_IC0003")])
+def test_result_codes_are_numbers_or_configuration_error_codes(code, expected):
+    assert daraja.result_code(code) == expected
+
+
+def test_a_non_numeric_result_code_is_read_not_refused():
+    callback = parse_callback(_with(ResultCode="SFC_IC0003", ResultDesc="Invalid till set-up", CallbackMetadata=...))
+    assert (callback.result_code, callback.succeeded) == ("SFC_IC0003", False)
+
+
+def test_an_odd_phone_is_kept_bounded_for_the_services_to_judge():
+    body = json.loads(json.dumps(SUCCESS_CALLBACK))
+    body["Body"]["stkCallback"]["CallbackMetadata"]["Item"][4]["Value"] = int("7" * 400)
+    assert parse_callback(body).phone == "7" * 20
 
 
 def _with(**changes):
@@ -392,7 +410,14 @@ def _with(**changes):
     (_with(CheckoutRequestID=...), "CheckoutRequestID is missing"),
     (_with(MerchantRequestID=""), "MerchantRequestID is missing"),
     (_with(ResultCode=...), "ResultCode is missing"),
-    (_with(ResultCode="zero"), "ResultCode 'zero' is not a number"),
+    (_with(ResultCode={"code": 0}), "is not a result code"),
+    (_with(ResultCode=1.5), "is not a result code"),
+    (_with(ResultCode=float("inf")), "is not a result code"),
+    (_with(ResultCode=True), "is not a result code"),
+    (_with(ResultCode="not a code"), "is not a result code"),
+    (_with(ResultCode=10**400), "is not a result code"),
+    (_with(CheckoutRequestID="c" * 65), "CheckoutRequestID 'ccc"),
+    (_with(MerchantRequestID=["m"]), "MerchantRequestID \\['m'\\] is not an identifier"),
     (_with(CallbackMetadata={"Item": {"Name": "Amount"}}), "CallbackMetadata.Item is not a list"),
     (_with(CallbackMetadata=[]), "CallbackMetadata.Item is not a list"),
     (_with(CallbackMetadata={"Item": [{"Value": 1}]}), "has no Name"),
@@ -401,6 +426,11 @@ def _with(**changes):
     (_with(CallbackMetadata={"Item": [{"Name": "Amount", "Value": "lots"},
                                       {"Name": "MpesaReceiptNumber", "Value": "LGR7OWQX0R"}]}),
      "Amount 'lots' is not a number"),
+    (_with(CallbackMetadata={"Item": [{"Name": "Amount", "Value": 1e300},
+                                      {"Name": "MpesaReceiptNumber", "Value": "LGR7OWQX0R"}]}),
+     "is not an amount M-Pesa carries"),
+    (_with(CallbackMetadata={"Item": [{"Name": "MpesaReceiptNumber", "Value": "Q" * 21}]}), "is not a receipt number"),
+    (_with(CallbackMetadata={"Item": [{"Name": "MpesaReceiptNumber", "Value": 1234567}]}), "is not a receipt number"),
 ])
 def test_malformed_callbacks_raise_value_error(body, message):
     with pytest.raises(ValueError, match=message):

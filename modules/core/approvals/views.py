@@ -1,8 +1,5 @@
 """Deciding from a phone: the pending list and one page per request (admin pages under /admin/approvals/)."""
 
-import ipaddress
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseBadRequest
@@ -12,24 +9,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from modules.core.businesses.admin_kit import admin_page
+from modules.core.system.network import client_ip
 
 from . import services
 from .models import ApprovalRequest, ExpenseRequest, TransferRequest
 
 Status = ApprovalRequest.Status
-
-
-def client_ip(request):
-    """The phone's address. Behind nginx (settings.PROXY_COUNT = 1) it is the address nginx
-    appended to X-Forwarded-For, counted from the right; anything further left was written by the
-    client. Otherwise REMOTE_ADDR. Not an IP address: None."""
-    proxies = getattr(settings, "PROXY_COUNT", 0)
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    candidate = forwarded[-proxies] if proxies and len(forwarded) >= proxies else request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
 
 
 @admin_page("Approvals", template="approvals/pending.html")

@@ -25,6 +25,11 @@ class BusinessScopedAdminMixin:
     def get_queryset(self, request):
         return self.scope(request, super().get_queryset(request))
 
+    def lookup_allowed(self, lookup, value, request):
+        """Modules know their business by code, so their menu links filter by it
+        (?business__code__exact=water); the queryset stays scoped whatever the code."""
+        return lookup == f"{self.business_field}__code__exact" or super().lookup_allowed(lookup, value, request)
+
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:

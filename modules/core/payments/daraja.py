@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -40,6 +42,13 @@ PENDING_RESULT_CODES = {4999}
 
 ACCOUNT_REFERENCE_MAX = 12
 DESCRIPTION_MAX = 13
+# Bounds on what a callback may carry, so a hostile body fails as malformed, never in the database.
+IDENTIFIER_MAX = 64
+RESULT_CODE_MAX = 10**9
+CODE_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,31}")  # "SFC_IC0003"
+RECEIPT = re.compile(r"[A-Z0-9]{6,20}")
+AMOUNT_MAX = Decimal("999999999")
+PHONE_TEXT_MAX = 20
 
 
 class DarajaError(Exception):
@@ -74,12 +83,12 @@ class StkQueryResult:
 class StkCallback:
     merchant_request_id: str
     checkout_request_id: str
-    result_code: int
+    result_code: int | str  # text for configuration errors such as "SFC_IC0003"
     result_desc: str
     amount: Decimal | None = None
     receipt: str | None = None
-    phone: str | None = None
-    transaction_date: str | None = None  # YYYYmmddHHMMSS, Nairobi time, as Daraja sends it
+    phone: str | None = None  # as sent, not yet checked
+    transaction_date: datetime | None = None  # from YYYYmmddHHMMSS, Nairobi time
 
     @property
     def succeeded(self) -> bool:
@@ -112,21 +121,89 @@ def whole_shillings(amount) -> int:
     return amount
 
 
+def result_code(value) -> int | str:
+    """Daraja's ResultCode as an int (``0``, ``"1032"``, ``1037.0``) or, for the non-numeric codes a
+    wrong till or paybill set-up gives (``"SFC_IC0003"``), the code as text. Anything else (an
+    object, a fraction, ``1e400``, free text) is malformed: ValueError."""
+    if isinstance(value, bool):
+        raise ValueError(f"ResultCode {value!r} is not a result code")
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        if abs(value) > RESULT_CODE_MAX:
+            raise ValueError(f"ResultCode {value!r} is not a result code")
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"-?[0-9]{1,9}", text):
+            return int(text)
+        if CODE_TEXT.fullmatch(text):
+            return text
+    raise ValueError(f"ResultCode {_short(value)} is not a result code")
+
+
+def _short(value) -> str:
+    """A value for an error message, never longer than a line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _identifier(callback: dict, field: str) -> str:
+    value = callback.get(field)
+    if value in (None, ""):
+        raise ValueError(f"STK callback: {field} is missing")
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > IDENTIFIER_MAX:
+        raise ValueError(f"STK callback: {field} {_short(value)} is not an identifier")
+    return str(value)
+
+
+def receipt_number(value) -> str:
+    """An M-Pesa receipt (TransID): 6–20 uppercase letters and digits, e.g. ``LGR7OWQX0R``."""
+    text = value.strip().upper() if isinstance(value, str) else ""
+    if not RECEIPT.fullmatch(text):
+        raise ValueError(f"M-Pesa receipt {_short(value)} is not a receipt number")
+    return text
+
+
+def money(value, what: str = "Amount") -> Decimal:
+    """A positive KES amount with cents, as Daraja sends it (``1``, ``1.00``, ``"1500"``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        raise ValueError(f"{what} {_short(value)} is not a number")
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise ValueError(f"{what} {_short(value)} is not a number") from None
+    if not amount.is_finite() or not 0 < amount <= AMOUNT_MAX:
+        raise ValueError(f"{what} {_short(value)} is not an amount M-Pesa carries")
+    return amount.quantize(Decimal("0.01"))
+
+
+def transaction_time(value) -> datetime | None:
+    """Daraja's YYYYmmddHHMMSS (Nairobi) as an aware datetime; None when absent or unreadable."""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not re.fullmatch(r"[0-9]{14}", text):
+        return None
+    try:
+        return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=NAIROBI)
+    except ValueError:
+        return None
+
+
 def parse_callback(body: dict) -> StkCallback:
-    """Read an STK callback (``Body.stkCallback``); CallbackMetadata is present only on success."""
+    """Read an STK callback (``Body.stkCallback``); CallbackMetadata is present only on success.
+    Raises ValueError for anything malformed; values are checked for type and size, so nothing
+    Daraja (or a forger) sends can reach the database unchecked."""
     if not isinstance(body, dict):
         raise ValueError("STK callback: the body is not a JSON object")
     outer = body.get("Body")
     callback = outer.get("stkCallback") if isinstance(outer, dict) else None
     if not isinstance(callback, dict):
         raise ValueError("STK callback: Body.stkCallback is missing")
-    for field in ("MerchantRequestID", "CheckoutRequestID", "ResultCode"):
-        if callback.get(field) in (None, ""):
-            raise ValueError(f"STK callback: {field} is missing")
-    try:
-        result_code = int(callback["ResultCode"])
-    except (TypeError, ValueError):
-        raise ValueError(f"STK callback: ResultCode {callback['ResultCode']!r} is not a number") from None
+    merchant_request_id = _identifier(callback, "MerchantRequestID")
+    checkout_request_id = _identifier(callback, "CheckoutRequestID")
+    if callback.get("ResultCode") in (None, ""):
+        raise ValueError("STK callback: ResultCode is missing")
+    code = result_code(callback["ResultCode"])
 
     items: dict[str, object] = {}
     metadata = callback.get("CallbackMetadata")
@@ -135,31 +212,27 @@ def parse_callback(body: dict) -> StkCallback:
         if not isinstance(entries, list):
             raise ValueError("STK callback: CallbackMetadata.Item is not a list")
         for entry in entries:
-            if not isinstance(entry, dict) or not entry.get("Name"):
-                raise ValueError(f"STK callback: CallbackMetadata item {entry!r} has no Name")
+            if not isinstance(entry, dict) or not isinstance(entry.get("Name"), str) or not entry["Name"]:
+                raise ValueError(f"STK callback: CallbackMetadata item {_short(entry)} has no Name")
             items[entry["Name"]] = entry.get("Value")  # "Balance" comes without a Value
-    if result_code == RESULT_SUCCESS and not items.get("MpesaReceiptNumber"):
-        raise ValueError("STK callback: a successful payment must carry CallbackMetadata with MpesaReceiptNumber")
-
-    amount = None
+    receipt = amount = None
+    if code == RESULT_SUCCESS:
+        if not items.get("MpesaReceiptNumber"):
+            raise ValueError("STK callback: a successful payment must carry CallbackMetadata with MpesaReceiptNumber")
+        receipt = receipt_number(items["MpesaReceiptNumber"])
     if items.get("Amount") is not None:
-        try:
-            amount = Decimal(str(items["Amount"])).quantize(Decimal("0.01"))
-        except InvalidOperation:
-            raise ValueError(f"STK callback: Amount {items['Amount']!r} is not a number") from None
-
-    def text(name):
-        return None if items.get(name) is None else str(items[name])
-
+        amount = money(items["Amount"])
+    phone = items.get("PhoneNumber")
     return StkCallback(
-        merchant_request_id=str(callback["MerchantRequestID"]),
-        checkout_request_id=str(callback["CheckoutRequestID"]),
-        result_code=result_code,
-        result_desc=str(callback.get("ResultDesc", "")),
+        merchant_request_id=merchant_request_id,
+        checkout_request_id=checkout_request_id,
+        result_code=code,
+        result_desc=str(callback.get("ResultDesc", ""))[:255],
         amount=amount,
-        receipt=text("MpesaReceiptNumber"),
-        phone=text("PhoneNumber"),
-        transaction_date=text("TransactionDate"),
+        receipt=receipt,
+        # kept as sent (bounded); services compare it with the phone that was asked
+        phone=str(phone)[:PHONE_TEXT_MAX] if isinstance(phone, (str, int)) and not isinstance(phone, bool) else None,
+        transaction_date=transaction_time(items.get("TransactionDate")),
     )
 
 

@@ -74,7 +74,8 @@ class StkRequest(ForDocument):
     merchant_request_id = models.CharField(max_length=64, blank=True)
     checkout_request_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
-    result_code = models.IntegerField(null=True, blank=True)
+    result_code = models.CharField(max_length=32, blank=True, default="",
+                                   help_text="Daraja's ResultCode: 1032, or SFC_IC0003 …")
     result_desc = models.CharField(max_length=255, blank=True)
     mpesa_receipt = models.CharField(max_length=20, null=True, blank=True, unique=True)
     settled_by = models.CharField(max_length=10, blank=True)  # "callback" or "query"

@@ -1,5 +1,6 @@
 """Kenyan mobile numbers in the one form M-Pesa (Daraja) accepts: 2547XXXXXXXX or 2541XXXXXXXX."""
 
+import hashlib
 import re
 
 from django.core.exceptions import ValidationError
@@ -19,3 +20,21 @@ def normalize_phone(raw: str) -> str:
     if not match:
         raise ValidationError(PHONE_HELP, code="invalid_phone")
     return "254" + match.group(1)
+
+
+def phone_hash(phone: str) -> str:
+    """SHA-256 hex of a normalised phone, as C2B confirmations carry the payer since 2024."""
+    return hashlib.sha256(phone.encode()).hexdigest()
+
+
+def same_phone(sent, expected: str) -> bool:
+    """Whether a phone M-Pesa reports (plain, masked ``2547*****678`` or hashed) is ``expected``."""
+    text = str(sent).strip() if isinstance(sent, (str, int)) and not isinstance(sent, bool) else ""
+    if "*" in text:
+        return len(text) == len(expected) and all(c in ("*", e) for c, e in zip(text, expected))
+    if re.fullmatch(r"[0-9a-f]{64}", text.lower()):
+        return text.lower() == phone_hash(expected)
+    try:
+        return normalize_phone(text) == expected
+    except ValidationError:
+        return False

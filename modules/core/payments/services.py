@@ -23,7 +23,7 @@ from modules.core.system.services import security_event
 
 from .daraja import DarajaError, get_client, parse_callback
 from .models import Invoice, Payment, StkRequest
-from .phones import normalize_phone
+from .phones import normalize_phone, same_phone
 
 ZERO = Decimal("0.00")
 # Permissions a counter attendant needs to bill and take payments (used in business modules' roles).
@@ -122,20 +122,28 @@ def request_stk_push(document, phone: str, *, amount=None, user=None) -> StkRequ
 
 def _finish(request, status, result_code, result_desc, via):
     request.status = status
-    request.result_code = result_code
+    request.result_code = "" if result_code is None else str(result_code)
     request.result_desc = result_desc[:255]
     request.settled_by = via
     request.settled_at = timezone.now()
     request.next_check_at = None
 
 
-def _settle_success(request, *, receipt, payer_phone, via):
+def _settle_success(request, *, receipt, via):
     _finish(request, StkRequest.Status.SUCCESS, 0, "Paid", via)
     request.mpesa_receipt = receipt
     request.save()
     record_payment(request.document, method=Payment.Method.MPESA, amount=request.amount,
-                   payer_phone=payer_phone or request.phone, mpesa_receipt=receipt, stk_request=request,
+                   payer_phone=request.phone, mpesa_receipt=receipt, stk_request=request,
                    user=request.requested_by)
+
+
+def _check_phone(request, callback, ip):
+    """The prompt went to ``request.phone``; a callback naming another phone is logged, and the
+    payment is booked against the phone that was asked."""
+    if callback.phone is not None and not same_phone(callback.phone, request.phone):
+        security_event("mpesa.phone_mismatch", f"Callback names phone {callback.phone!r}, the prompt went to "
+                       f"{request.phone}", ip=ip, stk_request=request.pk)
 
 
 def _settle_failure(request, result_code, result_desc, via):
@@ -168,9 +176,10 @@ def handle_callback(body, *, ip=None) -> str:
         if callback.result_code != 0:
             _settle_failure(request, callback.result_code, callback.result_desc, "callback")
             return "settled"
+        _check_phone(request, callback, ip)
         try:
             with transaction.atomic():
-                _settle_success(request, receipt=callback.receipt, payer_phone=callback.phone, via="callback")
+                _settle_success(request, receipt=callback.receipt, via="callback")
         except IntegrityError:  # that receipt number already paid for something else
             security_event("mpesa.receipt_reused", f"Receipt {callback.receipt} was already used",
                            ip=ip, stk_request=request.pk)
@@ -222,7 +231,7 @@ def check_stk_request(pk) -> StkRequest | None:
                 events.publish("payment.failed", business=request.business.code, stk_request_id=request.pk)
             return request
         if result.state == "success":
-            _settle_success(request, receipt=None, payer_phone=request.phone, via="query")
+            _settle_success(request, receipt=None, via="query")
         else:
             _settle_failure(request, result.result_code, result.result_desc, "query")
         return request

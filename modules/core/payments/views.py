@@ -12,9 +12,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from ipware import get_client_ip
 
 from modules.core.businesses.admin_kit import admin_page, scoped_or_403
+from modules.core.system.network import client_ip
 from modules.core.system.services import security_event
 
 from . import services
@@ -24,16 +24,11 @@ MAX_CALLBACK_BYTES = 64 * 1024
 POLL_SECONDS = 2.5
 
 
-def _ip(request):
-    ip, _ = get_client_ip(request, proxy_count=settings.PROXY_COUNT or None)
-    return ip
-
-
 @csrf_exempt
 @require_POST
 def mpesa_callback(request, token):
     """Daraja posts STK results here. Anything we cannot trust changes nothing and is recorded."""
-    ip = _ip(request)
+    ip = client_ip(request)
     if not hmac.compare_digest(token.encode(), settings.MPESA_CALLBACK_TOKEN.encode()):
         security_event("mpesa.bad_token", "Callback with a wrong token", ip=ip)
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Rejected"}, status=403)
@@ -45,7 +40,7 @@ def mpesa_callback(request, token):
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Too large"}, status=413)
     try:
         body = json.loads(request.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         security_event("mpesa.malformed_callback", "Body is not JSON", ip=ip)
         return JsonResponse({"ResultCode": 1, "ResultDesc": "Not JSON"}, status=400)
     outcome = services.handle_callback(body, ip=ip)

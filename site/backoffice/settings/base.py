@@ -159,6 +159,9 @@ RQ_SHOW_ADMIN_LINK = False  # the sidebar links to it, for owners only
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 LOGIN_URL = "admin:login"
+# Unfold's login form has no hidden "next" field, so a login with no ?next= (a bookmark, after
+# logging out) would land on Django's default /accounts/profile/, a 404.
+LOGIN_REDIRECT_URL = "admin:index"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
