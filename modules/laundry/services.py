@@ -226,7 +226,7 @@ def request_mpesa(job, phone: str = "", *, amount=None, user=None):
     due = payments.amount_due(job)
     if amount is not None and _money(amount) > due:
         raise ValidationError(f"Only KES {due:,} is due on ticket {job.ticket_number}.")
-    return payments.request_stk_push(job, phone or job.customer_phone, amount=amount, user=user)
+    return payments.ask_mpesa(job, phone or job.customer_phone, amount=amount, user=user)
 
 
 def advance(job, *, user=None, expected: str | None = None, at=None):

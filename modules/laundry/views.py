@@ -6,10 +6,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, OuterRef, Subquery, Sum
-from django.db.models.functions import Cast, Coalesce
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.businesses.services import enabled_businesses
+from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
 
@@ -44,19 +42,12 @@ def _back(request, job):
     return redirect("admin:laundry:job", job.pk)
 
 
-def _with_paid(jobs):
-    paid = (Payment.objects.filter(document_type=ContentType.objects.get_for_model(Job),
-                                   document_id=Cast(OuterRef("pk"), CharField()))
-            .values("document_id").annotate(total=Sum("applied")).values("total"))
-    return jobs.annotate(paid=Coalesce(Subquery(paid), ZERO))
-
-
 @admin_page("Laundry board", permission="laundry.view_job", template="laundry/board.html")
 def board(request):
     """Phone-first: one column (a stacked section on a phone) per status, one tap moves a job on."""
     business = _business(request)
     now = timezone.now()
-    jobs = (_with_paid(Job.objects.filter(business=business, status__in=BOARD_COLUMNS))
+    jobs = (payments.with_amount_paid(Job.objects.filter(business=business, status__in=BOARD_COLUMNS))
             .prefetch_related("lines__item").order_by("promised_at"))
     columns = {status: [] for status in BOARD_COLUMNS}
     for job in jobs:
@@ -147,8 +138,7 @@ def _timeline(job):
     """The job's history plus the M-Pesa payments the payments core recorded (cash is in the history)."""
     entries = [{"at": e.at, "title": e.summary, "note": e.note, "user": e.user, "kind": e.kind}
                for e in job.events.select_related("user")]
-    mpesa = Payment.objects.filter(document_type=ContentType.objects.get_for_model(Job), document_id=str(job.pk),
-                                   method=Payment.Method.MPESA).select_related("received_by")
+    mpesa = payments.payments_for(job).filter(method=Payment.Method.MPESA).select_related("received_by")
     entries += [{"at": p.received_at, "title": "Payment", "user": p.received_by, "kind": "payment",
                  "note": f"M-Pesa KES {p.amount:,}" + (f", receipt {p.mpesa_receipt}" if p.mpesa_receipt else "")}
                 for p in mpesa]

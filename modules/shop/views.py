@@ -14,7 +14,6 @@ from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.businesses.models import Business
 from modules.core.inventory.models import Location
 from modules.core.payments import services as payments
-from modules.core.payments.models import StkRequest
 from modules.core.purchasing.models import PurchaseOrder
 
 from . import services
@@ -58,8 +57,8 @@ def exchange(request):
             if isinstance(exc, services.LpgConflict):  # a new ID: what the form now holds is another sale
                 data = {**data.dict(), "uuid": str(uuid.uuid4())}
         else:
-            if sale.payment_method == LpgSale.Method.MPESA and payments.amount_due(sale) > 0 and not _stk_requests(sale):
-                payments.request_stk_push(sale, sale.customer_phone, user=request.user)  # first time only
+            if sale.payment_method == LpgSale.Method.MPESA:
+                payments.ask_mpesa(sale, sale.customer_phone, user=request.user)  # a replay never asks twice
             return redirect("admin:shop:lpg_receipt", sale.pk)
     groups = _sizes(business)
     prices = {str(row["type"].pk): {"refill": str(row["type"].refill_price), "outright": str(row["type"].outright_price),
@@ -72,11 +71,6 @@ def exchange(request):
         "recent": LpgSale.objects.filter(business=business).select_related("cylinder_type")[:5]}
 
 
-def _stk_requests(sale):
-    return list(StkRequest.objects.filter(document_type__app_label="shop", document_type__model="lpgsale",
-                                          document_id=str(sale.pk)).order_by("-pk"))
-
-
 def _scoped_sale(request, pk, *permissions) -> LpgSale:
     return scoped_or_403(request, LpgSale.objects.select_related("business", "cylinder_type", "empty_type"),
                          *permissions, pk=pk)
@@ -85,7 +79,7 @@ def _scoped_sale(request, pk, *permissions) -> LpgSale:
 @admin_page(permission="shop.view_lpgsale", template="shop/lpg_receipt.html")
 def receipt(request, pk):
     sale = _scoped_sale(request, pk)
-    stk = next(iter(_stk_requests(sale)), None)
+    stk = payments.stk_requests_for(sale).first()
     stock = {row["type"].pk: row for row in services.cylinder_stock(sale.business)}
     return {
         "title": f"LPG receipt {sale.receipt_number}", "sale": sale, "stk": stk, "poll_seconds": POLL_SECONDS,

@@ -10,7 +10,6 @@ from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.businesses.models import Business
 from modules.core.inventory.services import default_location
 from modules.core.payments import services as payments
-from modules.core.payments.models import StkRequest
 
 from . import services
 from .models import BottleMovement, DeliveryOrder, ProductionBatch
@@ -78,7 +77,7 @@ def bottles_view(request):
                                                  per_bottle=request.POST.get("per_bottle") or services.DEPOSIT_PER_BOTTLE,
                                                  name=request.POST.get("name", ""), user=request.user)
                 if method == "mpesa":
-                    stk = payments.request_stk_push(movement, movement.customer_phone, user=request.user)
+                    stk = payments.ask_mpesa(movement, movement.customer_phone, user=request.user)
                     return redirect("admin:payments:stk_wait", stk.pk)
                 messages.success(request, f"{movement}: KES {movement.amount:,} deposit taken in cash.")
             elif action == "refund":
@@ -119,11 +118,9 @@ def delivery_view(request, pk):
             elif action in ("cash", "mpesa"):
                 scoped_or_403(request, order, "sales.add_sale")
                 order = services.deliver(order, method=action, user=request.user)
-                if action == "mpesa" and payments.amount_due(order.sale) > 0:
-                    stk = StkRequest.objects.filter(document_id=str(order.sale.pk),
-                                                    document_type__model="sale").order_by("-pk").first()
-                    if stk is None or stk.is_final and stk.status != StkRequest.Status.SUCCESS:
-                        stk = payments.request_stk_push(order.sale, order.customer_phone, user=request.user)
+                stk = payments.ask_mpesa(order.sale, order.customer_phone, user=request.user) \
+                    if action == "mpesa" else None
+                if stk is not None:
                     return redirect("admin:payments:stk_wait", stk.pk)
                 messages.success(request, f"{order} delivered: receipt {order.sale.receipt_number}, "
                                           f"KES {order.sale.total:,} in cash.")

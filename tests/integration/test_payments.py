@@ -331,3 +331,37 @@ def test_a_callback_with_the_right_token_never_answers_500(invoice, client, sett
     else:
         assert stk.status == "pending" and Payment.objects.count() == 0
         assert SecurityEvent.objects.filter(kind__startswith="mpesa.").exists()
+
+
+class FakeDaraja:
+    """Accepts every push (for tests of what is asked, not of Daraja)."""
+
+    def __init__(self):
+        self.pushes = []
+
+    def stk_push(self, phone, amount, reference, description):
+        self.pushes.append((phone, amount))
+        n = len(self.pushes)
+        return daraja.StkPushResponse(f"m-{n}-{uuid.uuid4().hex[:6]}", f"ws_CO_{n}_{uuid.uuid4().hex[:8]}", "0", "ok")
+
+
+def test_ask_mpesa_prompts_once_while_a_request_may_pay_and_again_once_it_cannot(invoice, client, settings,
+                                                                                 monkeypatch):
+    """Payments' one retry rule, used by every page that asks for M-Pesa."""
+    settings.MPESA_CALLBACK_TOKEN = TOKEN
+    fake = FakeDaraja()
+    monkeypatch.setattr(payments, "get_client", lambda: fake)
+    first = payments.ask_mpesa(invoice, "0712345670", amount=200)
+    assert payments.ask_mpesa(invoice, "0712345670") == first and len(fake.pushes) == 1  # still may pay
+    client.post(f"/payments/mpesa/callback/{TOKEN}/", {"Body": {"stkCallback": {
+        "MerchantRequestID": first.merchant_request_id, "CheckoutRequestID": first.checkout_request_id,
+        "ResultCode": 1032, "ResultDesc": "Request cancelled by user"}}}, content_type="application/json")
+    second = payments.ask_mpesa(invoice, "0712345670", amount=200)  # cancelled: ask again
+    assert second != first and len(fake.pushes) == 2
+    client.post(f"/payments/mpesa/callback/{TOKEN}/", success_body(second), content_type="application/json")
+    third = payments.ask_mpesa(invoice, "0712345670")  # paid a part: the rest is asked for
+    assert third not in (first, second) and fake.pushes[-1] == ("254712345670", 250)
+    client.post(f"/payments/mpesa/callback/{TOKEN}/", success_body(third, receipt="TKA1B2C3D5"),
+                content_type="application/json")
+    assert payments.ask_mpesa(invoice, "0712345670") == third and len(fake.pushes) == 3  # nothing due
+    assert [p.amount for p in payments.payments_for(invoice)] == [Decimal("200.00"), Decimal("250.00")]

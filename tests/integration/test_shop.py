@@ -258,7 +258,7 @@ def test_mpesa_from_the_page_asks_the_phone_once_and_the_receipt_waits(demo, log
     stock(kgas, 2, 0)
     asked = []
 
-    def fake_push(document, phone, *, user=None):
+    def fake_push(document, phone, *, amount=None, user=None):
         asked.append(phone)
         return StkRequest.objects.create(business=document.business, document=document, phone=phone,
                                          amount=int(document.total), requested_by=user)

@@ -46,7 +46,9 @@ def production_env():
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "backoffice.settings.production",
             "DJANGO_SECRET_KEY": "k" * 32 + "-production-check-only-" + "q" * 32,
             "ALLOWED_HOSTS": "biashara.example.co.ke", "MPESA_MODE": "production",
-            "MPESA_CONSUMER_KEY": "k", "MPESA_CONSUMER_SECRET": "s", "MPESA_PASSKEY": "p", "MPESA_CALLBACK_TOKEN": "t" * 40}
+            "MPESA_CONSUMER_KEY": "k", "MPESA_CONSUMER_SECRET": "s", "MPESA_PASSKEY": "p", "MPESA_SHORTCODE": "600984",
+            "MPESA_CALLBACK_BASE_URL": "https://biashara.example.co.ke",
+            "MPESA_CALLBACK_TOKEN": "Vq3u0bX1n7yJt2Zk9LrW4eHc8sPaGdMf-production_check"}
 
 
 def test_production_settings_pass_check_deploy():

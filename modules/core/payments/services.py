@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, OuterRef, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from modules.core.ledger import chart
@@ -40,9 +40,27 @@ def _document_filter(document):
     return {"document_type": ContentType.objects.get_for_model(document), "document_id": str(document.pk)}
 
 
+def payments_for(document):
+    """The payments received for a document, oldest first."""
+    return Payment.objects.filter(**_document_filter(document)).order_by("received_at", "pk")
+
+
+def stk_requests_for(document):
+    """The M-Pesa requests made for a document, newest first."""
+    return StkRequest.objects.filter(**_document_filter(document)).order_by("-created_at", "-pk")
+
+
+def with_amount_paid(documents):
+    """``documents`` (a queryset of one payable model) annotated with ``paid``: what their payments
+    settled, as amount_paid() counts it, in one query."""
+    paid = (Payment.objects.filter(document_type=ContentType.objects.get_for_model(documents.model),
+                                   document_id=Cast(OuterRef("pk"), CharField()))
+            .values("document_id").annotate(total=Sum("applied")).values("total"))
+    return documents.annotate(paid=Coalesce(Subquery(paid), ZERO))
+
+
 def amount_paid(document) -> Decimal:
-    return Payment.objects.filter(**_document_filter(document)).aggregate(
-        total=Coalesce(Sum("applied"), ZERO))["total"]
+    return payments_for(document).aggregate(total=Coalesce(Sum("applied"), ZERO))["total"]
 
 
 def amount_due(document) -> Decimal:
@@ -98,6 +116,20 @@ def record_payment(document, *, method: str, amount, payer_phone: str = "", mpes
 
 
 # --- M-Pesa STK push ---------------------------------------------------------------------------
+
+def ask_mpesa(document, phone: str, *, amount=None, user=None) -> StkRequest | None:
+    """The one way a page asks a customer's phone for M-Pesa for a document, with one retry rule:
+    while the document's latest request may still pay it is returned as it is, so a double tap, a
+    replayed form or a reload never prompts the phone twice; a new prompt goes out only when
+    something is due and the latest request is final (paid a part, or can no longer pay). When
+    nothing is due the latest request (or None) is returned. Follow it on ``admin:payments:stk_wait``."""
+    latest = stk_requests_for(document).first()
+    if latest is not None and not latest.is_final:
+        return latest
+    if amount_due(document) <= 0:
+        return latest
+    return request_stk_push(document, phone, amount=amount, user=user)
+
 
 def request_stk_push(document, phone: str, *, amount=None, user=None) -> StkRequest:
     """Ask the customer's phone for M-Pesa. Call outside a transaction: it talks to Safaricom."""

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
 from modules.core.payments import services as payments
-from modules.core.payments.models import StkRequest
 
 from . import services
 from .models import Sale
@@ -75,11 +74,10 @@ def submit(request):
         conflict = isinstance(error, (services.SaleConflict, services.OutOfStock))
         return _json_error(" ".join(error.messages), 409 if conflict else 400)
     next_url = reverse("admin:sales:receipt", args=[sale.pk])
-    if sale.payment_method != "cash" and payments.amount_due(sale) > 0:
-        stk = StkRequest.objects.filter(document_id=str(sale.pk), document_type__model="sale").order_by("-pk").first()
-        if stk is None:  # first time (a replay must not ask the customer's phone twice)
-            stk = payments.request_stk_push(sale, data.get("phone", ""), user=request.user)
-        next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
+    if sale.payment_method != "cash":
+        stk = payments.ask_mpesa(sale, data.get("phone", ""), user=request.user)  # a replay never asks twice
+        if stk is not None:
+            next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
     return JsonResponse({"sale": sale.pk, "receipt": sale.receipt_number, "created": created, "next": next_url},
                         status=201 if created else 200)
 

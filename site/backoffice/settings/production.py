@@ -6,6 +6,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 
+from modules.core.payments.configuration import production_problems  # noqa: E402  (base puts modules/ on the path)
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a long random value in production")
@@ -19,11 +21,15 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS]  # noqa: F405
-if MPESA_MODE == "simulator":  # noqa: F405
-    raise ImproperlyConfigured("MPESA_MODE=simulator is for dev and tests; use sandbox or production")
-for name in ("MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MPESA_CALLBACK_TOKEN"):
-    if not os.environ.get(name):
-        raise ImproperlyConfigured(f"{name} must be set in production")
+# M-Pesa: refuse to start half-configured (simulator, default or weak token, http or local callback
+# base, Safaricom's sandbox shortcode). Secrets are read from the env: base.py's are simulator values.
+_mpesa_problems = production_problems({
+    "MPESA_MODE": MPESA_MODE, "MPESA_SHORTCODE": MPESA_SHORTCODE,  # noqa: F405
+    "MPESA_CALLBACK_BASE_URL": os.environ.get("MPESA_CALLBACK_BASE_URL", ""),
+    **{name: os.environ.get(name, "") for name in (
+        "MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MPESA_CALLBACK_TOKEN")}})
+if _mpesa_problems:
+    raise ImproperlyConfigured("M-Pesa is not configured for production:\n  " + "\n  ".join(_mpesa_problems))
 REDIS_MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "256mb")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
