@@ -44,6 +44,7 @@ from modules.core.payments.phones import normalize_phone
 from modules.core.purchasing import services as purchasing
 from modules.core.registry import events
 from modules.core.registry.contract import AccountSpec
+from modules.core.registry.refusals import Refusal
 
 from . import models as m
 
@@ -65,7 +66,7 @@ __all__ = ["OutOfStock", "LpgConflict", "record_lpg", "restock_exchange", "depos
            "create_cylinder_type", "cylinder_stock"]
 
 
-class LpgConflict(ValidationError):
+class LpgConflict(Refusal):
     """The UUID was already used for a different LPG transaction (HTTP 409)."""
 
 

@@ -29,6 +29,7 @@ from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
 from modules.core.registry import events
+from modules.core.registry.refusals import Refusal
 from modules.core.sales import services as sales
 
 BUSINESS_CODE = "water"
@@ -40,7 +41,7 @@ COST_PLACES = Decimal("0.0001")
 METHODS = ("cash", "mpesa")
 
 
-class WaterError(ValidationError):
+class WaterError(Refusal):
     """A water step refused; the message is written for the person who tried it."""
 
 

@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -37,6 +37,7 @@ from modules.core.businesses.models import Business
 from modules.core.businesses.services import can_see_business
 from modules.core.registry import events, registry
 from modules.core.registry.contract import ApprovalRule
+from modules.core.registry.refusals import Refusal
 
 from .models import ApprovalRequest, ExpenseRequest, TransferRequest
 
@@ -46,7 +47,7 @@ DEFAULT_RULE = ApprovalRule(document="", threshold="0")
 SELF_APPROVED = "Asked for by someone who may approve: approved as it was made."
 
 
-class ApprovalError(ValidationError):
+class ApprovalError(Refusal):
     """An approval step refused; the message is written for the person who tried it."""
 
 

@@ -16,6 +16,7 @@ from modules.core.inventory import services as inventory
 from modules.core.inventory.models import Item, Location, StockMovement
 from modules.core.payments.phones import normalize_phone
 from modules.core.purchasing.models import Supplier
+from modules.core.registry.refusals import Refusal
 from modules.core.sales.models import Customer
 
 from .models import SupplierPrice
@@ -313,7 +314,7 @@ KINDS = {
 }
 
 
-class FileProblem(ValidationError):
+class FileProblem(Refusal):
     """The file cannot be read at all; the message is for the user."""
 
 

@@ -5,7 +5,6 @@ from datetime import date as date_type
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from modules.core.businesses.models import Business
 from modules.core.registry import events
+from modules.core.registry.refusals import Refusal
 
 from . import chain
 from .models import Account, JournalEntry, JournalLine, LockDate
@@ -22,7 +22,7 @@ ZERO = Decimal("0.00")
 CHAIN_LOCK = 0x1ED6E5  # pg_advisory_xact_lock key: one poster at a time extends the hash chain
 
 
-class LedgerError(ValidationError):
+class LedgerError(Refusal):
     """A posting the ledger refuses; the message is written for the person who tried it."""
 
 

@@ -23,6 +23,7 @@ from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
 from modules.core.registry import events
+from modules.core.registry.refusals import Refusal
 
 from .models import Customer, Sale, SaleCounter, SaleLine
 
@@ -36,7 +37,7 @@ __all__ = ["OutOfStock", "SaleConflict", "SaleLineInput", "create_sale", "void_s
            "recent_customer_phones"]
 
 
-class SaleConflict(ValidationError):
+class SaleConflict(Refusal):
     """The UUID was already used for a different sale (HTTP 409)."""
 
 
