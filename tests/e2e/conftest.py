@@ -43,10 +43,11 @@ def phone(browser):
     context.close()
 
 
-def log_in(page, live_server, username):
-    """Log in as a person does: the login page, the name and password typed key by key, the button."""
+def log_in(page, live_server, username, password=PASSWORD):
+    """As a person does: open /admin/login/ (no ?next=), type the name and password, tap Log in;
+    lands on the dashboard."""
     page.goto(f"{live_server.url}/admin/login/")
     page.locator("#id_username").press_sequentially(username)
-    page.locator("#id_password").press_sequentially(PASSWORD)
+    page.locator("#id_password").press_sequentially(password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")

@@ -27,6 +27,7 @@ def test_owner_opens_reports_and_the_daily_sales_chart_on_a_phone(live_server, d
 
     # the dashboard's revenue widget draws its chart after the htmx swap
     widget = phone.locator('[data-widget="reports.revenue_trend"]')
+    widget.scroll_into_view_if_needed()  # charts are drawn when they come near the screen
     widget.locator("canvas[data-bs-drawn]").wait_for()
     assert "960.00" not in widget.inner_text() and "827.58" in widget.inner_text()  # revenue net of VAT
     widget.scroll_into_view_if_needed()
@@ -41,6 +42,7 @@ def test_owner_opens_reports_and_the_daily_sales_chart_on_a_phone(live_server, d
 
     phone.click('[data-report-link="daily_sales"]')
     phone.wait_for_url("**/admin/reports/daily-sales/")
+    phone.locator("canvas[data-bs-trend]").scroll_into_view_if_needed()
     phone.locator("canvas[data-bs-drawn]").wait_for()
     assert phone.evaluate("Chart.getChart(document.querySelector('canvas[data-bs-trend]')).data.datasets.length") == 3
     table = phone.locator('[data-report="daily_sales"]')

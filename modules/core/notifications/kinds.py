@@ -6,3 +6,5 @@ PAYMENT_FAILED = "payments.failed"
 APPROVAL_REQUESTED = "approvals.requested"
 APPROVAL_DECIDED = "approvals.decided"
 SYSTEM_WARNING = "system.warning"
+
+DELIVER_TOPIC = "notifications.deliver"  # the outbox topic that writes a send's rows

@@ -1,7 +1,7 @@
-from modules.core.registry.contract import MenuItem, Module, NotificationKind, Schedule, Subscription
+from modules.core.registry.contract import MenuItem, Module, NotificationKind, OutboxTopic, Schedule, Subscription
 
-from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, LOW_STOCK, PAYMENT_FAILED, PAYMENT_RECEIVED,
-                    SYSTEM_WARNING)
+from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, DELIVER_TOPIC, LOW_STOCK, PAYMENT_FAILED,
+                    PAYMENT_RECEIVED, SYSTEM_WARNING)
 
 MODULE = Module(
     key="notifications",
@@ -21,10 +21,14 @@ MODULE = Module(
         NotificationKind(APPROVAL_DECIDED, "Approval decided"),
         NotificationKind(SYSTEM_WARNING, "System warning", default_roles=("Owner",), throttle_seconds=3600),
     ),
+    outbox_topics=(
+        OutboxTopic(DELIVER_TOPIC, handler="modules.core.notifications.services.deliver_message",
+                    label="Notification"),
+    ),
     subscriptions=(
-        Subscription("stock.low", "modules.core.notifications.handlers.on_stock_low"),
-        Subscription("payment.received", "modules.core.notifications.handlers.on_payment_received"),
-        Subscription("payment.failed", "modules.core.notifications.handlers.on_payment_failed"),
+        Subscription("stock.low", "modules.core.notifications.handlers.on_stock_low", durable=True),
+        Subscription("payment.received", "modules.core.notifications.handlers.on_payment_received", durable=True),
+        Subscription("payment.failed", "modules.core.notifications.handlers.on_payment_failed", durable=True),
     ),
     schedules=(Schedule("notifications.prune", "modules.core.notifications.jobs.prune", cron="41 3 * * *"),),
     admin_urls="modules.core.notifications.views.admin_urlpatterns",

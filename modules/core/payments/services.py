@@ -16,9 +16,11 @@ from django.db.models import CharField, OuterRef, Subquery, Sum
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from modules.core.customers import services as customers
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.registry import events
+from modules.core.sales import tax
 from modules.core.system.services import security_event
 
 from .daraja import DarajaError, get_client, parse_callback
@@ -29,7 +31,6 @@ ZERO = Decimal("0.00")
 # Permissions a counter attendant needs to bill and take payments (used in business modules' roles).
 PAYMENT_DESK = ("payments.view_invoice", "payments.add_invoice", "payments.view_payment", "payments.add_payment",
                 "payments.view_stkrequest", "payments.add_stkrequest")
-VAT_RATE = Decimal("0.16")
 CHECK_BACKOFF = (10, 5, 5, 10, 15, 30, 60)  # seconds before the 1st, 2nd, … STK Query
 GIVE_UP_AFTER = timedelta(minutes=10)  # an STK prompt expires long before this
 FAILURE_STATUS = {1032: StkRequest.Status.CANCELLED, 1037: StkRequest.Status.TIMEOUT,
@@ -74,15 +75,16 @@ def customer_credit(business, phone: str) -> Decimal:
 
 @transaction.atomic
 def issue_invoice(business, *, description: str, amount, customer_phone: str = "", user=None) -> Invoice:
-    """Bill a customer: VAT-inclusive amount into Receivables, net to Sales, VAT to VAT payable."""
-    amount = Decimal(amount)
+    """Bill a customer: a VAT-inclusive amount at the standard rate into Receivables, net to Sales,
+    VAT to VAT payable (the sales tax helper splits it and builds the entry)."""
+    amount = tax.money(amount)
     phone = normalize_phone(customer_phone) if customer_phone else ""
     invoice = Invoice.objects.create(business=business, description=description, amount=amount,
-                                     customer_phone=phone, issued_on=timezone.localdate())
-    net = (amount / (1 + VAT_RATE)).quantize(Decimal("0.01"))
-    ledger.post(business, invoice.issued_on, f"Invoice {invoice.pk}: {description}", [
-        ledger.debit(chart.RECEIVABLES, amount), ledger.credit(chart.SALES, net),
-        ledger.credit(chart.VAT_PAYABLE, amount - net)], source=invoice, user=user)
+                                     customer_phone=phone, issued_on=timezone.localdate(),
+                                     customer=customers.find_or_create(phone, business=business) if phone else None)
+    split = tax.split([(amount, tax.Band.STANDARD)], on=invoice.issued_on, vat_registered=business.vat_registered)
+    ledger.post(business, invoice.issued_on, f"Invoice {invoice.pk}: {description}", tax.entry_lines(split),
+                source=invoice, user=user)
     return invoice
 
 

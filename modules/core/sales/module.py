@@ -1,4 +1,4 @@
-from modules.core.registry.contract import MenuItem, Module, Role, Widget
+from modules.core.registry.contract import MenuItem, Module, NotificationKind, Role, Widget
 
 MODULE = Module(
     key="sales",
@@ -8,7 +8,6 @@ MODULE = Module(
     menu=(
         MenuItem("Quick sale", "admin:sales:quick_sale", "point_of_sale", "sales.add_sale"),
         MenuItem("Sales", "admin:sales_sale_changelist", "receipt", "sales.view_sale"),
-        MenuItem("Customers", "admin:sales_customer_changelist", "person", "sales.view_customer"),
     ),
     widgets=(
         Widget(key="sales.quick", title="Sell", callable="modules.core.sales.widgets.quick_sale",
@@ -17,6 +16,8 @@ MODULE = Module(
                template="sales/widget_today.html", refresh_seconds=15, permission="ledger.view_journalentry"),
     ),
     roles=(Role("Accountant", permissions=("sales.view_*",)),),
+    notification_kinds=(NotificationKind("sales.offline_refused", "Offline sale refused when sent",
+                                         default_roles=("Owner",)),),
     admin_urls="modules.core.sales.views.admin_urlpatterns",
     append_only=("sales.SaleLine",),
 )

@@ -10,16 +10,19 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from modules.core.businesses.admin_kit import admin_page, scoped_or_403
+from modules.core.businesses.admin_kit import admin_page, render_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
+from modules.core.notifications import services as notifications
 from modules.core.payments import services as payments
 
 from . import services
 from .models import Sale
 
 SESSION_KEY = "quick_sale_business"
+OFFLINE_REFUSED = "sales.offline_refused"
 RECEIPT_SALT = "sales.receipt"
 
 
@@ -40,9 +43,22 @@ def quick_sale(request):
     items = [{"id": i.pk, "name": i.name, "price": str(i.selling_price), "unit": i.unit}
              for i in services.favourite_items(business)] if business else []
     config = {"items": items, "business": business.code if business else "", "csrf": get_token(request),
-              "submitUrl": reverse("admin:sales:submit")}
-    return {"business": business, "businesses": businesses, "config_json": json.dumps(config),
-            "recent_phones": services.recent_customer_phones(business) if business else []}
+              "submitUrl": reverse("admin:sales:submit"),
+              "renderedAt": timezone.localtime().strftime("%H:%M")}  # offline, "prices from 10:42"
+    response = render_page(request, "sales/quick_sale.html", {
+        "title": "Quick sale", "business": business, "businesses": businesses, "config_json": json.dumps(config),
+        "recent_phones": services.recent_customer_phones(business) if business else []})
+    if business:  # the service worker keeps this page (items and prices) for selling offline
+        response["X-BS-Business"] = business.code
+    return response
+
+
+def _item_id(value) -> int:
+    """An item's id as the page sends it: a whole number in the database's range."""
+    number = int(str(value))
+    if not 0 < number < 2**63:
+        raise ValueError("not an item id")
+    return number
 
 
 def _json_error(message, status):
@@ -54,14 +70,19 @@ def submit(request):
     """JSON in, JSON out. Same UUID again: the same receipt (200); different contents: 409."""
     businesses = _sell_businesses(request)
     try:
-        data = json.loads(request.body)
+        data = json.loads(request.body, parse_float=Decimal, parse_constant=Decimal)
         business = businesses.get(code=data["business"])
-        lines = [services.SaleLineInput(int(line["item"]), Decimal(str(line["quantity"]))) for line in data["lines"]]
+        lines = [services.SaleLineInput(_item_id(line["item"]), services.quantity(line["quantity"]))
+                 for line in data["lines"]]
         discount = Decimal(str(data.get("discount") or "0"))
         cash = Decimal(str(data["cash"])) if data.get("cash") not in (None, "") else None
         if not (discount.is_finite() and discount >= 0 and (cash is None or (cash.is_finite() and cash >= 0))):
             raise ValueError("negative or infinite amount")
-    except (ValueError, KeyError, TypeError, InvalidOperation):
+        discount = services.amount(discount, "discount")
+        cash = services.amount(cash, "cash part") if cash is not None else None
+    except ValidationError as error:
+        return _json_error(" ".join(error.messages), 400)
+    except (ValueError, KeyError, TypeError, InvalidOperation, AttributeError, OverflowError, RecursionError):
         return _json_error("The sale could not be read; reload the page and try again.", 400)
     except businesses.model.DoesNotExist:
         return _json_error("You cannot sell for that business.", 403)
@@ -72,7 +93,7 @@ def submit(request):
             customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user)
     except ValidationError as error:  # a UUID used for another sale, or stock gone since the tap: 409
         conflict = isinstance(error, (services.SaleConflict, services.OutOfStock))
-        return _json_error(" ".join(error.messages), 409 if conflict else 400)
+        return _refused(request, data, business, " ".join(error.messages), 409 if conflict else 400)
     next_url = reverse("admin:sales:receipt", args=[sale.pk])
     if sale.payment_method != "cash":
         stk = payments.ask_mpesa(sale, data.get("phone", ""), user=request.user)  # a replay never asks twice
@@ -80,6 +101,18 @@ def submit(request):
             next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
     return JsonResponse({"sale": sale.pk, "receipt": sale.receipt_number, "created": created, "next": next_url},
                         status=201 if created else 200)
+
+
+def _refused(request, data, business, message, status):
+    """A refusal; a sale made offline and refused when the phone sent it (out of stock, item
+    retired) is also told to the owner: the seller already took the money."""
+    if data.get("offline"):
+        notifications.send(
+            OFFLINE_REFUSED, business=business, throttle_key=f"offline-sale:{data.get('uuid')}", throttle=24 * 3600,
+            link=reverse("admin:sales_sale_changelist"),
+            message=f"{business.name}: a cash sale {request.user.get_username()} made offline was refused "
+                    f"when sent: {message}")
+    return _json_error(message, status)
 
 
 def share_token(sale) -> str:
