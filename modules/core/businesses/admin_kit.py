@@ -115,9 +115,10 @@ class ServiceAdminMixin:
 
 # --- admin pages -------------------------------------------------------------------------------
 
-def render_page(request, template, context) -> TemplateResponse:
-    """A page in the admin's layout (sidebar, header, messages): the admin site's context, then ``context``."""
-    return TemplateResponse(request, template, {**admin.site.each_context(request), **context})
+def render_page(request, template, context, status: int = 200) -> TemplateResponse:
+    """A page in the admin's layout (sidebar, header, messages): the admin site's context, then
+    ``context``; ``status`` 400 re-shows a refused form."""
+    return TemplateResponse(request, template, {**admin.site.each_context(request), **context}, status=status)
 
 
 def admin_page(title: str = "", *, permission: str | tuple[str, ...] = (), template: str | None = None):
