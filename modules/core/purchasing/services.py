@@ -8,7 +8,7 @@ cannot go below zero: the ledger refuses with a LedgerError whose message says s
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, F, Sum, When
 from django.db.models.functions import Coalesce
