@@ -13,6 +13,7 @@ from datetime import date
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -29,6 +30,7 @@ from .models import Journal, Limits, Movement, Status
 
 Kind = Movement.Kind
 JOURNAL_ROWS = 6
+OPENING_CSV_MAX_BYTES = 200_000
 
 
 def _require(request, permission):
@@ -212,6 +214,12 @@ def opening_view(request):
     accounts = services.opening_accounts(business)
     errors, status = [], 200
     current = services.current_opening(business)
+    if request.method == "GET" and data.get("format") == "csv":
+        response = HttpResponse(services.opening_balances_csv(business), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="opening-balances-{business.code}.csv"'
+        return response
+    if request.method == "POST" and "csv" in request.FILES:
+        return _check_opening_csv(request, businesses, business, accounts)
     if request.method == "POST":
         balances = {a.code: request.POST.get(f"balance_{a.code}", "") for a in accounts}
         try:
@@ -233,6 +241,28 @@ def opening_view(request):
     return render_page(request, "money/opening.html", {
         "title": "Opening balances", "businesses": businesses, "business": business, "rows": rows, "errors": errors,
         "as_of": data.get("as_of") or "", "equity": chart.OWNER_EQUITY}, status=status)
+
+
+def _check_opening_csv(request, businesses, business, accounts):
+    """The CSV import's dry run: the file's balances fill the form and the entry they would post is
+    shown; nothing is posted until the owner taps Post on the filled form."""
+    upload = request.FILES["csv"]
+    balances, preview, errors = {}, [], []
+    try:
+        if upload.size > OPENING_CSV_MAX_BYTES:
+            raise ValidationError(f"The file is {upload.size:,} bytes; an opening balances CSV is far smaller "
+                                  f"(at most {OPENING_CSV_MAX_BYTES:,}).")
+        balances = services.opening_balances_from_csv(upload.read())
+        names = {a.code: a.name for a in accounts}
+        preview = [(line.account, names.get(line.account, ""), line.debit, line.credit)
+                   for line in services.opening_lines(business, balances)]
+    except ValidationError as error:
+        errors = error.messages
+    rows = [(a, balances.get(a.code, "")) for a in accounts]
+    return render_page(request, "money/opening.html", {
+        "title": "Opening balances", "businesses": businesses, "business": business, "rows": rows, "errors": errors, "preview": preview,
+        "checked_file": upload.name,
+        "as_of": request.POST.get("as_of") or "", "equity": chart.OWNER_EQUITY}, status=400 if errors else 200)
 
 
 # --- expense categories ---------------------------------------------------------------------------
