@@ -260,8 +260,8 @@ def _check_opening_csv(request, businesses, business, accounts):
         errors = error.messages
     rows = [(a, balances.get(a.code, "")) for a in accounts]
     return render_page(request, "money/opening.html", {
-        "title": "Opening balances", "businesses": businesses, "business": business, "rows": rows, "errors": errors, "preview": preview,
-        "checked_file": upload.name,
+        "title": "Opening balances", "businesses": businesses, "business": business, "rows": rows, "errors": errors,
+        "preview": preview, "checked_file": upload.name,
         "as_of": request.POST.get("as_of") or "", "equity": chart.OWNER_EQUITY}, status=400 if errors else 200)
 
 
