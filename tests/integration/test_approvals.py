@@ -154,6 +154,8 @@ def test_the_owners_own_expense_is_paid_at_once_and_staff_only_ask_for_their_bus
         approvals.request_expense("shop", "100", user("laundry_staff"), description="Not mine")
     with pytest.raises(approvals.ApprovalError, match="more than 0"):
         approvals.request_expense("laundry", "-5", user("laundry_staff"), description="Negative")
+    with pytest.raises(approvals.ApprovalError, match="Pick an expense category of Laundry"):
+        approvals.request_expense("laundry", "50", user("laundry_staff"), description="Soap", category="9999")
     assert ExpenseRequest.objects.count() == 1
 
 

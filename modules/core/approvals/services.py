@@ -38,6 +38,7 @@ from modules.core.businesses.services import can_see_business
 from modules.core.ledger import chart
 from modules.core.registry import events, registry
 from modules.core.registry.contract import ApprovalRule
+from modules.core.registry.refusals import Refusal
 
 from .models import ApprovalDecision, ApprovalRequest, ExpenseRequest, TransferRequest
 
@@ -48,7 +49,7 @@ DEFAULT_RULE = ApprovalRule(document="", threshold="0")
 SELF_APPROVED = "Asked for by someone who may approve: approved as it was made."
 
 
-class ApprovalError(ValidationError):
+class ApprovalError(Refusal):
     """An approval step refused; the message is written for the person who tried it."""
 
 

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+
+from modules.core.businesses.admin_kit import BusinessScopedAdminMixin
 
 from .models import ExportJob, ExportLogEntry, SupplierPrice
 
