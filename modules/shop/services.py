@@ -26,7 +26,7 @@ Costing (VAT-inclusive prices):
 
 import uuid as uuid_module
 from collections import defaultdict
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -394,10 +394,14 @@ def restock_exchange(po, quantities: dict, location=None, *, empties: dict | Non
         received = quantities.get(line.pk, quantities.get(str(line.pk)))
         if line.item_id not in by_full or received in (None, "", 0, "0"):
             continue
-        back = Decimal(str((empties or {}).get(line.pk, (empties or {}).get(str(line.pk), received)) or 0))
-        if back > Decimal(str(received)):
+        raw = (empties or {}).get(line.pk, (empties or {}).get(str(line.pk), received)) or 0
+        try:
+            back, received = Decimal(str(raw)), Decimal(str(received))
+        except InvalidOperation:
+            raise ValidationError(f"{by_full[line.item_id]}: enter numbers only.") from None
+        if back > received:
             raise ValidationError(f"{by_full[line.item_id]}: {back.normalize():f} empties handed back for "
-                                  f"{Decimal(str(received)).normalize():f} fulls received.")
+                                  f"{received.normalize():f} fulls received.")
         if back:
             exchanged[line.pk] = (by_full[line.item_id].empty_item, back)
     return purchasing.receive(po, quantities, location, user, exchanged=exchanged)

@@ -3,10 +3,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import BigTableAdminMixin, BusinessScopedAdminMixin, ReadOnlyAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
-from modules.core.ledger.admin import ReadOnlyAdminMixin
-from modules.core.system.pagination import BigTableAdminMixin
 
 from . import services
 from .models import Invoice, Payment, StkRequest

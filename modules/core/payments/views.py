@@ -5,16 +5,15 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin import site as admin_site
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from modules.core.businesses.services import businesses_for
+from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.system.network import client_ip
 from modules.core.system.services import security_event
 
@@ -51,21 +50,10 @@ def mpesa_callback(request, token):
 
 # --- admin screens ---------------------------------------------------------------------------
 
-def _scoped(request, obj, permission):
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-    if not businesses_for(request.user).filter(pk=obj.business_id).exists():
-        raise PermissionDenied
-    return obj
-
-
-def _render(request, template, context):
-    return TemplateResponse(request, template, {**admin_site.each_context(request), **context})
-
-
+@admin_page(permission="payments.add_stkrequest", template="payments/request_mpesa.html")
 def request_mpesa(request, invoice_id):
     """Phone number form for an invoice, then the STK push."""
-    invoice = _scoped(request, get_object_or_404(Invoice, pk=invoice_id), "payments.add_stkrequest")
+    invoice = scoped_or_403(request, Invoice, pk=invoice_id)
     due = services.amount_due(invoice)
     error = None
     if request.method == "POST":
@@ -75,21 +63,19 @@ def request_mpesa(request, invoice_id):
             error = " ".join(exc.messages)
         else:
             return redirect("admin:payments:stk_wait", stk.pk)
-    return _render(request, "payments/request_mpesa.html", {
-        "title": f"M-Pesa for {invoice}", "invoice": invoice, "due": due, "error": error,
-        "phone": request.POST.get("phone", invoice.customer_phone)})
+    return {"title": f"M-Pesa for {invoice}", "invoice": invoice, "due": due, "error": error,
+            "phone": request.POST.get("phone", invoice.customer_phone)}
 
 
+@admin_page("Waiting for M-Pesa", permission="payments.view_stkrequest", template="payments/stk_wait.html")
 def stk_wait(request, pk):
-    stk = _scoped(request, get_object_or_404(StkRequest, pk=pk), "payments.view_stkrequest")
-    return _render(request, "payments/stk_wait.html", {
-        "title": "Waiting for M-Pesa", "stk": stk, "poll_seconds": POLL_SECONDS,
-        "due": services.amount_due(stk.document)})
+    stk = scoped_or_403(request, StkRequest, pk=pk)
+    return {"stk": stk, "poll_seconds": POLL_SECONDS, "due": services.amount_due(stk.document)}
 
 
 def stk_status(request, pk):
     """Polled every 2.5 s by the waiting screen; also nudges STK Query when a check is due."""
-    stk = _scoped(request, get_object_or_404(StkRequest, pk=pk), "payments.view_stkrequest")
+    stk = scoped_or_403(request, StkRequest, "payments.view_stkrequest", pk=pk)
     if not stk.is_final:
         stk = services.check_stk_request(stk.pk)
     return TemplateResponse(request, "payments/_stk_status.html", {
@@ -98,7 +84,7 @@ def stk_status(request, pk):
 
 @require_POST
 def stk_retry(request, pk):
-    stk = _scoped(request, get_object_or_404(StkRequest, pk=pk), "payments.add_stkrequest")
+    stk = scoped_or_403(request, StkRequest, "payments.add_stkrequest", pk=pk)
     try:
         again = services.request_stk_push(stk.document, stk.phone, user=request.user)
     except ValidationError as exc:
@@ -109,7 +95,7 @@ def stk_retry(request, pk):
 
 @require_POST
 def stk_take_cash(request, pk):
-    stk = _scoped(request, get_object_or_404(StkRequest, pk=pk), "payments.add_payment")
+    stk = scoped_or_403(request, StkRequest, "payments.add_payment", pk=pk)
     due = services.amount_due(stk.document)
     if due > 0:
         services.record_payment(stk.document, method=Payment.Method.CASH, amount=due, user=request.user)

@@ -47,6 +47,7 @@ from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
 from modules.core.registry import events, registry
 from modules.core.registry.contract import Widget
+from modules.core.registry.refusals import Refusal
 
 from . import accounts, tax
 from .models import Sale, SaleCounter, SaleLine
@@ -64,7 +65,7 @@ __all__ = ["OutOfStock", "SaleConflict", "SaleLineInput", "Built", "create_sale"
            "quote"]
 
 
-class SaleConflict(ValidationError):
+class SaleConflict(Refusal):
     """The UUID was already used for a different sale (HTTP 409)."""
 
 

@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.contrib.admin import site as admin_site
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from modules.core.businesses.admin_kit import admin_page, render_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
 from modules.core.customers.models import Customer
 from modules.core.exports import services as exports
@@ -43,9 +43,10 @@ def _sell_businesses(request):
     return businesses_for(request.user)
 
 
+@admin_page("Quick sale", permission="sales.add_sale", template="sales/quick_sale.html")
 def quick_sale(request):
     """Pick the business once (remembered), then tap items, then Cash or M-Pesa."""
-    businesses = list(_sell_businesses(request))
+    businesses = list(businesses_for(request.user))
     wanted = request.GET["business"] if "business" in request.GET else request.session.get(SESSION_KEY)
     business = next((b for b in businesses if b.code == wanted), businesses[0] if len(businesses) == 1 else None)
     if business is not None:
@@ -54,9 +55,9 @@ def quick_sale(request):
     config = {"items": items, "business": business.code if business else "", "csrf": get_token(request),
               "submitUrl": reverse("admin:sales:submit"),
               "renderedAt": timezone.localtime().strftime("%H:%M")}  # offline, "prices from 10:42"
-    response = TemplateResponse(request, "sales/quick_sale.html", {
-        **admin_site.each_context(request), "title": "Quick sale", "business": business, "businesses": businesses,
-        "config_json": json.dumps(config), "recent_phones": services.recent_customer_phones(business) if business else []})
+    response = render_page(request, "sales/quick_sale.html", {
+        "title": "Quick sale", "business": business, "businesses": businesses, "config_json": json.dumps(config),
+        "recent_phones": services.recent_customer_phones(business) if business else []})
     if business:  # the service worker keeps this page (items and prices) for selling offline
         response["X-BS-Business"] = business.code
     return response
@@ -100,12 +101,9 @@ def submit(request):
         sale, created = services.create_sale(
             business=business, client_uuid=data.get("uuid"), lines=lines, method=method, discount=discount,
             customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user)
-    except services.SaleConflict as error:
-        return _refused(request, data, business, " ".join(error.messages), 409)
-    except services.OutOfStock as error:
-        return _refused(request, data, business, str(error), 409)
-    except ValidationError as error:
-        return _refused(request, data, business, " ".join(error.messages), 400)
+    except ValidationError as error:  # a UUID used for another sale, or stock gone since the tap: 409
+        conflict = isinstance(error, (services.SaleConflict, services.OutOfStock))
+        return _refused(request, data, business, " ".join(error.messages), 409 if conflict else 400)
     next_url = reverse("admin:sales:receipt", args=[sale.pk])
     if sale.payment_method in ("mpesa", "split"):  # on credit ("deni") the customer pays later
         stk = payments.ask_mpesa(sale, data.get("phone", ""), user=request.user)  # a replay never asks twice
@@ -143,18 +141,15 @@ def public_receipt(request, token):
         "vat_bands": services.vat_by_band(sale)})
 
 
+@admin_page(permission="sales.view_sale", template="sales/receipt.html")
 def receipt(request, pk):
-    sale = get_object_or_404(Sale.objects.select_related("business", "customer"), pk=pk)
-    if not request.user.has_perm("sales.view_sale") or not businesses_for(request.user).filter(pk=sale.business_id).exists():
-        raise PermissionDenied
+    sale = scoped_or_403(request, Sale.objects.select_related("business", "customer"), pk=pk)
     due = payments.amount_due(sale)
     credit = accounts.credit_available(sale.customer, sale.business) if due and sale.customer_id else 0
-    return TemplateResponse(request, "sales/receipt.html", {
-        **admin_site.each_context(request), "title": f"Receipt {sale.receipt_number}", "sale": sale,
-        "credit": credit, "can_use_credit": credit > 0 and request.user.has_perm("payments.add_payment"),
-        "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale),
-        "due": payments.amount_due(sale), "vat_bands": services.vat_by_band(sale),
-        "share_url": request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale)]))})
+    return {"title": f"Receipt {sale.receipt_number}", "sale": sale, "lines": sale.lines.select_related("item"),
+            "credit": credit, "can_use_credit": credit > 0 and request.user.has_perm("payments.add_payment"),
+            "paid": payments.amount_paid(sale), "due": due, "vat_bands": services.vat_by_band(sale),
+            "share_url": request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale)]))}
 
 
 # --- customer accounts ----------------------------------------------------------------------------
@@ -197,8 +192,8 @@ def statement(request, pk):
     dealings = set(customer.businesses.values_list("pk", flat=True)) | set(figures)
     empty = {"owed": Decimal("0"), "credit": Decimal("0"), "balance": Decimal("0")}
     balances = [(b, figures.get(b.pk, empty)) for b in (mine if scope is None else [scope]) if b.pk in dealings]
-    return TemplateResponse(request, "sales/statement.html", {
-        **admin_site.each_context(request), "title": f"Statement: {customer}", "customer": customer,
+    return render_page(request, "sales/statement.html", {
+        "title": f"Statement: {customer}", "customer": customer,
         "account": account, "balances": balances, "business": scope, "businesses": mine,
         "start": start, "end": end, "owed_total": sum((b["owed"] for _, b in balances), Decimal("0")),
         "can_take": request.user.has_perm("payments.add_payment"),
