@@ -67,7 +67,7 @@ def test_a_typo_in_a_declaration_fails_manage_py_check_naming_module_and_field(d
         MenuItem("Bays", "admin:car_wash_bay_changelist"),), widgets=(
         Widget("car_wash.queue", "Queue", "modules.core.inventory.widgets.price_lsit", "car_wash/queue.html"),),
         schedules=(Schedule("car_wash.digest", "modules.core.reports.jobs.nightly"),),
-        approval_rules=(ApprovalRule("car_wash.Wash"),)))
+        approval_rules=(ApprovalRule("car_wash.Wash"), ApprovalRule("sales.Sale"))))
     with pytest.raises(SystemCheckError) as failed:
         call_command("check")
     report = str(failed.value)
@@ -76,5 +76,6 @@ def test_a_typo_in_a_declaration_fails_manage_py_check_naming_module_and_field(d
                     "'car_wash': widgets[car_wash.queue] template 'car_wash/queue.html'",
                     "'car_wash': schedules[car_wash.digest].job 'modules.core.reports.jobs.nightly'",
                     "'car_wash': approval_rules document 'car_wash.Wash'",
+                    "'car_wash': approval_rules document 'sales.Sale' has no approval_details()",
                     "'car_wash': menu[Bays].link URL name 'admin:car_wash_bay_changelist'"):
         assert problem in report
