@@ -79,3 +79,19 @@ def test_a_typo_in_a_declaration_fails_manage_py_check_naming_module_and_field(d
                     "'car_wash': approval_rules document 'sales.Sale' has no approval_details()",
                     "'car_wash': menu[Bays].link URL name 'admin:car_wash_bay_changelist'"):
         assert problem in report
+
+
+def test_a_new_business_s_staff_get_what_the_core_grants_staff_with_no_edit_in_the_core(declared):
+    from modules.core.registry.contract import Business
+
+    declared(Module("approvals", "Approvals", staff_permissions=("approvals.add_expenserequest",)),
+             Module("car_wash", "Car wash", business=Business("car_wash", "Car wash"),
+                    roles=(Role("Car wash staff", ("car_wash.add_wash",), business="car_wash"),
+                           Role("Accountant", ("car_wash.view_*",)))),
+             Module("reports", "Reports", staff_permissions=("reports.add_cashup",),
+                    roles=(Role("Accountant", ("reports.view_*",)),)))
+    roles = {role.name: role for role in registry.roles()}
+    assert roles["Car wash staff"].business == "car_wash"
+    assert set(roles["Car wash staff"].permissions) == {
+        "car_wash.add_wash", "approvals.add_expenserequest", "reports.add_cashup"}
+    assert roles["Accountant"].permissions == ("car_wash.view_*", "reports.view_*")  # staff grants only
