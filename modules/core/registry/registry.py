@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from .contract import (ApprovalRule, Business, CustomerRequestKind, Module, NotificationKind, OutboxTopic,
-                       PublicLookup, Role, Schedule, Subscription, Widget)
+                       PublicLookup, Retention, Role, Schedule, Subscription, Widget)
 
 
 @cache
@@ -116,6 +116,10 @@ def staff_roles() -> list[Role]:
     granted = tuple(p for m in modules() for p in m.staff_permissions)
     return [Role(r.name, r.permissions + granted, r.business, r.sees_all_businesses)
             for m in modules() if m.business for r in m.roles if r.business]
+
+
+def retentions() -> list[Retention]:
+    return [r for m in modules() for r in m.retention]
 
 
 def roles() -> list[Role]:
