@@ -60,14 +60,15 @@ def test_a_typo_in_a_declaration_fails_manage_py_check_naming_module_and_field(d
     from django.core.management.base import SystemCheckError
     from django.urls import reverse
 
-    from modules.core.registry.contract import ApprovalRule, MenuItem, Schedule
+    from modules.core.registry.contract import ApprovalRule, MenuItem, Retention, Schedule
 
     reverse("admin:index")  # the URLconf is built from the real registry before it is replaced
     declared(Module("car_wash", "Car wash", demo="modules.car_wash.demo.seed", menu=(
         MenuItem("Bays", "admin:car_wash_bay_changelist"),), widgets=(
         Widget("car_wash.queue", "Queue", "modules.core.inventory.widgets.price_lsit", "car_wash/queue.html"),),
         schedules=(Schedule("car_wash.digest", "modules.core.reports.jobs.nightly"),),
-        approval_rules=(ApprovalRule("car_wash.Wash"), ApprovalRule("sales.Sale"))))
+        approval_rules=(ApprovalRule("car_wash.Wash"), ApprovalRule("sales.Sale")),
+        retention=(Retention("system.SecurityEvent", "created", 90),)))
     with pytest.raises(SystemCheckError) as failed:
         call_command("check")
     report = str(failed.value)
@@ -77,7 +78,8 @@ def test_a_typo_in_a_declaration_fails_manage_py_check_naming_module_and_field(d
                     "'car_wash': schedules[car_wash.digest].job 'modules.core.reports.jobs.nightly'",
                     "'car_wash': approval_rules document 'car_wash.Wash'",
                     "'car_wash': approval_rules document 'sales.Sale' has no approval_details()",
-                    "'car_wash': menu[Bays].link URL name 'admin:car_wash_bay_changelist'"):
+                    "'car_wash': menu[Bays].link URL name 'admin:car_wash_bay_changelist'",
+                    "'car_wash': retention 'system.SecurityEvent' has no field 'created'"):
         assert problem in report
 
 

@@ -32,11 +32,14 @@ def _template(module, field, name):
     return None
 
 
-def _model(module, field, label, *, needs=()):
+def _model(module, field, label, *, needs=(), column=None):
     try:
         model = apps.get_model(label)
     except (LookupError, ValueError):
         return checks.Error(f"module {module.key!r}: {field} {label!r} is not a model (\"app_label.Model\")",
+                            obj=f"{module.key}.module", id="registry.E003")
+    if column and column not in {f.name for f in model._meta.concrete_fields}:
+        return checks.Error(f"module {module.key!r}: {field} {label!r} has no field {column!r}",
                             obj=f"{module.key}.module", id="registry.E003")
     missing = [name for name in needs if not hasattr(model, name)]
     if missing:
@@ -74,6 +77,8 @@ def _problems(module):
         yield _dotted(module, f"approval_rules[{rule.document}].on_approved", rule.on_approved)
     for label in module.append_only:
         yield _model(module, "append_only", label)
+    for retention in module.retention:
+        yield _model(module, "retention", retention.model, column=retention.field)
     for item in module.menu:
         yield _link(module, f"menu[{item.title}].link", item.link)
     if module.public:
