@@ -13,6 +13,14 @@ if DEBUG:
 DEMO_ALLOWED = True
 ALLOWED_HOSTS = ["*"]
 
+if not os.environ.get("DJANGO_SECRET_KEY"):  # `make run`: a random key of this checkout's own, kept in .data/
+    _secret_key_file = ROOT / ".data" / "secret.key"  # (the default one would let anyone forge receipt links)
+    if not _secret_key_file.exists():
+        _secret_key_file.parent.mkdir(parents=True, exist_ok=True)
+        _secret_key_file.touch(mode=0o600)
+        _secret_key_file.write_text(secrets.token_urlsafe(50))
+    SECRET_KEY = _secret_key_file.read_text().strip()
+
 if not (LEDGER_KEY or LEDGER_KEY_FILE):  # a random key of this checkout's own, kept beside its data
     LEDGER_KEY_FILE = ROOT / ".data" / "ledger.key"
     if not LEDGER_KEY_FILE.exists():
