@@ -1,7 +1,7 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
-from modules.core.registry.contract import (Business, MenuItem, Module, NotificationKind, Role, Schedule, Subscription,
-                                            Widget)
+from modules.core.registry.contract import (Business, MenuItem, Module, NotificationKind, Payable, Role, Schedule,
+                                            Subscription, Widget)
 from modules.core.sales.services import SALES_DESK
 
 from .services import BUSINESS_CODE, LAUNDRY_DESK
@@ -41,6 +41,8 @@ MODULE = Module(
     schedules=(Schedule("laundry.daily_overdue", "modules.laundry.jobs.daily_overdue", cron="0 8 * * *"),),
     notification_kinds=(NotificationKind("laundry.overdue", "Laundry overdue or uncollected", default_roles=("Owner",)),),
     subscriptions=(Subscription("laundry.overdue", "modules.laundry.handlers.tell_the_owner_what_is_overdue"),),
+    payables=(Payable("laundry.Job", "Laundry job", find="modules.laundry.payables.find_job",
+                      open="modules.laundry.payables.open_jobs"),),
     admin_urls="modules.laundry.views.admin_urlpatterns",
     append_only=("laundry.JobLine", "laundry.JobEvent", "laundry.OverdueDigest"),
 )

@@ -27,8 +27,8 @@ from modules.core.businesses.models import Business
 from modules.core.registry import events, registry
 from modules.core.registry.contract import NotificationKind
 
-from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, LOW_STOCK, PAYMENT_FAILED,  # noqa: F401 (re-exported)
-                    PAYMENT_RECEIVED, SYSTEM_WARNING)
+from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, LOW_STOCK, MPESA_PAID_LATE,  # noqa: F401 (re-exported)
+                    MPESA_SETUP_ERROR, MPESA_UNALLOCATED, PAYMENT_FAILED, PAYMENT_RECEIVED, SYSTEM_WARNING)
 from .models import Notification, Preference, Throttle
 
 RETENTION = timedelta(days=180)

@@ -103,6 +103,18 @@ class ApprovalRule:
 
 
 @dataclass(frozen=True)
+class Payable:
+    """A kind of document customers pay (``modules.core.payments``). M-Pesa money that arrives on
+    its own (a paybill account number, a till payment, a statement line, the M-Pesa inbox) is
+    matched against these. The document offers payments' ``payable_*`` interface."""
+
+    model: str  # "sales.Sale"
+    label: str  # "Sale", as the M-Pesa inbox shows it
+    find: str  # dotted path f(business, reference) -> document | None (an account number, a receipt no.)
+    open: str  # dotted path f(business, since) -> documents made since then with money still due
+
+
+@dataclass(frozen=True)
 class Business:
     code: str  # "water", "laundry", "shop"
     name: str
@@ -125,4 +137,5 @@ class Module:
     demo: str | None = None  # dotted path: f(business, *, opening_stock, activity), idempotent demo data
     notification_kinds: tuple[NotificationKind, ...] = ()
     approval_rules: tuple[ApprovalRule, ...] = ()  # see modules/core/approvals
+    payables: tuple[Payable, ...] = ()  # documents customers pay, for M-Pesa matching (core payments)
     order: int = field(default=100)

@@ -8,7 +8,7 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .contract import ApprovalRule, Business, Module, NotificationKind, Role, Schedule, Subscription, Widget
+from .contract import ApprovalRule, Business, Module, NotificationKind, Payable, Role, Schedule, Subscription, Widget
 
 
 @cache
@@ -71,6 +71,10 @@ def approval_rules() -> list[ApprovalRule]:
 def approval_rule(document: str) -> ApprovalRule | None:
     """The rule for "app_label.Model" (matched case-insensitively), or None."""
     return next((r for r in approval_rules() if r.document.lower() == document.lower()), None)
+
+
+def payables() -> list[Payable]:
+    return [p for m in modules() for p in m.payables]
 
 
 def module_for_business(code: str) -> Module | None:

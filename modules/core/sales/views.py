@@ -3,6 +3,7 @@
 import json
 from decimal import Decimal, InvalidOperation
 
+from django.contrib import messages
 from django.contrib.admin import site as admin_site
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -78,9 +79,13 @@ def submit(request):
         return _json_error(" ".join(error.messages), 400)
     next_url = reverse("admin:sales:receipt", args=[sale.pk])
     if sale.payment_method != "cash":
-        stk = payments.ask_mpesa(sale, data.get("phone", ""), user=request.user)  # a replay never asks twice
-        if stk is not None:
-            next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
+        try:
+            stk = payments.ask_mpesa(sale, data.get("phone", ""), user=request.user)  # a replay never asks twice
+        except ValidationError as error:  # the phone is busy with another request: the receipt shows what is due
+            messages.warning(request, " ".join(error.messages))
+        else:
+            if stk is not None:
+                next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
     return JsonResponse({"sale": sale.pk, "receipt": sale.receipt_number, "created": created, "next": next_url},
                         status=201 if created else 200)
 
