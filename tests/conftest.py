@@ -52,14 +52,16 @@ def worker():
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     conn = django_rq.get_connection("default")
-    deadline = time.monotonic() + 20
-    while Worker.count(connection=conn) == 0:
-        assert time.monotonic() < deadline, "the worker did not register"
-        time.sleep(0.1)
-    yield process
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    deadline = time.monotonic() + 60  # a loaded 2-core machine takes a while to start Django
+    try:
+        while Worker.count(connection=conn) == 0:
+            assert time.monotonic() < deadline, "the worker did not register"
+            time.sleep(0.1)
+        yield process
+    finally:  # also when it never registered: a leaked worker spins on the stopped test Redis
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from modules.core.businesses.models import Business
+from modules.core.customers.models import Customer
 from modules.core.inventory.models import QUANTITY, Item
 from modules.core.ledger.models import MONEY, JournalEntry
 
@@ -39,7 +40,8 @@ class Job(models.Model):
     client_uuid = models.UUIDField(null=True, blank=True, unique=True,
                                    help_text="Made by the drop-off form: sending it twice makes one job.")
     customer_name = models.CharField(max_length=80, blank=True)
-    customer_phone = models.CharField(max_length=12, help_text="2547XXXXXXXX")
+    customer_phone = models.CharField(max_length=12, help_text="2547XXXXXXXX: the number given at drop-off.")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="laundry_jobs")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED, db_index=True)
     express = models.BooleanField(default=False)
     promised_at = models.DateTimeField("promised for")

@@ -1,7 +1,8 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
-from modules.core.registry.contract import (Business, MenuItem, Module, NotificationKind, Payable, Role, Schedule,
-                                            Subscription, Widget)
+from modules.core.cms.services import REQUEST_DESK
+from modules.core.registry.contract import (Business, CustomerRequestKind, MenuItem, Module, NotificationKind, Payable,
+                                            PublicLookup, PublicSite, Role, Schedule, Subscription, Widget)
 from modules.core.sales.services import SALES_DESK
 
 from .services import BUSINESS_CODE, LAUNDRY_DESK
@@ -34,15 +35,27 @@ MODULE = Module(
     ),
     demo="modules.laundry.demo.seed",
     roles=(
-        Role("Laundry staff", permissions=ITEM_DATA_ENTRY + STOCK_DESK + PAYMENT_DESK + SALES_DESK + LAUNDRY_DESK,
+        Role("Laundry staff",
+             permissions=ITEM_DATA_ENTRY + STOCK_DESK + PAYMENT_DESK + SALES_DESK + LAUNDRY_DESK + REQUEST_DESK,
              business=BUSINESS_CODE),
         Role("Accountant", permissions=("laundry.view_*",)),
     ),
     schedules=(Schedule("laundry.daily_overdue", "modules.laundry.jobs.daily_overdue", cron="0 8 * * *"),),
     notification_kinds=(NotificationKind("laundry.overdue", "Laundry overdue or uncollected", default_roles=("Owner",)),),
-    subscriptions=(Subscription("laundry.overdue", "modules.laundry.handlers.tell_the_owner_what_is_overdue"),),
+    subscriptions=(
+        Subscription("laundry.overdue", "modules.laundry.handlers.tell_the_owner_what_is_overdue", durable=True),
+    ),
     payables=(Payable("laundry.Job", "Laundry job", find="modules.laundry.payables.find_job",
                       open="modules.laundry.payables.open_jobs"),),
     admin_urls="modules.laundry.views.admin_urlpatterns",
     append_only=("laundry.JobLine", "laundry.JobEvent", "laundry.OverdueDigest"),
+    public=PublicSite(
+        summary="Washing, drying and ironing by the kilo or by the piece, with express service and pick-up.",
+        lookups=(PublicLookup("laundry.ticket", "Check your laundry", "Ticket number",
+                              callable="modules.laundry.services.job_status_for_customer",
+                              reference_key="modules.laundry.services.parse_ticket",
+                              template="laundry/public_status.html", reference_hint="On your ticket, e.g. LT-0042"),),
+        requests=(CustomerRequestKind("laundry.pickup", "Laundry pick-up", create="modules.laundry.public.pickup_from_request",
+                                      action_label="Start the drop-off"),),
+    ),
 )

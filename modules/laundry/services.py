@@ -12,9 +12,8 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
@@ -22,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from modules.core.businesses.models import Business
+from modules.core.customers import services as customers
 from modules.core.inventory.models import Item
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
@@ -29,16 +29,14 @@ from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
 from modules.core.registry import events
+from modules.core.sales import tax
 
 from .models import Job, JobEvent, JobLine, OverdueDigest, TicketCounter
 
 BUSINESS_CODE = "laundry"
 EXPRESS_SKU = "L-EXPRESS"  # a flat surcharge per job; its price is in the price list
-VAT_RATE = Decimal("0.16")
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 UNCOLLECTED_AFTER = timedelta(days=7)
-STATUS_TRIES = 10  # wrong ticket/phone answers per ticket and hour before the check stays silent
 # What a laundry attendant needs (the Laundry staff role); cancelling stays with the owner.
 LAUNDRY_DESK = ("laundry.view_job", "laundry.add_job", "laundry.change_job", "laundry.view_jobline",
                 "laundry.view_jobevent", "laundry.view_overduedigest")
@@ -52,10 +50,6 @@ class JobChanged(ValidationError):
 class JobLineInput:
     item_id: int
     quantity: Decimal
-
-
-def _money(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def business() -> Business:
@@ -119,13 +113,9 @@ def _priced(business_, lines, express):
         if item is None:
             raise ValidationError("Express service is not on the price list.")
         priced.append((item, Decimal("1")))
-    result = []
-    for item, quantity in priced:
-        gross = item.selling_price * quantity
-        if not item.price_includes_vat:
-            gross *= 1 + VAT_RATE
-        result.append((item, quantity, _money(gross)))
-    return result
+    percents = tax.rates(timezone.localdate())
+    return [(item, quantity, tax.line_gross(item.selling_price, quantity, percent=percents[item.tax_band],
+                                            price_includes_vat=item.price_includes_vat)) for item, quantity in priced]
 
 
 def _event(job, kind, *, user, at, from_status="", to_status="", note=""):
@@ -144,7 +134,7 @@ def create_job(business_: Business, *, customer_phone: str, lines: list[JobLineI
             raise ValidationError("This form was already used; reload the page.")
         return existing
     phone = normalize_phone(customer_phone)
-    deposit = _money(deposit or 0)
+    deposit = tax.money(deposit or 0)
     if deposit < 0:
         raise ValidationError("The deposit cannot be negative.")
     if method not in (Payment.Method.CASH, Payment.Method.MPESA):
@@ -167,23 +157,22 @@ def create_job(business_: Business, *, customer_phone: str, lines: list[JobLineI
 def _record_job(business_, phone, lines, customer_name, promised_at, express, notes, deposit, method, client_uuid,
                 user, now):
     priced = _priced(business_, lines, express)
-    total = sum((gross for _, _, gross in priced), ZERO)
+    split = tax.split([(gross, item.tax_band) for item, _, gross in priced], on=timezone.localdate(now),
+                      vat_registered=business_.vat_registered)
+    total, vat = split.total, split.vat
     if deposit > total:
         raise ValidationError(f"The deposit (KES {deposit:,}) is more than the job (KES {total:,}).")
-    vat = _money(total * VAT_RATE / (1 + VAT_RATE))
+    customer = customers.find_or_create(phone, name=customer_name, business=business_)
     job = Job.objects.create(
         business=business_, number=_next_number(business_), client_uuid=client_uuid or None, customer_name=customer_name.strip()[:80],
-        customer_phone=phone, express=express, promised_at=promised_at, notes=notes.strip(), total=total,
+        customer=customer, customer_phone=phone, express=express, promised_at=promised_at, notes=notes.strip(), total=total,
         vat=vat, created_by=user)
     for item, quantity, gross in priced:
         JobLine.objects.create(job=job, item=item, quantity=quantity, unit_price=item.selling_price,
                                line_total=gross)
     if total:
-        entry_lines = [ledger.debit(chart.RECEIVABLES, total), ledger.credit(chart.SALES, total - vat)]
-        if vat:
-            entry_lines.append(ledger.credit(chart.VAT_PAYABLE, vat))
         job.sale_entry = ledger.post(business_, timezone.localdate(now), f"Laundry ticket {job.ticket_number}",
-                                     entry_lines, source=job, user=user)
+                                     tax.entry_lines(split), source=job, user=user)
         job.save(update_fields=["sale_entry"])
     else:
         job.mark_paid(now)
@@ -200,7 +189,7 @@ def take_payment(job, *, amount=None, user=None, at=None) -> Payment:
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         due = payments.amount_due(job)
-        amount = due if amount in (None, "") else _money(amount)
+        amount = due if amount in (None, "") else tax.money(amount)
         if job.status == Job.Status.CANCELLED:
             raise ValidationError(f"Ticket {job.ticket_number} is cancelled: nothing to pay.")
         if amount <= 0 or due <= 0:
@@ -221,7 +210,7 @@ def request_mpesa(job, phone: str = "", *, amount=None, user=None):
     if job.status == Job.Status.CANCELLED:
         raise ValidationError(f"Ticket {job.ticket_number} is cancelled: nothing to pay.")
     due = payments.amount_due(job)
-    if amount is not None and _money(amount) > due:
+    if amount is not None and tax.money(amount) > due:
         raise ValidationError(f"Only KES {due:,} is due on ticket {job.ticket_number}.")
     return payments.ask_mpesa(job, phone or job.customer_phone, amount=amount, user=user)
 
@@ -356,20 +345,24 @@ def parse_ticket(ticket_number) -> int | None:
     return int(digits) if digits else None
 
 
-def job_status_for_customer(ticket_number, phone_last4) -> dict | None:
-    """What a customer may know about their job, given the ticket number and the last 4 digits of
-    their phone; None for anything else. A wrong ticket and a wrong phone look the same (one query,
-    one constant-time compare), and after STATUS_TRIES wrong answers in an hour the ticket answers
-    None to everyone for that hour, so 10,000 guesses at the last 4 digits do not work."""
+def job_status_for_customer(ticket_number, phone) -> dict | None:
+    """What a customer may know about their job, given the ticket number and their phone: the last
+    4 digits, or the whole number (the public site asks for it once a ticket drew wrong guesses).
+    None for anything else: a wrong ticket and a wrong phone look the same (one query, one
+    constant-time compare). Rate limits are the public site's (modules.core.cms.lookups)."""
     number = parse_ticket(ticket_number)
-    given = re.sub(r"\D", "", str(phone_last4 or ""))[-4:].rjust(4, "x")
+    digits = re.sub(r"\D", "", str(phone or ""))
     job = (Job.objects.filter(business__code=BUSINESS_CODE, number=number).select_related("business").first()
            if number else None)
-    key = f"laundry:status-tries:{number or 0}"
-    tries = cache.get(key) or 0
-    matches = hmac.compare_digest((job.customer_phone[-4:] if job else "none").encode(), given.encode())
-    if tries >= STATUS_TRIES or not matches:
-        cache.set(key, tries + 1, 3600)
+    on_file = job.customer_phone if job else "none"
+    if len(digits) > 4:
+        try:
+            given = normalize_phone(digits)
+        except ValidationError:
+            given = "invalid"
+    else:
+        given, on_file = digits.rjust(4, "x"), on_file[-4:]
+    if not hmac.compare_digest(on_file.encode(), given.encode()) or job is None:
         return None
     due = payments.amount_due(job)
     local = timezone.localtime

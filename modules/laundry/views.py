@@ -136,7 +136,9 @@ def new_job(request):
     now = timezone.localtime()
     return _render(request, "laundry/new_job.html", {
         "title": "New laundry job", "items": [(item, request.POST.get(f"qty-{item.pk}", "")) for item in items],
-        "express": express, "errors": errors, "post": request.POST, "uuid": request.POST.get("uuid") or uuid.uuid4(),
+        "express": express, "errors": errors,
+        "post": request.POST if request.method == "POST" else request.GET,  # a website pick-up fills it by GET
+        "uuid": request.POST.get("uuid") or uuid.uuid4(),
         "default_promise": timezone.localtime(services.default_promise(False, now)).strftime("%Y-%m-%dT%H:%M"),
         "express_promise": timezone.localtime(services.default_promise(True, now)).strftime("%Y-%m-%dT%H:%M"),
         "can_mpesa": request.user.has_perm("payments.add_stkrequest")})

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from modules.core.businesses.models import Business
+from modules.core.customers.models import Customer
 from modules.core.inventory.models import Item
 from modules.core.ledger.models import MONEY
 
@@ -101,7 +102,8 @@ class LpgSale(models.Model):
     empty_type = models.ForeignKey(CylinderType, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                    help_text="The customer's empty that came in (refill, swap, return).")
     quantity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
-    customer_phone = models.CharField(max_length=12, blank=True)
+    customer_phone = models.CharField(max_length=12, blank=True, help_text="The number given at the counter.")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="lpg_sales")
     gas = models.DecimalField("gas / cylinder sale (KES)", **MONEY)
     swap_fee = models.DecimalField(default=0, **MONEY)
     deposit = models.DecimalField("deposit taken (KES)", default=0, **MONEY)

@@ -1,6 +1,7 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
-from modules.core.registry.contract import Business, MenuItem, Module, Role, Widget
+from modules.core.cms.services import REQUEST_DESK
+from modules.core.registry.contract import Business, CustomerRequestKind, MenuItem, Module, PublicSite, Role, Widget
 from modules.core.sales.services import SALES_DESK
 
 from .services import ACCOUNTS, BUSINESS_CODE, LPG_DESK
@@ -35,7 +36,13 @@ MODULE = Module(
     accounts=ACCOUNTS,
     admin_urls="modules.shop.views.admin_urlpatterns",
     roles=(
-        Role("Shop staff", permissions=ITEM_DATA_ENTRY + STOCK_DESK + PAYMENT_DESK + SALES_DESK + LPG_DESK, business=BUSINESS_CODE),
+        Role("Shop staff", permissions=ITEM_DATA_ENTRY + STOCK_DESK + PAYMENT_DESK + SALES_DESK + LPG_DESK + REQUEST_DESK,
+             business=BUSINESS_CODE),
         Role("Accountant", permissions=("shop.view_*",)),
+    ),
+    public=PublicSite(
+        summary="Everyday groceries and household goods, and LPG gas: refills, swaps and new cylinders.",
+        requests=(CustomerRequestKind("shop.gas_refill", "Gas refill", create="modules.shop.public.refill_from_request",
+                                      action_label="Open the LPG exchange", asks_place=True),),
     ),
 )

@@ -25,7 +25,7 @@ import json
 import uuid as uuid_module
 from collections import defaultdict
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -34,6 +34,8 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from modules.core.customers import services as customers
+from modules.core.customers.models import Customer
 from modules.core.inventory.models import StockLevel, StockMovement
 from modules.core.inventory.services import OutOfStock, default_location, move_stock, upsert_item, value_at_cost
 from modules.core.ledger import chart
@@ -44,6 +46,7 @@ from modules.core.payments.phones import normalize_phone
 from modules.core.purchasing import services as purchasing
 from modules.core.registry import events
 from modules.core.registry.contract import AccountSpec
+from modules.core.sales import tax
 
 from . import models as m
 
@@ -57,8 +60,6 @@ ACCOUNTS = (
 # What the LPG counter needs (the "Shop staff" role); the Accountant gets shop.view_*.
 LPG_DESK = ("shop.view_cylindertype", "shop.add_cylindertype", "shop.change_cylindertype", "shop.view_swapfee",
             "shop.add_swapfee", "shop.change_swapfee", "shop.view_lpgsale", "shop.add_lpgsale")
-VAT_RATE = Decimal("0.16")
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_QUANTITY = 20
 __all__ = ["OutOfStock", "LpgConflict", "record_lpg", "restock_exchange", "deposit_balances", "quote",
@@ -67,10 +68,6 @@ __all__ = ["OutOfStock", "LpgConflict", "record_lpg", "restock_exchange", "depos
 
 class LpgConflict(Exception):
     """The UUID was already used for a different LPG transaction (HTTP 409)."""
-
-
-def _money(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # --- cylinder types -----------------------------------------------------------------------------
@@ -133,23 +130,32 @@ def swap_fee(business, size_kg) -> Decimal:
 
 # --- customers' deposit cylinders -----------------------------------------------------------------
 
-def deposit_balances(business, phone: str | None = None) -> list[dict]:
+def deposit_balances(business, phone: str | None = None, *, customer=None) -> list[dict]:
     """Open deposit cylinders per customer and type: how many are out, the deposits held and the
-    shell value they carry. ``phone`` limits it to one customer."""
+    shell value they carry. ``phone`` (any of the customer's numbers) or ``customer`` limits it to
+    one customer: the deposits are the customer's, whichever of their phones they gave."""
     rows = m.LpgSale.objects.filter(business=business, kind__in=[m.LpgSale.Kind.DEPOSIT, m.LpgSale.Kind.RETURN],
                                     voided_at=None)
     if phone:
-        rows = rows.filter(customer_phone=normalize_phone(phone))
+        normalize_phone(phone)  # a number that is no phone number is refused with the usual message
+        customer = customers.for_phone(phone)
+        if customer is None:
+            return []
+    if customer is not None:
+        rows = rows.filter(customer=customer)
     out_q = Q(kind=m.LpgSale.Kind.DEPOSIT)
-    totals = (rows.values("customer_phone", "cylinder_type")
+    totals = (rows.values("customer", "cylinder_type")
               .annotate(taken=Coalesce(Sum("quantity", filter=out_q), 0),
                         back=Coalesce(Sum("quantity", filter=~out_q), 0),
                         held=Coalesce(Sum("deposit"), ZERO) - Coalesce(Sum("refund"), ZERO),
                         shells=Coalesce(Sum("shell", filter=out_q), ZERO) - Coalesce(Sum("shell", filter=~out_q), ZERO))
-              .order_by("customer_phone", "cylinder_type"))
+              .order_by("customer", "cylinder_type"))
+    totals = [row for row in totals if row["taken"] - row["back"] > 0]
     types = m.CylinderType.objects.in_bulk([row["cylinder_type"] for row in totals])
-    return [{"phone": row["customer_phone"], "type": types[row["cylinder_type"]], "out": row["taken"] - row["back"],
-             "deposits": row["held"], "shells": row["shells"]} for row in totals if row["taken"] - row["back"] > 0]
+    people = Customer.objects.prefetch_related("phones").in_bulk([row["customer"] for row in totals])
+    return [{"customer": people[row["customer"]], "phone": people[row["customer"]].primary_phone,
+             "type": types[row["cylinder_type"]], "out": row["taken"] - row["back"], "deposits": row["held"],
+             "shells": row["shells"]} for row in totals]
 
 
 # --- recording a transaction ----------------------------------------------------------------------
@@ -167,8 +173,9 @@ def quote(kind, cylinder_type, quantity=1, empty_type=None) -> dict:
         fee = swap_fee(cylinder_type.business, cylinder_type.size_kg) * quantity
     if kind == Kind.DEPOSIT:
         deposit = cylinder_type.deposit * quantity
-    gas, fee, deposit = _money(gas), _money(fee), _money(deposit)
-    vat = _money((gas + fee) * VAT_RATE / (1 + VAT_RATE))
+    gas, fee, deposit = tax.money(gas), tax.money(fee), tax.money(deposit)
+    vat = tax.split([(gas, cylinder_type.full_item.tax_band), (fee, tax.Band.STANDARD)], on=timezone.localdate(),
+                    vat_registered=cylinder_type.business.vat_registered).vat
     return {"gas": gas, "swap_fee": fee, "deposit": deposit, "vat": vat, "total": gas + fee + deposit}
 
 
@@ -278,15 +285,16 @@ def _record(business, client_uuid, print_, kind, cylinder_type, quantity, empty_
         if quantity > out:
             raise ValidationError(f"{phone} has {out} {cylinder_type} cylinder{'s' if out != 1 else ''} on deposit, "
                                   f"not {quantity}.")
-        refund = _money(balance["deposits"] * quantity / out)
-        shell = _money(balance["shells"] * quantity / out)
+        refund = tax.money(balance["deposits"] * quantity / out)
+        shell = tax.money(balance["shells"] * quantity / out)
         price = {**price, "gas": ZERO, "vat": ZERO, "total": ZERO}
     elif kind == Kind.DEPOSIT:
         shell = value_at_cost(quantity, cylinder_type.empty_item.cost)
     sale = m.LpgSale.objects.create(
         business=business, number=_next_number(business), client_uuid=client_uuid, fingerprint=print_, kind=kind,
         cylinder_type=cylinder_type, empty_type=empty_type if kind != Kind.RETURN else cylinder_type,
-        quantity=quantity, customer_phone=phone, gas=price["gas"], swap_fee=price["swap_fee"],
+        quantity=quantity, customer_phone=phone,
+        customer=customers.find_or_create(phone, business=business) if phone else None, gas=price["gas"], swap_fee=price["swap_fee"],
         deposit=price["deposit"], refund=refund, shell=shell, vat=price["vat"], total=price["total"],
         payment_method=method, created_by=user)
     location = default_location(business)
@@ -353,7 +361,7 @@ def void_lpg(sale, *, reason: str, user=None):
         raise ValidationError(f"LPG receipt {sale.receipt_number} is already void.")
     m.CylinderType.objects.select_for_update().filter(pk=sale.cylinder_type_id).first()
     if sale.kind == m.LpgSale.Kind.DEPOSIT:
-        out = next((b["out"] for b in deposit_balances(sale.business, sale.customer_phone)
+        out = next((b["out"] for b in deposit_balances(sale.business, customer=sale.customer)
                     if b["type"].pk == sale.cylinder_type_id), 0)
         if out < sale.quantity:
             raise ValidationError(f"The cylinder of {sale.receipt_number} has already come back: void the return "

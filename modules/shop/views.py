@@ -51,7 +51,7 @@ def exchange(request):
     """Pick size + brand, then refill / swap / cylinder + gas / deposit / return, then Cash or M-Pesa.
     The form carries a UUID made when the page was drawn: tapping Pay twice records one receipt."""
     business = _business(request, "shop.add_lpgsale")
-    error, data = None, request.POST
+    error, data = None, request.POST if request.method == "POST" else request.GET  # a website request fills it
     if request.method == "POST":
         try:
             types = {str(t.pk): t for t in services.cylinder_types(business)}

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
 from modules.core.businesses.models import Business
+from modules.core.customers import services as customers
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
 from modules.core.live.locking import LiveEditingAdminMixin
 from modules.core.inventory.models import Item, Location
@@ -162,6 +163,13 @@ class DeliveryForm(WaterForm):
             return normalize_phone(self.cleaned_data["customer_phone"])
         except (ValueError, forms.ValidationError):
             raise forms.ValidationError("Enter a Kenyan phone number, e.g. 0712 345 678.") from None
+
+    def save(self, commit=True):
+        """The order belongs to the customer with that number (created on their first order)."""
+        order = self.instance
+        order.customer = customers.find_or_create(order.customer_phone, name=order.customer_name,
+                                                  business=order.business)
+        return super().save(commit)
 
 
 class DeliveryLineInline(WaterChoicesMixin, TabularInline):

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from modules.core.businesses.models import Business
+from modules.core.customers.models import Customer
 from modules.core.inventory.models import QUANTITY, Item, Location
 from modules.core.ledger.models import MONEY
 
@@ -114,8 +115,9 @@ class BottleMovement(models.Model):
         RETURN = "return", "Bottles returned (deposit refunded)"
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
-    customer_phone = models.CharField(max_length=12, db_index=True, help_text="2547XXXXXXXX")
+    customer_phone = models.CharField(max_length=12, db_index=True, help_text="2547XXXXXXXX: the number given.")
     customer_name = models.CharField(max_length=80, blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=6, choices=Kind.choices)
     bottles = models.PositiveIntegerField()
     amount = models.DecimalField(help_text="Deposit taken or refunded, KES.", **MONEY)
@@ -159,6 +161,7 @@ class DeliveryOrder(models.Model):
                                    help_text="The sale made on delivery uses it: delivering twice sells once.")
     customer_name = models.CharField(max_length=80, blank=True)
     customer_phone = models.CharField(max_length=12, help_text="07XX XXX XXX")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", editable=False)
     area = models.CharField(max_length=60, help_text="Estate or area, for the driver's route.")
     address = models.CharField(max_length=200, blank=True, help_text="House, gate, landmark.")
     deliver_on = models.DateField(default=timezone.localdate)

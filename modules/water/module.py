@@ -1,6 +1,8 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
-from modules.core.registry.contract import AccountSpec, Business, MenuItem, Module, Role, Widget
+from modules.core.cms.services import REQUEST_DESK
+from modules.core.registry.contract import (AccountSpec, Business, CustomerRequestKind, MenuItem, Module, PublicSite, Role,
+                                            Widget)
 from modules.core.sales.services import SALES_DESK
 
 from .services import BOTTLE_DEPOSITS, BUSINESS_CODE
@@ -37,10 +39,16 @@ MODULE = Module(
     ),
     demo="modules.water.demo.seed",
     roles=(
-        Role("Water staff", permissions=ITEM_DATA_ENTRY + STOCK_DESK + PAYMENT_DESK + SALES_DESK + WATER_DESK,
+        Role("Water staff",
+             permissions=ITEM_DATA_ENTRY + STOCK_DESK + PAYMENT_DESK + SALES_DESK + WATER_DESK + REQUEST_DESK,
              business=BUSINESS_CODE),
         Role("Accountant", permissions=("water.view_*",)),
     ),
     accounts=(AccountSpec(BOTTLE_DEPOSITS, "Bottle deposits", "liability"),),
     admin_urls="modules.water.views.admin_urlpatterns",
+    public=PublicSite(
+        summary="Purified drinking water: refills while you wait, sealed bottles, and delivery to your door.",
+        requests=(CustomerRequestKind("water.delivery", "Water delivery", create="modules.water.public.delivery_from_request",
+                                      action_label="Create the delivery", asks_item=True),),
+    ),
 )

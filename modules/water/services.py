@@ -21,6 +21,8 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from modules.core.customers import services as customers
+from modules.core.customers.models import Customer
 from modules.core.inventory.models import Item, StockLevel, StockMovement
 from modules.core.inventory.services import OutOfStock, default_location, move_stock, on_hand, value_at_cost
 from modules.core.ledger import chart
@@ -30,6 +32,7 @@ from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
 from modules.core.registry import events
 from modules.core.sales import services as sales
+from modules.core.sales import tax
 
 BUSINESS_CODE = "water"
 BOTTLE_DEPOSITS = "2110"  # declared in module.py as a liability of the water business
@@ -161,7 +164,7 @@ def _post_batch(batch, produced, rejects, user, ended_at):
                        unit_cost=material.cost, reason=f"Batch {batch.pk}: {_n(made)} × {product.name}")
         except OutOfStock as error:
             raise WaterError(str(error)) from None
-    good = (total * produced / made).quantize(CENT, rounding=ROUND_HALF_UP)
+    good = tax.money(total * produced / made)
     wastage = total - good
     product = items[product.pk]
     unit_cost = None
@@ -217,34 +220,41 @@ def _phone(phone) -> str:
 
 
 def bottle_balance(business, phone) -> dict:
-    """Bottles out (lent), returned and still held by one customer, with the deposit held (KES,
-    paid deposits less refunds)."""
+    """Bottles out (lent), returned and still held by one customer (whichever of their numbers is
+    given), with the deposit held (KES, paid deposits less refunds)."""
     from .models import BottleMovement
 
-    movements = BottleMovement.objects.filter(business=business, customer_phone=_phone(phone))
+    number = _phone(phone)
+    customer = customers.for_phone(number)
+    movements = (BottleMovement.objects.filter(business=business, customer=customer) if customer
+                 else BottleMovement.objects.none())
     totals = movements.aggregate(
         out=Coalesce(Sum("bottles", filter=Q(kind=BottleMovement.Kind.ISSUE)), 0),
         returned=Coalesce(Sum("bottles", filter=Q(kind=BottleMovement.Kind.RETURN)), 0),
         paid=Coalesce(Sum("amount", filter=Q(kind=BottleMovement.Kind.ISSUE, paid_at__isnull=False)), ZERO),
         unpaid=Coalesce(Sum("amount", filter=Q(kind=BottleMovement.Kind.ISSUE, paid_at__isnull=True)), ZERO),
         refunded=Coalesce(Sum("amount", filter=Q(kind=BottleMovement.Kind.RETURN)), ZERO))
-    name = movements.exclude(customer_name="").values_list("customer_name", flat=True).first() or ""
-    return {"phone": _phone(phone), "name": name, "out": totals["out"], "returned": totals["returned"],
-            "held": totals["out"] - totals["returned"], "deposit_held": totals["paid"] - totals["refunded"],
-            "unpaid": totals["unpaid"]}
+    name = (customer.name if customer else "") or (
+        movements.exclude(customer_name="").values_list("customer_name", flat=True).first() or "")
+    return {"phone": number, "name": name, "out": totals["out"],
+            "returned": totals["returned"], "held": totals["out"] - totals["returned"],
+            "deposit_held": totals["paid"] - totals["refunded"], "unpaid": totals["unpaid"]}
 
 
 def bottle_balances(business, *, phone_contains="", limit=50) -> list[dict]:
     """Customers with bottles still out, most first."""
     from .models import BottleMovement
 
-    rows = (BottleMovement.objects.filter(business=business, customer_phone__contains=phone_contains)
-            .values("customer_phone")
+    movements = BottleMovement.objects.filter(business=business)
+    if phone_contains:
+        movements = movements.filter(customer__phones__phone__contains=phone_contains)
+    rows = (movements.values("customer")
             .annotate(out=Coalesce(Sum("bottles", filter=Q(kind=BottleMovement.Kind.ISSUE)), 0),
                       returned=Coalesce(Sum("bottles", filter=Q(kind=BottleMovement.Kind.RETURN)), 0))
-            .order_by("customer_phone"))
-    result = [{"phone": r["customer_phone"], "out": r["out"], "returned": r["returned"],
-               "held": r["out"] - r["returned"]} for r in rows]
+            .order_by("customer"))
+    people = Customer.objects.prefetch_related("phones").in_bulk([r["customer"] for r in rows])
+    result = [{"phone": people[r["customer"]].primary_phone, "customer": people[r["customer"]], "out": r["out"],
+               "returned": r["returned"], "held": r["out"] - r["returned"]} for r in rows]
     return sorted(result, key=lambda r: (-r["held"], r["phone"]))[:limit]
 
 
@@ -257,12 +267,10 @@ def bottles_out(business) -> int:
     return totals["out"] - totals["back"]
 
 
-def _lock_customer(business, phone):
-    """One bottle change per customer at a time (the customer's movements are locked)."""
-    from .models import BottleMovement
-
-    list(BottleMovement.objects.select_for_update().filter(business=business, customer_phone=phone)
-         .values_list("pk", flat=True))
+def _lock_customer(business, phone, name=""):
+    """One bottle change per customer at a time (the customer's row is locked); returns them."""
+    customer = customers.find_or_create(phone, name=name, business=business)
+    return Customer.objects.select_for_update().get(pk=customer.pk)
 
 
 def take_deposit(business, phone, bottles, *, method="cash", per_bottle=DEPOSIT_PER_BOTTLE, name="", user=None):
@@ -281,8 +289,9 @@ def take_deposit(business, phone, bottles, *, method="cash", per_bottle=DEPOSIT_
     if amount <= 0:
         raise WaterError("The deposit must be more than KES 0.")
     with transaction.atomic():
-        _lock_customer(business, phone)
-        movement = BottleMovement.objects.create(business=business, customer_phone=phone, customer_name=name[:80],
+        customer = _lock_customer(business, phone, name)
+        movement = BottleMovement.objects.create(business=business, customer=customer, customer_phone=phone,
+                                                 customer_name=name[:80],
                                                  kind=BottleMovement.Kind.ISSUE, bottles=bottles, amount=amount,
                                                  method=method, created_by=user)
         ledger.post(business, timezone.localdate(), f"Deposit for {bottles} bottle(s) lent to {phone}",
@@ -304,12 +313,12 @@ def refund_deposit(business, phone, bottles, *, user=None):
     if bottles <= 0:
         raise WaterError("Return at least one bottle.")
     with transaction.atomic():
-        _lock_customer(business, phone)
+        customer = _lock_customer(business, phone)
         balance = bottle_balance(business, phone)
         if bottles > balance["held"]:
             raise WaterError(f"{phone} holds {balance['held']} bottle(s) of ours, not {bottles}.")
-        amount = (balance["deposit_held"] * bottles / balance["held"]).quantize(CENT, rounding=ROUND_HALF_UP)
-        movement = BottleMovement.objects.create(business=business, customer_phone=phone,
+        amount = tax.money(balance["deposit_held"] * bottles / balance["held"])
+        movement = BottleMovement.objects.create(business=business, customer=customer, customer_phone=phone,
                                                  customer_name=balance["name"], kind=BottleMovement.Kind.RETURN,
                                                  bottles=bottles, amount=amount, method="cash", created_by=user,
                                                  paid_at=timezone.now())
@@ -337,6 +346,7 @@ def create_delivery(business, *, phone, area, lines, name="", address="", driver
     if not lines:
         raise WaterError("Add at least one item to deliver.")
     order = DeliveryOrder.objects.create(business=business, customer_phone=_phone(phone), customer_name=name,
+                                         customer=customers.find_or_create(phone, name=name, business=business),
                                          area=area, address=address, driver=driver, note=note, created_by=user,
                                          deliver_on=deliver_on or timezone.localdate())
     for item, quantity in lines:

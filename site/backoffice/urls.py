@@ -7,8 +7,10 @@ from django_rq.urls import urlpatterns as rq_urlpatterns
 from health_check.views import HealthCheckView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from modules.core.cms.views import robots_txt
 from modules.core.system.health import DEPENDENCY_CHECKS, LIVENESS_CHECKS, DependencyHealthView
 
 
@@ -28,6 +30,8 @@ urlpatterns = [
     path("r/", include("modules.core.sales.urls")),  # customers' receipt links
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots"),
 ]
 if settings.MPESA_MODE == "simulator":
     urlpatterns.append(path("simulator/daraja/", include("modules.core.payments.simulator.urls")))

@@ -93,6 +93,7 @@ def test_a_stale_price_edit_is_refused_too(demo, username, url_name, make):
     assert 'name="opened_version"' in page and 'name="opened_values"' in page
     form = {"business": item.business_id, "name": item.name, "sku": item.sku, "unit": item.unit,
             "selling_price": "130.00", "cost": item.cost, "tracks_stock": "", "price_includes_vat": "on",
+            "tax_band": item.tax_band,
             "is_active": "on", "opened_version": item.version}
     second_form = {**form, "selling_price": "125.00"}
     assert first.post(url, form).status_code == 302

@@ -157,7 +157,7 @@ def test_background_export_writes_inert_cells(demo, file_format):
 
 # --- what can be exported -------------------------------------------------------------------------
 
-CORE_KEYS = {"ledger.journal_lines", "ledger.journal_entries", "sales.sales", "sales.sale_lines", "sales.customers",
+CORE_KEYS = {"ledger.journal_lines", "ledger.journal_entries", "sales.sales", "sales.sale_lines", "customers.customers",
              "payments.payments", "payments.mpesa", "inventory.movements", "inventory.items", "purchasing.orders",
              "purchasing.order_lines", "purchasing.bills"}
 

@@ -191,3 +191,33 @@ def test_the_receipt_can_be_shared_by_a_signed_link(stocked, client):
     assert public.status_code == 200 and "Receipt W-000001" in public.content.decode()
     assert client.get(share_url[:-3] + "xyz/").status_code == 404  # tampered
     assert client.get(reverse("admin:sales:receipt", args=[sale.pk])).status_code == 302  # the admin copy needs a login
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("raw, message", [
+    ("NaN", "must be a number"), ("Infinity", "must be a number"), ("-Infinity", "must be a number"),
+    ("1e30", "too big"), ("0.0000001", "at most 3 decimals"), ('"abc"', "is not a number"), ("0", "more than zero"),
+    ('"1e30"', "too big"), ("[1]", "is not a number"),
+])
+def test_the_quick_sale_answers_bad_quantities_with_400_and_a_plain_message(stocked, client, raw, message):
+    """JSON's NaN/Infinity, huge and tiny numbers never reach the database (they used to answer 500)."""
+    client.force_login(User.objects.get(username="water_staff"))
+    body = ('{"uuid": "%s", "business": "water", "method": "cash", "lines": [{"item": %d, "quantity": %s}]}'
+            % (uuid.uuid4(), item("W-SACHET").pk, raw))
+    response = client.post(reverse("admin:sales:submit"), body, content_type="application/json")
+    assert response.status_code == 400 and message in response.json()["error"]
+    assert Sale.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fields", [{"discount": 1e30}, {"discount": "0.001"}, {"method": "split", "cash": "1e30"},
+                                    {"item": 1e30}, {"item": "12abc"}])
+def test_the_quick_sale_answers_bad_amounts_and_ids_with_400(stocked, client, fields):
+    client.force_login(User.objects.get(username="water_staff"))
+    line = {"item": fields.pop("item", item("W-SACHET").pk), "quantity": 1}
+    body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "cash", "lines": [line], **fields}
+    response = client.post(reverse("admin:sales:submit"), json.dumps(body), content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]
+    deep = '{"uuid": "x", "business": "water", "lines": ' + "[" * 100000 + "]" * 100000 + "}"
+    assert client.post(reverse("admin:sales:submit"), deep, content_type="application/json").status_code == 400
+    assert Sale.objects.count() == 0

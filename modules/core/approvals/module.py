@@ -42,8 +42,8 @@ MODULE = Module(
                      on_approved="modules.core.approvals.hooks.execute_transfer"),
     ),
     subscriptions=(
-        Subscription("approval.requested", "modules.core.approvals.handlers.on_requested"),
-        Subscription("approval.decided", "modules.core.approvals.handlers.on_decided"),
+        Subscription("approval.requested", "modules.core.approvals.handlers.on_requested", durable=True),
+        Subscription("approval.decided", "modules.core.approvals.handlers.on_decided", durable=True),
     ),
     admin_urls="modules.core.approvals.views.admin_urlpatterns",
 )

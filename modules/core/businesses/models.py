@@ -7,6 +7,9 @@ class Business(models.Model):
     code = models.SlugField(max_length=20, unique=True)
     name = models.CharField(max_length=80)
     is_active = models.BooleanField(default=True)
+    vat_registered = models.BooleanField(
+        "VAT-registered", default=True,
+        help_text="Off: its sales charge and post no VAT (every line is eTIMS band D, non-VAT).")
 
     class Meta:
         ordering = ["name"]

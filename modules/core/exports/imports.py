@@ -16,7 +16,7 @@ from modules.core.inventory import services as inventory
 from modules.core.inventory.models import Item, Location, StockMovement
 from modules.core.payments.phones import normalize_phone
 from modules.core.purchasing.models import Supplier
-from modules.core.sales.models import Customer
+from modules.core.customers.models import Customer, CustomerPhone
 
 from .models import SupplierPrice
 
@@ -202,6 +202,9 @@ class OpeningStockImport(DeskImport):
 
 
 class CustomerImport(DeskImport):
+    """Customers by phone number: a known number's customer gets the name, a new number a new
+    customer; either way they deal with the importing business from then on."""
+
     phone = text("phone", "phone")
     name = text("name", "name")
     columns = ("phone", "name")
@@ -224,6 +227,14 @@ class CustomerImport(DeskImport):
             except ValidationError:
                 pass
 
+    def get_instance(self, instance_loader, row):
+        """The customer who has this number (phones live in their own table)."""
+        found = CustomerPhone.objects.filter(phone=row.get("phone")).select_related("customer").first()
+        if found is None:
+            return None
+        found.customer.phone = found.phone
+        return found.customer
+
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
         try:
@@ -234,6 +245,14 @@ class CustomerImport(DeskImport):
         if instance.name and len(instance.name) > 80:
             errors["name"] = "The name is too long: use at most 80 letters."
         self.raise_if(errors)
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        # Inside the import's transaction: a dry run is rolled back, a failed import too.
+        super().save_instance(instance, is_create, row, **kwargs)
+        if is_create:
+            CustomerPhone.objects.create(customer=instance, phone=instance.phone)
+        if self.business is not None:
+            instance.businesses.add(self.business)
 
 
 class SupplierPriceImport(DeskImport):

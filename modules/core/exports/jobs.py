@@ -1,5 +1,6 @@
 """RQ jobs of the exports core: the background export and the scheduled cleanup."""
 
+import errno
 import logging
 from datetime import timedelta
 
@@ -28,9 +29,16 @@ def run_export(job_id: int) -> str:
         job = services.run(job)
     except Exception as error:
         ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.FAILED, finished_at=timezone.now(),
-                                                   error=str(error)[:500] or type(error).__name__)
+                                                   error=failure_message(error))
         raise  # RQ records it (and system.FailedJob keeps it)
     return f"{job.rows_done} rows"
+
+
+def failure_message(error: Exception) -> str:
+    """What the person who asked for the export reads on the desk."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return "The server's disk is full, so the file could not be written. The owner has been told."
+    return str(error)[:500] or type(error).__name__
 
 
 def cleanup() -> dict:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from modules.core.businesses.services import businesses_for
 from modules.core.registry.roles import business_codes_for
+from modules.core.system import replica
 
 from . import streaming
 from .models import ExportJob
@@ -160,7 +161,8 @@ def run(job: ExportJob) -> ExportJob:
     if spec is None or not may_export(user, spec):
         raise PermissionDenied(f"{user} may no longer export {job.kind}")
     queryset = scoped_queryset(spec, user, job.filters)
-    total = queryset.order_by().count()
+    with replica.reads():  # a fresh hot standby, when there is one (system/replica.py), carries the export
+        total = queryset.order_by().count()
     ExportJob.objects.filter(pk=job.pk).update(rows_total=total)
     root = exports_root()
     path = root / f"{job.pk}-{secrets.token_hex(8)}.{job.file_format}"
@@ -170,7 +172,9 @@ def run(job: ExportJob) -> ExportJob:
         ExportJob.objects.filter(pk=job.pk).update(rows_done=done, rows_total=max(total, done))
 
     try:
-        done = streaming.write(spec.resource_class(), queryset, job.file_format, partial, progress, title=spec.label)
+        with replica.reads():
+            done = streaming.write(spec.resource_class(), queryset, job.file_format, partial, progress,
+                                   title=spec.label)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from modules.core.businesses.models import Business
+from modules.core.sales.tax import Band
 
 QUANTITY = {"max_digits": 12, "decimal_places": 3}
 
@@ -24,7 +25,10 @@ class Item(models.Model):
     selling_price = models.DecimalField(
         "price (KES)", max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
-    price_includes_vat = models.BooleanField("price includes 16% VAT", default=True)
+    price_includes_vat = models.BooleanField("price includes VAT", default=True)
+    tax_band = models.CharField("VAT class", max_length=1, choices=Band.choices, default=Band.STANDARD,
+                                help_text="KRA eTIMS tax band: B standard (16 %), C zero-rated, A exempt, E 8 %, "
+                                          "D non-VAT.")
     cost = models.DecimalField("average cost (KES)", max_digits=12, decimal_places=4, default=0,
                                help_text="Moving average of what a unit cost to buy or make.")
     tracks_stock = models.BooleanField(default=True, help_text="Off for services (laundry, refills).")

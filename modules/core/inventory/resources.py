@@ -11,7 +11,7 @@ class ItemResource(SafeModelResource):
 
     class Meta:
         model = Item
-        fields = ("id", "business", "sku", "name", "unit", "selling_price", "price_includes_vat", "cost",
+        fields = ("id", "business", "sku", "name", "unit", "selling_price", "price_includes_vat", "tax_band", "cost",
                   "tracks_stock", "is_active")
         export_order = fields
 

@@ -9,3 +9,5 @@ MPESA_SETUP_ERROR = "payments.setup_error"
 APPROVAL_REQUESTED = "approvals.requested"
 APPROVAL_DECIDED = "approvals.decided"
 SYSTEM_WARNING = "system.warning"
+
+DELIVER_TOPIC = "notifications.deliver"  # the outbox topic that writes a send's rows

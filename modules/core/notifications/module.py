@@ -1,6 +1,6 @@
-from modules.core.registry.contract import MenuItem, Module, NotificationKind, Schedule, Subscription
+from modules.core.registry.contract import MenuItem, Module, NotificationKind, OutboxTopic, Schedule, Subscription
 
-from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, LOW_STOCK, MPESA_PAID_LATE, MPESA_SETUP_ERROR,
+from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, DELIVER_TOPIC, LOW_STOCK, MPESA_PAID_LATE, MPESA_SETUP_ERROR,
                     MPESA_UNALLOCATED, PAYMENT_FAILED, PAYMENT_RECEIVED, SYSTEM_WARNING)
 
 MODULE = Module(
@@ -26,13 +26,18 @@ MODULE = Module(
         NotificationKind(APPROVAL_DECIDED, "Approval decided"),
         NotificationKind(SYSTEM_WARNING, "System warning", default_roles=("Owner",), throttle_seconds=3600),
     ),
+    outbox_topics=(
+        OutboxTopic(DELIVER_TOPIC, handler="modules.core.notifications.services.deliver_message",
+                    label="Notification"),
+    ),
     subscriptions=(
-        Subscription("stock.low", "modules.core.notifications.handlers.on_stock_low"),
-        Subscription("payment.received", "modules.core.notifications.handlers.on_payment_received"),
-        Subscription("payment.failed", "modules.core.notifications.handlers.on_payment_failed"),
-        Subscription("mpesa.paid_late", "modules.core.notifications.handlers.on_mpesa_paid_late"),
-        Subscription("mpesa.unallocated", "modules.core.notifications.handlers.on_mpesa_unallocated"),
-        Subscription("mpesa.setup_error", "modules.core.notifications.handlers.on_mpesa_setup_error"),
+        Subscription("stock.low", "modules.core.notifications.handlers.on_stock_low", durable=True),
+        Subscription("payment.received", "modules.core.notifications.handlers.on_payment_received", durable=True),
+        Subscription("payment.failed", "modules.core.notifications.handlers.on_payment_failed", durable=True),
+        # late and unallocated money must reach the owner: through the outbox, never lost with a worker
+        Subscription("mpesa.paid_late", "modules.core.notifications.handlers.on_mpesa_paid_late", durable=True),
+        Subscription("mpesa.unallocated", "modules.core.notifications.handlers.on_mpesa_unallocated", durable=True),
+        Subscription("mpesa.setup_error", "modules.core.notifications.handlers.on_mpesa_setup_error", durable=True),
     ),
     schedules=(Schedule("notifications.prune", "modules.core.notifications.jobs.prune", cron="41 3 * * *"),),
     admin_urls="modules.core.notifications.views.admin_urlpatterns",

@@ -4,9 +4,10 @@
     notifications.send("inventory.low_stock", to=["Water staff", "Owner"], business="water",
                        message="Low stock: 20 L refill", link="/admin/inventory/stocklevel/", obj=level)
 
-Nothing is written until the caller's transaction commits (``transaction.on_commit``), so work
-that is rolled back announces nothing. Delivery writes rows straight to PostgreSQL: no queue and
-no Redis are involved, so a Redis outage loses no notification.
+``send`` writes a message to the PostgreSQL outbox in the caller's transaction (topic
+``notifications.deliver``): work that is rolled back announces nothing, and once it commits the
+notification is delivered exactly once by a worker, even if this process dies right after the
+commit or Redis is down then (delivery waits for the outbox sweep).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
+from uuid import uuid4
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,11 +25,13 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from modules.core.businesses.models import Business
+from modules.core.outbox import services as outbox
 from modules.core.registry import events, registry
 from modules.core.registry.contract import NotificationKind
 
-from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, LOW_STOCK, MPESA_PAID_LATE,  # noqa: F401 (re-exported)
-                    MPESA_SETUP_ERROR, MPESA_UNALLOCATED, PAYMENT_FAILED, PAYMENT_RECEIVED, SYSTEM_WARNING)
+from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, DELIVER_TOPIC, LOW_STOCK,  # noqa: F401 (re-exported)
+                    MPESA_PAID_LATE, MPESA_SETUP_ERROR, MPESA_UNALLOCATED, PAYMENT_FAILED, PAYMENT_RECEIVED,
+                    SYSTEM_WARNING)
 from .models import Notification, Preference, Throttle
 
 RETENTION = timedelta(days=180)
@@ -79,9 +82,18 @@ def send(kind_key: str, *, to=None, message: str, link: str = "", obj: Model | N
     business_code = business.code if isinstance(business, Business) else (business or "")
     key = throttle_key or (f"{object_type_id}:{object_id}" if obj is not None else "")
     window = _window(kind_key, spec, throttle) if key else 0  # nothing to throttle on: always delivered
-    transaction.on_commit(partial(
-        deliver, kind_key, targets, message=message[:255], link=link[:500], business_code=business_code,
-        object_type_id=object_type_id, object_id=object_id, throttle_key=key, window=window), robust=True)
+    outbox.enqueue(DELIVER_TOPIC, key=uuid4().hex, business=business_code or None, payload={
+        "kind": kind_key, "user_ids": sorted(targets.user_ids), "roles": sorted(targets.roles),
+        "businesses": sorted(targets.businesses), "message": message[:255], "link": link[:500],
+        "business_code": business_code, "object_type_id": object_type_id, "object_id": object_id,
+        "throttle_key": key, "window": window})
+
+
+def deliver_message(message) -> list[Notification]:
+    """The outbox handler of ``notifications.deliver``."""
+    p = dict(message.payload)
+    targets = _Targets(frozenset(p.pop("user_ids")), frozenset(p.pop("roles")), frozenset(p.pop("businesses")))
+    return deliver(p.pop("kind"), targets, **p)
 
 
 def _window(kind_key, spec, throttle) -> int:
@@ -117,7 +129,8 @@ def _targets(to) -> _Targets:
 def deliver(kind_key: str, targets: _Targets, *, message: str, link: str = "", business_code: str = "",
             object_type_id: int | None = None, object_id: str = "", throttle_key: str = "",
             window: int = 0) -> list[Notification]:
-    """Write the rows (runs on commit). Returns what was delivered: nothing when throttled."""
+    """Write the rows (the outbox runs this after the sender's commit). Returns what was delivered:
+    nothing when throttled."""
     with transaction.atomic():
         if window and not _claim(kind_key, throttle_key, window):
             return []

@@ -21,6 +21,8 @@ class Invoice(models.Model):
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="invoices")
     customer_phone = models.CharField(max_length=12, blank=True)
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="invoices")
     description = models.CharField(max_length=120)
     amount = models.DecimalField(**MONEY)
     issued_on = models.DateField()

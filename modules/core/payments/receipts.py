@@ -47,7 +47,7 @@ def book_unallocated(business, *, amount, source: str, memo: str, receipt: str |
         row.journal_entry = ledger.post(business, timezone.localdate(), memo[:200], [
             ledger.debit(chart.MPESA, amount), ledger.credit(MPESA_UNALLOCATED, amount)], source=row)
         row.save(update_fields=["journal_entry"])
-    events.publish("mpesa.unallocated", business=business.code, receipt_id=row.pk)
+        events.publish("mpesa.unallocated", business=business.code, receipt_id=row.pk)
     return row
 
 

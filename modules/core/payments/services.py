@@ -18,9 +18,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from modules.core.ledger import chart
+from modules.core.customers import services as customers
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account
+from modules.core.sales import tax
 
 from . import stk
 from .documents import (ZERO, amount_due, amount_paid, customer_credit, payments_for, post_payment,
@@ -47,20 +48,20 @@ __all__ = [
 PAYMENT_DESK = ("payments.view_invoice", "payments.add_invoice", "payments.view_payment", "payments.add_payment",
                 "payments.view_stkrequest", "payments.add_stkrequest", "payments.view_mpesareceipt",
                 "payments.add_allocation")
-VAT_RATE = Decimal("0.16")
 
 
 @transaction.atomic
 def issue_invoice(business, *, description: str, amount, customer_phone: str = "", user=None) -> Invoice:
-    """Bill a customer: VAT-inclusive amount into Receivables, net to Sales, VAT to VAT payable."""
-    amount = Decimal(amount)
+    """Bill a customer: a VAT-inclusive amount at the standard rate into Receivables, net to Sales,
+    VAT to VAT payable (the sales tax helper splits it and builds the entry)."""
+    amount = tax.money(amount)
     phone = normalize_phone(customer_phone) if customer_phone else ""
     invoice = Invoice.objects.create(business=business, description=description, amount=amount,
-                                     customer_phone=phone, issued_on=timezone.localdate())
-    net = (amount / (1 + VAT_RATE)).quantize(Decimal("0.01"))
-    ledger.post(business, invoice.issued_on, f"Invoice {invoice.pk}: {description}", [
-        ledger.debit(chart.RECEIVABLES, amount), ledger.credit(chart.SALES, net),
-        ledger.credit(chart.VAT_PAYABLE, amount - net)], source=invoice, user=user)
+                                     customer_phone=phone, issued_on=timezone.localdate(),
+                                     customer=customers.find_or_create(phone, business=business) if phone else None)
+    split = tax.split([(amount, tax.Band.STANDARD)], on=invoice.issued_on, vat_registered=business.vat_registered)
+    ledger.post(business, invoice.issued_on, f"Invoice {invoice.pk}: {description}", tax.entry_lines(split),
+                source=invoice, user=user)
     return invoice
 
 

@@ -57,8 +57,35 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Subscription:
+    """``durable=False``: called in-process after the publishing transaction commits (cheap,
+    losable work: cache bumps). ``durable=True``: written to the PostgreSQL outbox inside that
+    transaction and run by a worker, retried until it succeeds (notifications, digests, SMS)."""
+
     event: str  # "sale.committed", "stock.low", …; "*" for every event
     handler: str  # dotted path: f(**payload)
+    durable: bool = False
+
+
+@dataclass(frozen=True)
+class OutboxTopic:
+    """A kind of message in the PostgreSQL outbox (``modules.core.outbox``).
+
+    ``handler``: dotted path ``f(message)``, run by an RQ worker after the enqueuing transaction
+    commits, inside a transaction that also marks the message done: its database writes happen
+    exactly once; anything it does outside the database (an SMS, an eTIMS call) may be repeated
+    after a crash and must be idempotent there (use ``message.key``). A failing handler is retried
+    after ``backoff_seconds`` × 2^(attempt−1) (at most ``max_backoff_seconds``); after
+    ``max_attempts`` the message is dead: shown to the owner, retried only by hand.
+    """
+
+    name: str  # prefix-named after the module: "notifications.deliver", "sms.send"
+    handler: str
+    max_attempts: int = 10
+    backoff_seconds: int = 30
+    max_backoff_seconds: int = 3600
+    timeout: int = 300  # seconds an attempt may run before the worker is killed (and it is retried)
+    queue: str = "default"
+    label: str = ""  # what the owner reads on the outbox page
 
 
 @dataclass(frozen=True)
@@ -121,6 +148,55 @@ class Business:
 
 
 @dataclass(frozen=True)
+class CustomerRequestKind:
+    """Something a customer can ask for on the public site (``modules.core.cms``): an order or a
+    call-back that lands in the bell of the business's staff and the owner.
+
+    ``create``: dotted path ``f(customer_request, user) -> str``, run in one transaction with marking
+    the request taken (so two taps make one job): it makes the job, delivery or draft and returns
+    the admin path to open. ``asks_item``: the form offers the business's price list and a quantity.
+    """
+
+    key: str  # prefix-named after the module: "water.delivery"
+    label: str  # what the customer picks: "Water delivery"
+    create: str
+    action_label: str  # the staff's one tap: "Create the delivery"
+    asks_item: bool = False
+    asks_place: bool = True  # where to deliver or collect
+
+
+@dataclass(frozen=True)
+class PublicLookup:
+    """A status a customer checks on the public site with a reference (a ticket number) and their
+    phone number: the last 4 digits, or the whole number once the reference has drawn too many
+    wrong guesses. The core rate-limits per address and per reference; the module only answers.
+
+    ``callable``: ``f(reference, phone_digits) -> dict | None``; None for a wrong reference or phone
+    alike (compare in constant time). ``reference_key``: ``f(reference) -> str | None``, the canonical
+    reference ("LT-0012", "lt12" and "12" are one ticket) the per-reference limit counts on.
+    ``template`` renders the dict (as ``status``) on the public page.
+    """
+
+    key: str  # "laundry.ticket"
+    title: str  # "Check your laundry"
+    reference_label: str  # "Ticket number"
+    callable: str
+    reference_key: str
+    template: str
+    reference_hint: str = ""  # "On your ticket, e.g. LT-0042"
+
+
+@dataclass(frozen=True)
+class PublicSite:
+    """How a business shows on the public site. Its page is created from this after `migrate`
+    (once: the owner edits it in /cms/ from then on)."""
+
+    summary: str  # the first paragraph of the business page
+    requests: tuple[CustomerRequestKind, ...] = ()
+    lookups: tuple[PublicLookup, ...] = ()
+
+
+@dataclass(frozen=True)
 class Module:
     key: str
     label: str
@@ -137,5 +213,7 @@ class Module:
     demo: str | None = None  # dotted path: f(business, *, opening_stock, activity), idempotent demo data
     notification_kinds: tuple[NotificationKind, ...] = ()
     approval_rules: tuple[ApprovalRule, ...] = ()  # see modules/core/approvals
+    outbox_topics: tuple[OutboxTopic, ...] = ()  # see modules/core/outbox
+    public: PublicSite | None = None  # the business's page, requests and lookups on the public site
     payables: tuple[Payable, ...] = ()  # documents customers pay, for M-Pesa matching (core payments)
     order: int = field(default=100)

@@ -8,7 +8,8 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .contract import ApprovalRule, Business, Module, NotificationKind, Payable, Role, Schedule, Subscription, Widget
+from .contract import (ApprovalRule, Business, CustomerRequestKind, Module, NotificationKind, OutboxTopic, Payable,
+                       PublicLookup, Role, Schedule, Subscription, Widget)
 
 
 @cache
@@ -28,9 +29,12 @@ def modules() -> tuple[Module, ...]:
     keys = [m.key for m in found]
     if len(keys) != len(set(keys)):
         raise ImproperlyConfigured(f"duplicate module keys in {keys}")
-    widget_keys = [w.key for m in found for w in m.widgets]
-    if len(widget_keys) != len(set(widget_keys)):
-        raise ImproperlyConfigured(f"duplicate widget keys in {widget_keys}")
+    for what, names in (("widget keys", [w.key for m in found for w in m.widgets]),
+                        ("outbox topics", [t.name for m in found for t in m.outbox_topics]),
+                        ("public request or lookup keys",
+                         [item.key for m in found if m.public for item in (*m.public.requests, *m.public.lookups)])):
+        if len(names) != len(set(names)):
+            raise ImproperlyConfigured(f"duplicate {what} in {names}")
     return tuple(sorted(found, key=lambda m: (m.order, m.key)))
 
 
@@ -73,12 +77,37 @@ def approval_rule(document: str) -> ApprovalRule | None:
     return next((r for r in approval_rules() if r.document.lower() == document.lower()), None)
 
 
+def outbox_topics() -> list[OutboxTopic]:
+    return [t for m in modules() for t in m.outbox_topics]
+
+
+def outbox_topic(name: str) -> OutboxTopic | None:
+    return next((t for t in outbox_topics() if t.name == name), None)
+
+
 def payables() -> list[Payable]:
     return [p for m in modules() for p in m.payables]
 
 
 def module_for_business(code: str) -> Module | None:
     return next((m for m in modules() if m.business and m.business.code == code), None)
+
+
+def request_kinds() -> list[tuple[Business, CustomerRequestKind]]:
+    """What customers can ask for on the public site, with the business that answers."""
+    return [(m.business, kind) for m in modules() if m.business and m.public for kind in m.public.requests]
+
+
+def request_kind(key: str) -> tuple[Business, CustomerRequestKind] | None:
+    return next(((b, k) for b, k in request_kinds() if k.key == key), None)
+
+
+def public_lookups() -> list[PublicLookup]:
+    return [lookup for m in modules() if m.public for lookup in m.public.lookups]
+
+
+def public_lookup(key: str) -> PublicLookup | None:
+    return next((lookup for lookup in public_lookups() if lookup.key == key), None)
 
 
 def append_only_models() -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -25,6 +26,7 @@ from modules.core.exports.models import ExportJob
 from modules.core.exports.streaming import csv_cell
 from modules.core.ledger.services import LedgerError
 from modules.core.registry.roles import business_codes_for
+from modules.core.system import replica
 
 from . import services
 from .models import CashUp
@@ -167,7 +169,10 @@ def index_view(request):
 def report_view(request, key):
     report = REPORTS[key]
     scope = _require(request, report)
-    table = report.build(scope.businesses, scope.start, scope.end, consolidated=scope.consolidated)
+    # a fresh hot standby serves the reports (system/replica.py); the cash-up, acted on, reads the primary
+    reads = nullcontext() if key == "cash_up" else replica.reads()
+    with reads:
+        table = report.build(scope.businesses, scope.start, scope.end, consolidated=scope.consolidated)
     if request.GET.get("format") == "csv":
         return csv_response(request, report, scope, table)
     context = {"report": report, "scope": scope, "table": table, "csv_url": f"?{scope.query(format='csv')}"}
@@ -175,7 +180,8 @@ def report_view(request, key):
     context["rows"] = [{"cls": row["_class"], "cells": list(zip(table.cells(row), kinds)), "row": row}
                        for row in table.rows]
     if report.chart:
-        trend = services.revenue_trend(scope.businesses, scope.end)
+        with replica.reads():
+            trend = services.revenue_trend(scope.businesses, scope.end)
         context["trend"] = trend
         context["chart"] = json.dumps({"labels": trend["labels"], "datasets": trend["datasets"]})
     if key == "cash_up":

@@ -5,15 +5,13 @@ from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
-from modules.core.businesses.services import businesses_for
 from modules.core.exports.admin_mixins import DeskExportMixin
-from modules.core.registry.roles import business_codes_for
 from modules.core.ledger.admin import ReadOnlyAdminMixin
 from modules.core.ledger.services import LedgerError
 from modules.core.system.pagination import BigTableAdminMixin
 
 from . import services
-from .models import Customer, Sale, SaleLine
+from .models import Sale, SaleLine
 
 
 class SaleLineInline(ReadOnlyAdminMixin, TabularInline):
@@ -41,7 +39,7 @@ class SaleAdmin(BigTableAdminMixin, DeskExportMixin, ReadOnlyAdminMixin, Busines
     resource_classes = ["modules.core.sales.resources.SaleResource"]
     list_display = ["receipt", "created_at", "total", "payment_method", "status", "business"]
     list_filter = ["status", PaymentMethodFilter, "business"]
-    search_fields = ["=number", "customer__phone"]
+    search_fields = ["=number", "customer__phones__phone"]
     list_select_related = ["business"]
     inlines = [SaleLineInline]
     actions = ["void"]
@@ -62,21 +60,3 @@ class SaleAdmin(BigTableAdminMixin, DeskExportMixin, ReadOnlyAdminMixin, Busines
 
     def has_void_permission(self, request):
         return request.user.has_perm("sales.void_sale")
-
-
-@admin.register(Customer)
-class CustomerAdmin(DeskExportMixin, ModelAdmin):
-    resource_classes = ["modules.core.sales.resources.CustomerResource"]
-    list_display = ["phone", "name", "created_at"]
-    search_fields = ["phone", "name"]
-    fields = ["name", "phone"]
-
-    def get_queryset(self, request):
-        """Customers are shared, but staff only see those who bought from their business."""
-        customers = super().get_queryset(request)
-        if business_codes_for(request.user) is None:
-            return customers
-        return customers.filter(sales__business__in=businesses_for(request.user)).distinct()
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,21 +1,31 @@
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from modules.core.businesses.models import Business
+from modules.core.customers.models import Customer
 from modules.core.inventory.models import QUANTITY, Item, Location
 from modules.core.ledger.models import MONEY
 
+from .tax import Band
 
-class Customer(models.Model):
-    """A named customer; the walk-in customer is simply no customer."""
 
-    name = models.CharField(max_length=80, blank=True)
-    phone = models.CharField(max_length=12, unique=True, help_text="2547XXXXXXXX")
-    created_at = models.DateTimeField(auto_now_add=True)
+class TaxRate(models.Model):
+    """A tax band's rate from a day on (KRA changes them by law: 16 % became 14 % for 2020)."""
+
+    band = models.CharField(max_length=1, choices=Band.choices)
+    percent = models.DecimalField(max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    effective_from = models.DateField()
+
+    class Meta:
+        ordering = ["band", "-effective_from"]
+        constraints = [models.UniqueConstraint(fields=["band", "effective_from"], name="one_rate_per_band_and_day")]
 
     def __str__(self):
-        return f"{self.name or 'Customer'} ({self.phone})"
+        return f"{self.get_band_display()}: {self.percent.normalize():f} % from {self.effective_from:%d %b %Y}"
 
 
 class SaleCounter(models.Model):
@@ -82,7 +92,10 @@ class SaleLine(models.Model):
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QUANTITY)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    line_total = models.DecimalField(help_text="VAT included.", **MONEY)
+    line_total = models.DecimalField(help_text="VAT included, before a whole-sale discount.", **MONEY)
+    discount = models.DecimalField(default=0, help_text="This line's share of a whole-sale discount.", **MONEY)
+    band = models.CharField("tax band", max_length=1, choices=Band.choices, default=Band.STANDARD)
+    vat = models.DecimalField(default=0, help_text="VAT in the line after its discount share.", **MONEY)
     unit_cost = models.DecimalField(max_digits=12, decimal_places=4, default=0)
 
     class Meta:

@@ -8,7 +8,6 @@ MODULE = Module(
     menu=(
         MenuItem("Quick sale", "admin:sales:quick_sale", "point_of_sale", "sales.add_sale"),
         MenuItem("Sales", "admin:sales_sale_changelist", "receipt", "sales.view_sale"),
-        MenuItem("Customers", "admin:sales_customer_changelist", "person", "sales.view_customer"),
     ),
     widgets=(
         Widget(key="sales.quick", title="Sell", callable="modules.core.sales.widgets.quick_sale",

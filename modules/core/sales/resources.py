@@ -1,12 +1,14 @@
-"""Export resources of sales and customers (see modules/core/exports: the accountant's desk)."""
+"""Export resources of sales (see modules/core/exports: the accountant's desk)."""
 
-from django.db.models import CharField, Value
+from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat, LPad, Substr, Upper
 
 from modules.core.exports.safety import SafeModelResource, col
 from modules.core.exports.specs import ExportSpec
 
-from .models import Customer, Sale, SaleLine
+from modules.core.customers.models import CustomerPhone
+
+from .models import Sale, SaleLine
 
 
 def receipt_number(prefix=""):
@@ -18,10 +20,12 @@ def receipt_number(prefix=""):
 class SaleResource(SafeModelResource):
     business = col("business__code", "business")
     receipt = col("receipt_number", "receipt")
-    customer_phone = col("customer__phone", "customer_phone")
+    customer_phone = col("customer__primary_phone", "customer_phone")
     location = col("location__name", "location")
     created_by = col("created_by__username", "created_by")
-    stream_annotations = {"receipt_number": receipt_number()}
+    stream_annotations = {"receipt_number": receipt_number(),
+                          "customer__primary_phone": Subquery(CustomerPhone.objects.filter(
+                              customer=OuterRef("customer_id")).order_by("pk").values("phone")[:1])}
 
     class Meta:
         model = Sale
@@ -30,7 +34,7 @@ class SaleResource(SafeModelResource):
         export_order = fields
 
     def get_queryset(self):
-        return super().get_queryset().select_related("business", "customer", "location", "created_by")
+        return super().get_queryset().select_related("business", "customer", "location", "created_by").prefetch_related("customer__phones")
 
 
 class SaleLineResource(SafeModelResource):
@@ -52,18 +56,9 @@ class SaleLineResource(SafeModelResource):
         return super().get_queryset().select_related("sale__business", "item")
 
 
-class CustomerResource(SafeModelResource):
-    class Meta:
-        model = Customer
-        fields = ("id", "name", "phone", "created_at")
-        export_order = fields
-
-
 EXPORTS = (
     ExportSpec("sales.sales", "Sales (receipts)", "modules.core.sales.resources.SaleResource",
                date_field="created_at", order=20),
     ExportSpec("sales.sale_lines", "Sale lines (what was sold)", "modules.core.sales.resources.SaleLineResource",
                business_path="sale__business", date_field="sale__created_at", order=21),
-    ExportSpec("sales.customers", "Customers", "modules.core.sales.resources.CustomerResource",
-               business_path="sales__business", date_field="created_at", order=60),
 )

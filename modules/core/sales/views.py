@@ -46,6 +46,14 @@ def quick_sale(request):
         "config_json": json.dumps(config), "recent_phones": services.recent_customer_phones(business) if business else []})
 
 
+def _item_id(value) -> int:
+    """An item's id as the page sends it: a whole number in the database's range."""
+    number = int(str(value))
+    if not 0 < number < 2**63:
+        raise ValueError("not an item id")
+    return number
+
+
 def _json_error(message, status):
     return JsonResponse({"error": message}, status=status)
 
@@ -55,14 +63,19 @@ def submit(request):
     """JSON in, JSON out. Same UUID again: the same receipt (200); different contents: 409."""
     businesses = _sell_businesses(request)
     try:
-        data = json.loads(request.body)
+        data = json.loads(request.body, parse_float=Decimal, parse_constant=Decimal)
         business = businesses.get(code=data["business"])
-        lines = [services.SaleLineInput(int(line["item"]), Decimal(str(line["quantity"]))) for line in data["lines"]]
+        lines = [services.SaleLineInput(_item_id(line["item"]), services.quantity(line["quantity"]))
+                 for line in data["lines"]]
         discount = Decimal(str(data.get("discount") or "0"))
         cash = Decimal(str(data["cash"])) if data.get("cash") not in (None, "") else None
         if not (discount.is_finite() and discount >= 0 and (cash is None or (cash.is_finite() and cash >= 0))):
             raise ValueError("negative or infinite amount")
-    except (ValueError, KeyError, TypeError, InvalidOperation):
+        discount = services.amount(discount, "discount")
+        cash = services.amount(cash, "cash part") if cash is not None else None
+    except ValidationError as error:
+        return _json_error(" ".join(error.messages), 400)
+    except (ValueError, KeyError, TypeError, InvalidOperation, AttributeError, OverflowError, RecursionError):
         return _json_error("The sale could not be read; reload the page and try again.", 400)
     except businesses.model.DoesNotExist:
         return _json_error("You cannot sell for that business.", 403)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
-from .models import FailedJob, SecurityEvent
+from .models import BackupRun, FailedJob, SecurityEvent
 
 
 @admin.register(FailedJob)
@@ -28,4 +28,20 @@ class SecurityEventAdmin(ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BackupRun)
+class BackupRunAdmin(ModelAdmin):
+    list_display = ["finished_at", "stamp", "ok", "offsite_ok", "db_bytes", "media_bytes"]
+    list_filter = ["ok", "offsite_ok"]
+    readonly_fields = [f.name for f in BackupRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -11,6 +11,8 @@ from health_check.exceptions import ServiceUnavailable, ServiceWarning
 from health_check.views import HealthCheckView
 from redis.exceptions import RedisError
 
+from modules.core.outbox import services as outbox
+
 from . import facts
 
 OLDEST_JOB_WARNING_SECONDS = 300
@@ -53,12 +55,26 @@ class RQQueue(HealthCheck):
             raise ServiceWarning(f"{q.failed} failed jobs in RQ (copies in system.FailedJob)")
 
 
+@dataclasses.dataclass
+class Outbox(HealthCheck):
+    """Dead messages (the owner must look) and the age of the oldest waiting one (PostgreSQL only)."""
+
+    def run(self):
+        f = outbox.facts()
+        if f.dead:
+            raise ServiceWarning(f"{f.dead} outbox messages are dead: admin → Outbox, retry once fixed")
+        if f.oldest_pending_age_seconds and f.oldest_pending_age_seconds > OLDEST_JOB_WARNING_SECONDS:
+            raise ServiceWarning(f"oldest outbox message waits {f.oldest_pending_age_seconds:.0f} s "
+                                 f"({f.pending} waiting): are the worker and the scheduler running?")
+
+
 LIVENESS_CHECKS = ["health_check.checks.Database"]
 DEPENDENCY_CHECKS = [
     "health_check.checks.Database",
     "health_check.checks.Cache",
     RedisMemory,
     RQQueue,
+    Outbox,
 ]
 
 

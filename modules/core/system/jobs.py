@@ -32,3 +32,32 @@ def prune_failed_jobs():
     cutoff = timezone.now() - FAILED_JOB_RETENTION
     deleted, _ = FailedJob.objects.filter(failed_at__lt=cutoff).delete()
     return deleted
+
+
+def health_watch():
+    """Every minute from the cron scheduler, and re-queued by itself for the next minute through the
+    worker's own scheduler, so a silent cron scheduler is still noticed and reported. The job id names
+    the minute: however many runs ask, one chained run per minute is scheduled."""
+    import django_rq
+
+    from . import watcher
+
+    connection.close_if_unusable_or_obsolete()
+    bad = watcher.watch()
+    at = timezone.now() + timedelta(seconds=60)
+    django_rq.get_queue("default").enqueue_at(at, health_watch, job_id=f"system-health-watch-{at:%Y%m%d%H%M}",
+                                              result_ttl=0, failure_ttl=3600)
+    return bad
+
+
+def cron_heartbeat():
+    from . import watcher
+
+    watcher.heartbeat()
+
+
+def verify_ledger():
+    from . import watcher
+
+    connection.close_if_unusable_or_obsolete()
+    return watcher.verify_ledger()

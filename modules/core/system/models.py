@@ -35,3 +35,37 @@ class SecurityEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind}: {self.message}"
+
+
+class BackupRun(models.Model):
+    """One run of the nightly backup (ops/backup.py writes it as the owner role): the health watcher
+    warns when the last good one is too old or its off-site copy failed."""
+
+    stamp = models.CharField(max_length=13, help_text="YYYYmmdd-HHMM, the name of the backup set")
+    finished_at = models.DateTimeField(db_index=True)
+    ok = models.BooleanField()
+    offsite_ok = models.BooleanField()
+    db_bytes = models.BigIntegerField(default=0)
+    media_bytes = models.BigIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-finished_at"]
+
+    def __str__(self):
+        return f"backup {self.stamp} ({'ok' if self.ok else 'failed'})"
+
+
+class WatchedCondition(models.Model):
+    """One condition of the health watcher (``watcher.CONDITIONS``): whether it is bad now, since
+    when, and when the owner was last told (alerts repeat every few hours, then say "resolved")."""
+
+    key = models.CharField(max_length=40, primary_key=True)
+    active = models.BooleanField(default=False)
+    since = models.DateTimeField(null=True, blank=True)
+    last_alert_at = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    def __str__(self):
+        return f"{self.key}: {'bad' if self.active else 'ok'}"

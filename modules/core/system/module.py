@@ -1,4 +1,4 @@
-from modules.core.registry.contract import MenuItem, Module, Schedule, Widget
+from modules.core.registry.contract import MenuItem, Module, OutboxTopic, Schedule, Widget
 
 MODULE = Module(
     key="system",
@@ -8,6 +8,7 @@ MODULE = Module(
     menu=(
         MenuItem("Job queue", "/admin/rq/", "queue", "django_rq.admin"),
         MenuItem("Failed jobs", "admin:system_failedjob_changelist", "error", "system.view_failedjob"),
+        MenuItem("Backups", "admin:system_backuprun_changelist", "backup", "system.view_backuprun"),
         MenuItem("Security events", "admin:system_securityevent_changelist", "shield", "system.view_securityevent"),
         MenuItem("Health", "/health/deps/", "monitor_heart", "django_rq.admin"),
     ),
@@ -22,5 +23,14 @@ MODULE = Module(
             permission="django_rq.admin",
         ),
     ),
-    schedules=(Schedule("system.prune_failed_jobs", "modules.core.system.jobs.prune_failed_jobs", cron="17 3 * * *"),),
+    schedules=(
+        Schedule("system.prune_failed_jobs", "modules.core.system.jobs.prune_failed_jobs", cron="17 3 * * *"),
+        Schedule("system.health_watch", "modules.core.system.jobs.health_watch", interval=60, timeout=120),
+        Schedule("system.cron_heartbeat", "modules.core.system.jobs.cron_heartbeat", interval=60, timeout=30),
+        Schedule("system.verify_ledger", "modules.core.system.jobs.verify_ledger", cron="10 3 * * *", timeout=3600),
+    ),
+    outbox_topics=(
+        OutboxTopic("system.alert_email", handler="modules.core.system.watcher.send_alert_email",
+                    label="Health alert e-mail to the owner"),
+    ),
 )

@@ -2,12 +2,14 @@
 
 from redis.exceptions import RedisError
 
+from modules.core.outbox import services as outbox
+
 from . import facts
 from .models import FailedJob
 
 
 def system(request, widget):
-    context = {"failed_recorded": FailedJob.objects.count()}
+    context = {"failed_recorded": FailedJob.objects.count(), "outbox": outbox.facts()}
     try:
         context["redis"] = facts.redis_facts()
         context["queue"] = facts.queue_facts()

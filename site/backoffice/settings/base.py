@@ -27,12 +27,14 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 # The shared core is always on; business modules are an explicit, env-overridable list.
 BACKOFFICE_CORE = [
     "modules.core.registry",
+    "modules.core.outbox",
     "modules.core.businesses",
     "modules.core.inventory",
     "modules.core.ledger",
     "modules.core.payments",
     "modules.core.purchasing",
     "modules.core.approvals",
+    "modules.core.customers",
     "modules.core.sales",
     "modules.core.notifications",
     "modules.core.exports",
@@ -54,10 +56,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "axes",
     "django_rq",
     "health_check",
     "wagtail.sites",
+    "wagtail.contrib.sitemaps",
     "wagtail.users",
     "wagtail.snippets",
     "wagtail.documents",
@@ -79,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "modules.core.system.middleware.DatabaseUnavailableMiddleware",  # PostgreSQL restarting: 503, retry
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -108,6 +113,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A hot standby for reports and exports (modules/core/system/replica.py, ops/deploy/SCALING.md), read
+# as the same app role; reads go back to the primary while it lags more than REPLICA_MAX_LAG_SECONDS.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60,
+                                                 conn_health_checks=True)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["modules.core.system.replica.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "30"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The role the app connects as (DATABASE_URL): it owns nothing and may only SELECT/INSERT the
 # ledger. Migrations run as the owner role (DATABASE_OWNER_URL); see ops/deploy/README.md.
@@ -125,6 +138,8 @@ def redis_db_url(url, db):
 
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+# Scale-out: the cache on a Redis instance of its own, by this setting alone (SCALING.md).
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL") or REDIS_URL
 REDIS_QUEUE_DB = 0
 REDIS_CACHE_DB = 1
 # Applied to the server by `manage.py configure_redis` (make run, tests); ops/redis.conf in production.
@@ -134,7 +149,7 @@ REDIS_MAXMEMORY_POLICY = "volatile-lru"
 CACHES = {
     "default": {
         "BACKEND": "backoffice.cache.ResilientRedisCache",
-        "LOCATION": redis_db_url(REDIS_URL, REDIS_CACHE_DB),
+        "LOCATION": redis_db_url(REDIS_CACHE_URL, REDIS_CACHE_DB),
         "KEY_PREFIX": "bo",
         "TIMEOUT": 300,
         "MAX_TIMEOUT": 24 * 3600,  # no cache key lives longer; None is clamped to this
@@ -150,6 +165,9 @@ RQ_QUEUES = {
         "REDIS_CLIENT_KWARGS": {"socket_connect_timeout": 1, "socket_timeout": 5},
     },
 }
+# The PostgreSQL outbox (modules/core/outbox) hands each committed message to an RQ worker;
+# OUTBOX_EAGER runs it in the committing process instead, right after the commit (the tests do).
+OUTBOX_EAGER = False
 RQ_EXCEPTION_HANDLERS = ["modules.core.system.jobs.record_failure"]
 RQ_SHOW_ADMIN_LINK = False  # the sidebar links to it, for owners only
 
@@ -230,6 +248,17 @@ if MPESA_MODE == "simulator":
     MPESA_SIMULATOR_DELAY = float(os.environ.get("MPESA_SIMULATOR_DELAY", "2"))
     MPESA_SIMULATOR_LATE_SECONDS = float(os.environ.get("MPESA_SIMULATOR_LATE_SECONDS", "20"))
     MPESA_SIMULATOR_AFTER_GIVE_UP_SECONDS = float(os.environ.get("MPESA_SIMULATOR_AFTER_GIVE_UP_SECONDS", "660"))
+
+# --- health watcher (modules/core/system/watcher.py) and its e-mail --------------------------------
+HEALTH_WATCH_BACKUPS = os.environ.get("HEALTH_WATCH_BACKUPS", "0") == "1"  # production: on
+HEALTH_WATCH_DISKS = env_list("HEALTH_WATCH_DISKS", [])  # beside MEDIA_ROOT: e.g. /var/lib/postgresql
+HEALTH_ALERT_PHONES = env_list("HEALTH_ALERT_PHONES", [])  # SMS alerts, once an SMS module exists
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "biashara@localhost")
 
 # --- demo --------------------------------------------------------------------------------------
 DEMO_ALLOWED = False  # seed_demo refuses unless an environment turns this on

@@ -1,5 +1,7 @@
+import os
+
 from .base import *  # noqa: F403
-from .base import CACHES, REDIS_URL, RQ_QUEUES, redis_db_url
+from .base import CACHES, REDIS_CACHE_URL, REDIS_URL, RQ_QUEUES, redis_db_url
 
 DEMO_ALLOWED = True
 ALLOWED_HOSTS = ["*"]
@@ -8,8 +10,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; n
 # Own DB indexes, so a run against a shared Redis (CI's 127.0.0.1:6379) never touches dev data.
 REDIS_QUEUE_DB = 2
 REDIS_CACHE_DB = 3
-CACHES["default"]["LOCATION"] = redis_db_url(REDIS_URL, REDIS_CACHE_DB)
+CACHES["default"]["LOCATION"] = redis_db_url(REDIS_CACHE_URL, REDIS_CACHE_DB)
 RQ_QUEUES["default"]["URL"] = redis_db_url(REDIS_URL, REDIS_QUEUE_DB)
 
 # Live-server request threads die after each request: don't leave their connections open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# Outbox messages run in the committing process right after its commit, through the same claim and
+# handler code as the worker; tests/integration/test_outbox.py turns this off to use real workers.
+OUTBOX_EAGER = os.environ.get("OUTBOX_EAGER", "1") == "1"

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('businesses', '0001_initial'),
         ('ledger', '0002_enforce_in_postgresql'),
-        ('payments', '0003_mpesa_receipts_inbox_and_settings'),
+        ('payments', '0004_mpesa_receipts_inbox_and_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

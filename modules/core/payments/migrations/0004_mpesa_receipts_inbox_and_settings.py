@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         ('businesses', '0001_initial'),
         ('contenttypes', '0002_remove_content_type_name'),
         ('ledger', '0002_enforce_in_postgresql'),
-        ('payments', '0002_result_code_as_text'),
+        ('payments', '0003_invoice_customer'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

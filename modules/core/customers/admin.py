@@ -1,0 +1,76 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from unfold.admin import ModelAdmin, TabularInline
+
+from modules.core.businesses.services import businesses_for
+from modules.core.exports.admin_mixins import DeskExportMixin
+from modules.core.payments.phones import normalize_phone
+from modules.core.registry.roles import business_codes_for
+
+from .models import Customer, CustomerPhone
+
+
+class PhoneForm(forms.ModelForm):
+    class Meta:
+        model = CustomerPhone
+        fields = ["phone"]
+
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+
+
+class PhoneInline(TabularInline):
+    model = CustomerPhone
+    form = PhoneForm
+    fields = ["phone"]
+    extra = 1
+    min_num = 1
+    validate_min = True
+
+
+@admin.register(Customer)
+class CustomerAdmin(DeskExportMixin, ModelAdmin):
+    resource_classes = ["modules.core.customers.resources.CustomerResource"]
+    list_display = ["__str__", "phones_list", "credit_limit", "created_at"]
+    search_fields = ["name", "phones__phone"]
+    fields = ["name", "businesses", "language", "sms_opt_out", "kra_pin", "credit_limit"]
+    filter_horizontal = []
+    inlines = [PhoneInline]
+
+    @admin.display(description="Phones")
+    def phones_list(self, obj):
+        return ", ".join(p.phone for p in obj.phones.all())
+
+    def get_queryset(self, request):
+        """Staff see the customers of their businesses; the owner and the accountant see all."""
+        customers = super().get_queryset(request).prefetch_related("phones")
+        if business_codes_for(request.user) is None:
+            return customers
+        return customers.filter(businesses__in=businesses_for(request.user)).distinct()
+
+    def get_readonly_fields(self, request, obj=None):
+        """The credit limit is the owner's decision (customers.set_credit_limit)."""
+        return [] if request.user.has_perm("customers.set_credit_limit") else ["credit_limit"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "businesses":
+            kwargs["queryset"] = businesses_for(request.user)
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        """Staff editing a customer never drop the businesses they cannot see."""
+        hidden = set()
+        if change and business_codes_for(request.user) is not None:
+            visible = set(businesses_for(request.user).values_list("pk", flat=True))
+            hidden = set(form.instance.businesses.exclude(pk__in=visible).values_list("pk", flat=True))
+        super().save_related(request, form, formsets, change)
+        if hidden:
+            form.instance.businesses.add(*hidden)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # sales, jobs and payments point at customers: keep them for 7 years
