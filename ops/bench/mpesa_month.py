@@ -254,6 +254,8 @@ def main() -> int:
     from modules.core.ledger import chart
     from modules.core.ledger import services as ledger
     from modules.core.ledger.models import Account
+    from modules.core.payments import c2b
+    from modules.core.payments.models import MpesaSetting
     from services import wait_for_http
 
     call_command("migrate", verbosity=0)
@@ -268,15 +270,8 @@ def main() -> int:
     started, clock = timezone.now(), time.monotonic()
     try:
         wait_for_http(f"{BASE}/health/")
-        for code, setup in made.items():
-            from modules.core.payments import c2b as registration
-            from modules.core.payments.models import MpesaSetting
-
-            registration.register(MpesaSetting.objects.get(business=setup["business"]))
-            if setup["kind"] == "till":  # confirmations for a till come under its till number
-                from modules.core.payments.daraja import get_client
-
-                get_client().register_c2b_urls(setup["number"])
+        for setting in MpesaSetting.objects.filter(business__in=[m["business"] for m in made.values()]):
+            c2b.register(setting)  # what the owner's "Register C2B URLs" does
         truth = month(args, made, rng)
         selling = time.monotonic() - clock
         taps = work_the_inbox(made, truth)

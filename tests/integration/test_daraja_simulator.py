@@ -491,3 +491,17 @@ def test_the_portal_statement_lists_money_in_and_charges_with_the_real_headers(d
         (receipt, "payment", Decimal("1000.00"), "W000001"), (receipt, "charge", Decimal("5.50"), "")]
     assert heading["Short Code"] == django_settings.MPESA_SHORTCODE and heading["Closing Balance"] == "994.50"
     assert lines[0].phone_seen == "2547*****670"
+
+
+def test_the_register_command_registers_each_business_number(daraja, till, capsys):
+    from django.core.management import call_command
+
+    from modules.core.payments.simulator.models import SimulatedC2BRegistration
+
+    call_command("mpesa_register_c2b")
+    out = capsys.readouterr().out
+    registration = SimulatedC2BRegistration.objects.get(shortcode="300584")
+    assert registration.confirmation_url.endswith("/confirmation/") and registration.response_type == "Completed"
+    assert "mpesa" not in registration.validation_url.lower() and "300584 (Shop and LPG gas): Success" in out
+    till.refresh_from_db()
+    assert till.c2b_registered_at is not None and till.c2b_registration.startswith("Success")

@@ -355,6 +355,8 @@ def test_the_inbox_allocates_in_one_tap_and_an_allocation_can_be_reversed(water,
     row = inbox_receipt(water)
     staff = client_for("water_staff", client)
     assert "QAB1C2D3E4" in staff.get(reverse("admin:payments:inbox")).content.decode()
+    widget = staff.get(reverse("admin:widget", args=["payments.inbox"])).content.decode()
+    assert "1 to allocate" in widget and "KES 500.00" in widget  # the ledger's Unallocated balance
     response = staff.post(reverse("admin:payments:allocate", args=[row.pk]),
                           {"action": "document", "reference": f"INV{bill.pk}"})
     assert response.status_code == 302

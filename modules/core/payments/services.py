@@ -14,8 +14,10 @@ in Receivables, and payments settle Receivables. What exceeds the amount due is 
 
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from modules.core.customers import services as customers
@@ -40,7 +42,7 @@ __all__ = [
     "amount_due", "amount_paid", "customer_credit", "payments_for", "stk_requests_for", "with_amount_paid",
     "issue_invoice", "record_payment", "record_typed_code", "ask_mpesa", "request_stk_push", "check_due",
     "pay_to_for", "reconcile_pending", "check_stk_request", "handle_callback", "may_still_pay",
-    "unallocated_total", "inbox", "allocate_to_document", "allocate_to_credit", "mark_not_ours",
+    "unallocated_total", "typed_code_url", "inbox", "allocate_to_document", "allocate_to_credit", "mark_not_ours",
     "reverse_allocation", "mark_never_arrived", "unconfirmed_typed",
 ]
 
@@ -99,6 +101,12 @@ def ask_mpesa(document, phone: str, *, amount=None, user=None) -> StkRequest | N
 def request_stk_push(document, phone: str, *, amount=None, user=None) -> StkRequest:
     """Queue an STK push now (prefer ``ask_mpesa``): an RQ job sends it, never the web request."""
     return stk.request_push(document, phone, amount=amount, user=user)
+
+
+def typed_code_url(document) -> str:
+    """The page where staff type the code of an M-Pesa payment made to our till or paybill from the
+    customer's own phone (offline till payments), for a document's page to link to."""
+    return reverse("admin:payments:typed_code", args=[ContentType.objects.get_for_model(document).pk, document.pk])
 
 
 def may_still_pay(document) -> bool:

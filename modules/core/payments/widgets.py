@@ -1,8 +1,8 @@
-from django.db.models import Count, Sum
+from django.db.models import Count
 
 from modules.core.businesses.services import businesses_for
 
-from . import receipts
+from . import receipts, services
 from .models import MpesaReceipt, StkRequest
 
 SHOWN = 5
@@ -16,8 +16,11 @@ def waiting(request, widget):
 
 
 def inbox(request, widget):
-    """Unallocated M-Pesa money and typed codes M-Pesa has not confirmed, per business."""
-    businesses = businesses_for(request.user)
-    rows = (MpesaReceipt.objects.filter(business__in=businesses, state=MpesaReceipt.State.UNALLOCATED)
-            .values("business__name").annotate(count=Count("pk"), total=Sum("amount")).order_by("business__name"))
-    return {"rows": list(rows), "unconfirmed": receipts.unconfirmed_typed().filter(business__in=businesses).count()}
+    """Unallocated M-Pesa money per business (the amount is the ledger's, as every figure shown) and
+    typed codes M-Pesa has not confirmed."""
+    businesses = list(businesses_for(request.user))
+    counts = dict(MpesaReceipt.objects.filter(business__in=businesses, state=MpesaReceipt.State.UNALLOCATED)
+                  .values_list("business").annotate(n=Count("pk")).values_list("business", "n"))
+    rows = [{"business": business.name, "count": counts[business.pk], "total": services.unallocated_total(business)}
+            for business in businesses if counts.get(business.pk)]
+    return {"rows": rows, "unconfirmed": receipts.unconfirmed_typed().filter(business__in=businesses).count()}

@@ -125,7 +125,7 @@ def receipt(request, pk):
     return TemplateResponse(request, "sales/receipt.html", {
         **admin_site.each_context(request), "title": f"Receipt {sale.receipt_number}", "sale": sale,
         "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale),
-        "due": payments.amount_due(sale),
+        "due": payments.amount_due(sale), "typed_code_url": payments.typed_code_url(sale),
         "share_url": request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale)]))})
 
 

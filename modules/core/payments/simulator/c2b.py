@@ -102,7 +102,10 @@ def deliver_c2b(payment_pk: int) -> None:
 
 def _deliver_c2b(payment_pk: int) -> None:
     payment = SimulatedC2BPayment.objects.get(pk=payment_pk)
-    registration = SimulatedC2BRegistration.objects.filter(shortcode=payment.shortcode).first()
+    # a till's payments go to the URLs registered for it, or for its store number
+    stores = [store for store, entry in numbers().items() if payment.shortcode in entry["tills"]]
+    registration = (SimulatedC2BRegistration.objects.filter(shortcode__in=[payment.shortcode, *stores])
+                    .order_by("-registered_at").first())
     if registration is None:
         SimulatedC2BPayment.objects.filter(pk=payment.pk).update(completed=True)  # nobody to tell
         return
