@@ -1,4 +1,5 @@
-"""`make run`: embedded services, migrations, demo data, then gunicorn + RQ worker + RQ cron.
+"""`make run`: embedded services, migrations, collected static, demo data, then gunicorn, an RQ
+worker and the RQ cron scheduler.
 
 A supervisor keeps the stack up: when the embedded Redis dies it is started again, and a worker,
 scheduler or web server that exits is restarted with backoff (1 s, doubling to 30 s; reset after a
@@ -109,6 +110,10 @@ def main() -> int:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "backoffice.settings.dev"),
         "TZ": "Africa/Nairobi",
+        # served like production: minified admin JS, collected static with brotli/gzip copies and
+        # far-future caching (WhiteNoise); DJANGO_DEBUG=1 for tracebacks and uncollected static
+        "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "0"),
+        "STATIC_ROOT": os.environ.get("STATIC_ROOT", str(ROOT / ".data" / "dev" / "static")),
         # the M-Pesa simulator is served by this same server
         "MPESA_BASE_URL": os.environ.get("MPESA_BASE_URL", f"http://127.0.0.1:{PORT}/simulator/daraja"),
         "MPESA_CALLBACK_BASE_URL": os.environ.get("MPESA_CALLBACK_BASE_URL", f"http://127.0.0.1:{PORT}"),
@@ -120,6 +125,8 @@ def main() -> int:
     try:
         manage("migrate", "--noinput", env={**env, "DATABASE_URL": env.get("DATABASE_OWNER_URL", env["DATABASE_URL"])})
         manage("configure_redis", env=env)
+        if env["DJANGO_DEBUG"] != "1":
+            manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
         manage("seed_demo", env=env)
         gunicorn = [
             PYTHON, "-m", "gunicorn", "--pythonpath", "site", "backoffice.wsgi",
@@ -133,7 +140,7 @@ def main() -> int:
         ]
         for child in children:
             child.start()
-        services.wait_for_http(f"http://127.0.0.1:{PORT}/health/")
+        services.wait_for_http(f"http://127.0.0.1:{PORT}/health/", seconds=180)  # a loaded 2-core box boots slowly
         print(
             f"\nBiashara is ready in {time.monotonic() - started:.1f} s: http://127.0.0.1:{PORT}/admin/\n"
             f"Logins: owner, accountant, water_staff, laundry_staff, shop_staff; "

@@ -25,6 +25,9 @@ UNFOLD = {
     "SITE_URL": "/",
     "SITE_FAVICONS": [
         {"rel": "icon", "type": "image/svg+xml", "href": lambda request: static("biashara/icon.svg")},
+        # the PWA: installable, opens at /admin/ (service worker: theme/static/biashara/sw.js)
+        {"rel": "manifest", "href": lambda request: static("biashara/manifest.webmanifest")},
+        {"rel": "apple-touch-icon", "href": lambda request: static("biashara/icon-192.png")},
     ],
     "THEME": "light",
     "BORDER_RADIUS": "8px",
@@ -32,6 +35,7 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_BACK_BUTTON": True,
+    "SCRIPTS": [lambda request: static("biashara/pwa.js")],
     "STYLES": [lambda request: static("biashara/phone.css"), lambda request: static("notifications/bell.css")],
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "SIDEBAR": {

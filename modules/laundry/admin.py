@@ -40,6 +40,7 @@ class JobAdmin(LiveEditingAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     same job see each other, and a stale save is refused with what changed (LiveEditingAdminMixin).
     On a phone each row is a card: ticket (opens the job page), status, promised time."""
 
+    phone_cards = True  # a card of two lines on a phone
     list_display = ["ticket", "status", "promised_at"]
     list_display_links = ["ticket"]
     actions = None  # nothing to do in bulk: jobs move on the board

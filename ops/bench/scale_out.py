@@ -155,7 +155,7 @@ def sell(s, base, item):
 
 def report_count(s, base):
     """Today's number of water sales: the Total row of the Daily sales report (CSV)."""
-    r = s.get(f"{base}/admin/reports/daily_sales/", params={"business": "water", "format": "csv"}, timeout=60)
+    r = s.get(f"{base}/admin/reports/daily-sales/", params={"business": "water", "format": "csv"}, timeout=60)
     assert r.status_code == 200, r.status_code
     header, *rows = csv.reader(io.StringIO(r.content.decode("utf-8-sig")))
     count, business = header.index("Sales"), header.index("Business")

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.contrib.auth.decorators import permission_required
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import URLPattern, include, path
 from django_rq.urls import urlpatterns as rq_urlpatterns
 from health_check.views import HealthCheckView
@@ -10,6 +11,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from backoffice import views
 from modules.core.cms.views import robots_txt
 from modules.core.system.health import DEPENDENCY_CHECKS, LIVENESS_CHECKS, DependencyHealthView
 
@@ -21,9 +23,17 @@ def owner_only(patterns, permission="django_rq.admin"):
     return [URLPattern(p.pattern, guard(p.callback), p.default_args, p.name) for p in patterns]
 
 
+def favicon(request):
+    """Pages with no icon link of their own (health, RQ) make the browser ask for /favicon.ico."""
+    return redirect(static("biashara/icon-192.png"), permanent=True)
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("health/", HealthCheckView.as_view(checks=LIVENESS_CHECKS), name="health"),
     path("health/deps/", DependencyHealthView.as_view(checks=DEPENDENCY_CHECKS), name="health-deps"),
+    path("admin/sw.js", views.service_worker, name="service_worker"),
+    path("admin/offline/", views.offline, name="offline"),
     path("admin/rq/", include((owner_only(rq_urlpatterns), "django_rq"))),
     path("admin/", admin.site.urls),
     path("payments/", include("modules.core.payments.urls")),
@@ -35,6 +45,4 @@ urlpatterns = [
 ]
 if settings.MPESA_MODE == "simulator":
     urlpatterns.append(path("simulator/daraja/", include("modules.core.payments.simulator.urls")))
-if settings.DEBUG:
-    urlpatterns += staticfiles_urlpatterns()
 urlpatterns.append(path("", include(wagtail_urls)))  # last: Wagtail serves the public site

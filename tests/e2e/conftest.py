@@ -2,6 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PASSWORD
+
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -39,3 +41,13 @@ def phone(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def log_in(page, live_server, username, password=PASSWORD):
+    """As a person does: open /admin/login/ (no ?next=), type the name and password, tap Log in;
+    lands on the dashboard."""
+    page.goto(f"{live_server.url}/admin/login/")
+    page.locator("#id_username").press_sequentially(username)
+    page.locator("#id_password").press_sequentially(password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")

@@ -11,8 +11,7 @@ from modules.core.businesses.models import Business
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account
-from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.test_dashboard import log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE, log_in
 from tests.ledger_helpers import owner_capital
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -10,8 +10,7 @@ from modules.core.businesses.models import Business
 from modules.core.inventory.models import Item
 from modules.laundry import services as laundry
 from modules.laundry.models import Job
-from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.test_dashboard import log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

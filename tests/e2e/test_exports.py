@@ -16,8 +16,7 @@ from django.db import connection
 from modules.core.exports import streaming
 from modules.core.exports.models import ExportJob
 from modules.core.ledger.models import JournalLine
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_dashboard import log_in
+from tests.e2e.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

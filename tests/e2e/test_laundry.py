@@ -11,8 +11,7 @@ from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account
 from modules.laundry.models import Job
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_dashboard import log_in
+from tests.e2e.conftest import ARTIFACTS, log_in
 from tests.e2e.test_quick_sale import Taps
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

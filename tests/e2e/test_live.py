@@ -4,8 +4,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, PHONE
-from tests.e2e.test_dashboard import log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

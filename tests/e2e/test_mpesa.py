@@ -4,8 +4,7 @@ import pytest
 
 from modules.core.businesses.models import Business
 from modules.core.payments import services as payments
-from tests.e2e.test_dashboard import log_in
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -11,18 +11,9 @@ from django.db import transaction
 from modules.core.inventory import services as stock
 from modules.core.inventory.models import Item, StockLevel, StockMovement
 from modules.core.notifications import services as notifications
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 def run_low_on_milk():

@@ -3,8 +3,7 @@
 import pytest
 
 from modules.core.sales.models import Sale
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_dashboard import log_in
+from tests.e2e.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 MIN_TAP = 44

@@ -9,18 +9,9 @@ import pytest
 from modules.core.businesses.models import Business
 from modules.core.inventory.models import Item
 from modules.core.sales import services as sales
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 def sell(code, sku, quantity):
@@ -36,6 +27,7 @@ def test_owner_opens_reports_and_the_daily_sales_chart_on_a_phone(live_server, d
 
     # the dashboard's revenue widget draws its chart after the htmx swap
     widget = phone.locator('[data-widget="reports.revenue_trend"]')
+    widget.scroll_into_view_if_needed()  # charts are drawn when they come near the screen
     widget.locator("canvas[data-bs-drawn]").wait_for()
     assert "960.00" not in widget.inner_text() and "827.58" in widget.inner_text()  # revenue net of VAT
     widget.scroll_into_view_if_needed()
@@ -50,6 +42,7 @@ def test_owner_opens_reports_and_the_daily_sales_chart_on_a_phone(live_server, d
 
     phone.click('[data-report-link="daily_sales"]')
     phone.wait_for_url("**/admin/reports/daily-sales/")
+    phone.locator("canvas[data-bs-trend]").scroll_into_view_if_needed()
     phone.locator("canvas[data-bs-drawn]").wait_for()
     assert phone.evaluate("Chart.getChart(document.querySelector('canvas[data-bs-trend]')).data.datasets.length") == 3
     table = phone.locator('[data-report="daily_sales"]')

@@ -6,8 +6,7 @@ import pytest
 from modules.core.inventory.models import StockLevel
 from modules.core.ledger import services as ledger
 from modules.shop.models import CylinderType, LpgSale
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_dashboard import log_in
+from tests.e2e.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 MIN_TAP = 44

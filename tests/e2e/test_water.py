@@ -10,8 +10,7 @@ from modules.core.inventory.models import Item, StockMovement
 from modules.core.inventory.services import default_location, on_hand
 from modules.core.sales.models import Sale
 from modules.water.models import BottleMovement, ProductionBatch, Recipe
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_dashboard import log_in
+from tests.e2e.conftest import ARTIFACTS, log_in
 from tests.e2e.test_quick_sale import Taps
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -19,11 +19,13 @@ def test_logging_in_with_no_next_lands_on_the_dashboard(client, demo, username):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", ROLE_USERS)
-def test_every_sidebar_link_answers(login, worker, username):
-    client = login(username)  # the owner's Health link wants a worker alive
-    request = RequestFactory().get("/admin/")
-    request.user = User.objects.get(username=username)
-    links = [item["link"] for group in navigation(request) for item in group["items"]]
+def test_every_sidebar_link_answers(login, username, request):
+    client = login(username)
+    page_request = RequestFactory().get("/admin/")
+    page_request.user = User.objects.get(username=username)
+    links = [item["link"] for group in navigation(page_request) for item in group["items"]]
     assert links
+    if any(link.startswith("/health/") for link in links):
+        request.getfixturevalue("worker")  # the Health page reports a missing worker as a failure
     answers = {link: client.get(link).status_code for link in links}
     assert all(status < 400 for status in answers.values()), answers

@@ -35,6 +35,7 @@ class PhoneInline(TabularInline):
 @admin.register(Customer)
 class CustomerAdmin(DeskExportMixin, ModelAdmin):
     resource_classes = ["modules.core.customers.resources.CustomerResource"]
+    phone_cards = True  # a card of two lines on a phone
     list_display = ["__str__", "phones_list", "credit_limit", "created_at"]
     search_fields = ["name", "phones__phone"]
     fields = ["name", "businesses", "language", "sms_opt_out", "kra_pin", "credit_limit"]

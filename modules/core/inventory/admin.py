@@ -40,7 +40,8 @@ class StockLevelAdmin(ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
     """Quantities change only through movements; here only the reorder level is set."""
 
     business_field = "item__business"
-    list_display = ["item", "location", "quantity", "reorder_level"]
+    phone_cards = True  # a card of two lines on a phone
+    list_display = ["item", "quantity", "reorder_level", "location"]  # on a phone the figures come first
     list_editable = ["reorder_level"]
     list_filter = ["item__business"]
     search_fields = ["item__name", "item__sku", "location__name"]

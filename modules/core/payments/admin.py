@@ -59,6 +59,7 @@ class StkRequestAdmin(DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMi
 @admin.register(Payment)
 class PaymentAdmin(BigTableAdminMixin, DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     resource_classes = ["modules.core.payments.resources.PaymentResource"]
+    phone_cards = True  # a card of two lines on a phone
     list_display = ["received_at", "method", "amount", "applied", "credit", "payer_phone", "mpesa_receipt", "business"]
     list_filter = ["method", "business"]
     search_fields = ["payer_phone", "mpesa_receipt"]

@@ -37,6 +37,7 @@ class PaymentMethodFilter(admin.SimpleListFilter):
 @admin.register(Sale)
 class SaleAdmin(BigTableAdminMixin, DeskExportMixin, ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     resource_classes = ["modules.core.sales.resources.SaleResource"]
+    phone_cards = True  # a card of two lines on a phone
     list_display = ["receipt", "created_at", "total", "payment_method", "status", "business"]
     list_filter = ["status", PaymentMethodFilter, "business"]
     search_fields = ["=number", "customer__phones__phone"]

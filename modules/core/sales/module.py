@@ -1,4 +1,4 @@
-from modules.core.registry.contract import MenuItem, Module, Payable, Role, Widget
+from modules.core.registry.contract import MenuItem, Module, NotificationKind, Payable, Role, Widget
 
 MODULE = Module(
     key="sales",
@@ -18,6 +18,8 @@ MODULE = Module(
     roles=(Role("Accountant", permissions=("sales.view_*",)),),
     payables=(Payable("sales.Sale", "Sale", find="modules.core.sales.payables.find_sale",
                       open="modules.core.sales.payables.open_sales"),),
+    notification_kinds=(NotificationKind("sales.offline_refused", "Offline sale refused when sent",
+                                         default_roles=("Owner",)),),
     admin_urls="modules.core.sales.views.admin_urlpatterns",
     append_only=("sales.SaleLine",),
 )

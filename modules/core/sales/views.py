@@ -12,15 +12,18 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from modules.core.businesses.services import businesses_for
+from modules.core.notifications import services as notifications
 from modules.core.payments import services as payments
 
 from . import services
 from .models import Sale
 
 SESSION_KEY = "quick_sale_business"
+OFFLINE_REFUSED = "sales.offline_refused"
 RECEIPT_SALT = "sales.receipt"
 
 
@@ -40,10 +43,14 @@ def quick_sale(request):
     items = [{"id": i.pk, "name": i.name, "price": str(i.selling_price), "unit": i.unit}
              for i in services.favourite_items(business)] if business else []
     config = {"items": items, "business": business.code if business else "", "csrf": get_token(request),
-              "submitUrl": reverse("admin:sales:submit")}
-    return TemplateResponse(request, "sales/quick_sale.html", {
+              "submitUrl": reverse("admin:sales:submit"),
+              "renderedAt": timezone.localtime().strftime("%H:%M")}  # offline, "prices from 10:42"
+    response = TemplateResponse(request, "sales/quick_sale.html", {
         **admin_site.each_context(request), "title": "Quick sale", "business": business, "businesses": businesses,
         "config_json": json.dumps(config), "recent_phones": services.recent_customer_phones(business) if business else []})
+    if business:  # the service worker keeps this page (items and prices) for selling offline
+        response["X-BS-Business"] = business.code
+    return response
 
 
 def _item_id(value) -> int:
@@ -84,12 +91,10 @@ def submit(request):
         sale, created = services.create_sale(
             business=business, client_uuid=data.get("uuid"), lines=lines, method=method, discount=discount,
             customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user)
-    except services.SaleConflict as error:
-        return _json_error(str(error), 409)
-    except services.OutOfStock as error:
-        return _json_error(str(error), 409)
+    except (services.SaleConflict, services.OutOfStock) as error:
+        return _refused(request, data, business, str(error), 409)
     except ValidationError as error:
-        return _json_error(" ".join(error.messages), 400)
+        return _refused(request, data, business, " ".join(error.messages), 400)
     next_url = reverse("admin:sales:receipt", args=[sale.pk])
     if sale.payment_method != "cash":
         try:
@@ -101,6 +106,18 @@ def submit(request):
                 next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
     return JsonResponse({"sale": sale.pk, "receipt": sale.receipt_number, "created": created, "next": next_url},
                         status=201 if created else 200)
+
+
+def _refused(request, data, business, message, status):
+    """A refusal; a sale made offline and refused when the phone sent it (out of stock, item
+    retired) is also told to the owner: the seller already took the money."""
+    if data.get("offline"):
+        notifications.send(
+            OFFLINE_REFUSED, business=business, throttle_key=f"offline-sale:{data.get('uuid')}", throttle=24 * 3600,
+            link=reverse("admin:sales_sale_changelist"),
+            message=f"{business.name}: a cash sale {request.user.get_username()} made offline was refused "
+                    f"when sent: {message}")
+    return _json_error(message, status)
 
 
 def share_token(sale) -> str:

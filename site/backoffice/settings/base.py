@@ -77,6 +77,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything that reads the session
+    # Pages and JSON gzipped (a dashboard's 108 KB of HTML is 11 KB) when no proxy does it; Django
+    # masks the CSRF token per response (BREACH), as nginx's gzip relies on too.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -100,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "backoffice.context_processors.pages",
             ],
         },
     },
@@ -214,6 +219,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", ROOT / "staticfiles"))
 STATICFILES_DIRS = [ROOT / "theme" / "static"]
+# WhiteNoise serves them from STATIC_ROOT (after `collectstatic`) with content-hashed names, brotli
+# and gzip copies made at collectstatic time, and a 10-year immutable Cache-Control on hashed
+# names; the service worker and manifest (unhashed names) get WHITENOISE_MAX_AGE. nginx may serve
+# STATIC_ROOT itself with the same headers (ops/deploy/README.md); the app works either way.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_MAX_AGE = 600
+# The trimmed page shell (system font, subset icons, deferred scripts: theme/templates/biashara/
+# skeleton.html). Off gives Unfold's own shell, the baseline ops/bench/lighthouse.py measures.
+BACKOFFICE_LEAN_PAGES = os.environ.get("BACKOFFICE_LEAN_PAGES", "1") == "1"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", ROOT / "media"))
 

@@ -32,8 +32,4 @@ if _mpesa_problems:
     raise ImproperlyConfigured("M-Pesa is not configured for production:\n  " + "\n  ".join(_mpesa_problems))
 REDIS_MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "256mb")
 HEALTH_WATCH_BACKUPS = os.environ.get("HEALTH_WATCH_BACKUPS", "1") == "1"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-}
 LOGGING["root"]["level"] = "INFO"  # noqa: F405

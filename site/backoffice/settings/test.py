@@ -13,6 +13,10 @@ REDIS_CACHE_DB = 3
 CACHES["default"]["LOCATION"] = redis_db_url(REDIS_CACHE_URL, REDIS_CACHE_DB)
 RQ_QUEUES["default"]["URL"] = redis_db_url(REDIS_URL, REDIS_QUEUE_DB)
 
+# The live server serves static from the apps' folders (no collectstatic before a test run).
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+WHITENOISE_AUTOREFRESH = True
+
 # Live-server request threads die after each request: don't leave their connections open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 

@@ -1,0 +1,225 @@
+"""Lighthouse (mobile, simulated Slow 4G) on the pages the owner and staff open most, beside Unfold's
+own page shell (BACKOFFICE_LEAN_PAGES=0) measured in the same run.
+
+    .venv/bin/python ops/bench/lighthouse.py [--runs 3] [--settings dev|production] [--page dashboard ...]
+
+Starts embedded PostgreSQL and Redis (instance `lighthouse`, under .data/), migrates, seeds the demo
+and collects static as `make run` does, then serves two gunicorns as the app's DB role: the project's
+pages on --port (default 8510) and the baseline on --port + 1. `--settings production` serves
+backoffice.settings.production (HTTPS assumed behind a proxy: every request carries
+X-Forwarded-Proto: https). Logs in as the owner through the login form, then for each page runs
+Lighthouse 12 (installed on first use into .data/lighthouse/, git-ignored; CHROME_PATH=/usr/bin/chromium)
+--runs times per variant, interleaved, and prints the median run (by score): score, LCP, CLS, TBT and
+the bytes of a cold visit (Lighthouse's total byte weight), plus the bytes of a repeat visit
+(Chromium via Playwright: the same page opened again with a warm cache, transfer sizes summed).
+Targets (issue 14): score >= 90, LCP <= 2.5 s, CLS <= 0.1, TBT <= 200 ms, cold <= 500 KB,
+repeat <= 50 KB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "ops")]
+import services  # noqa: E402
+
+LIGHTHOUSE_DIR = ROOT / ".data" / "lighthouse"
+LIGHTHOUSE = LIGHTHOUSE_DIR / "node_modules" / ".bin" / "lighthouse"
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "bench-pass-2026"
+INSTANCE = "lighthouse"
+PAGES = {  # name: (path, logged in)
+    "login": ("/admin/login/", False),
+    "dashboard": ("/admin/", True),
+    "quick sale": ("/admin/sales/quick/?business=shop", True),
+    "sales list": ("/admin/sales/sale/", True),
+    "laundry board": ("/admin/laundry/board/", True),
+    "daily sales report": ("/admin/reports/daily-sales/", True),
+    "public home": ("/", False),
+}
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "backoffice.settings.production",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+    "ALLOWED_HOSTS": "localhost,127.0.0.1",
+    # M-Pesa as production demands it (never called by these pages)
+    "MPESA_MODE": "sandbox", "MPESA_CONSUMER_KEY": "bench", "MPESA_CONSUMER_SECRET": "bench",
+    "MPESA_PASSKEY": "bench", "MPESA_CALLBACK_TOKEN": secrets.token_urlsafe(32),
+    "MPESA_CALLBACK_BASE_URL": "https://biashara.example.com",
+}
+
+
+def ensure_lighthouse():
+    if not LIGHTHOUSE.exists():
+        LIGHTHOUSE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(LIGHTHOUSE_DIR), "--no-audit", "--no-fund", "lighthouse@12"],
+                       check=True)
+
+
+def prepare(env):
+    """Schema, demo data and collected static, as `make run` does."""
+    owner_env = {**env, "DATABASE_URL": env.get("DATABASE_OWNER_URL", env["DATABASE_URL"])}
+    for args, run_env in ((["migrate", "--noinput"], owner_env), (["seed_demo"], env),
+                          (["collectstatic", "--noinput", "--verbosity", "0"], env)):
+        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=run_env, check=True,
+                       stdout=subprocess.DEVNULL)
+
+
+def app_role_url(env):
+    owner_url = env.get("DATABASE_OWNER_URL")
+    return owner_url.replace(f"{services.OWNER_ROLE}:@", f"{services.APP_ROLE}:@", 1) if owner_url else env["DATABASE_URL"]
+
+
+def start_gunicorn(env, port, lean):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--pythonpath", "site", "backoffice.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--worker-class", "sync", "--timeout", "60", "--log-level", "warning"],
+        cwd=ROOT, env={**env, "DATABASE_URL": app_role_url(env), "BACKOFFICE_LEAN_PAGES": "1" if lean else "0"},
+        start_new_session=True)
+    services.wait_for_http(f"http://127.0.0.1:{port}/health/", seconds=120)
+    return process
+
+
+def log_in(base, headers):
+    """The owner through the login form; returns the session cookie."""
+    session = requests.Session()
+    page = session.get(f"{base}/admin/login/", headers=headers)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    answer = session.post(f"{base}/admin/login/", allow_redirects=False,
+                          headers={**headers, "Referer": f"{base}/admin/login/".replace("http:", "https:")
+                                   if headers else f"{base}/admin/login/"},
+                          data={"csrfmiddlewaretoken": token, "username": "owner", "password": PASSWORD})
+    assert answer.status_code == 302, f"login failed: {answer.status_code}"
+    return f"sessionid={session.cookies['sessionid']}"
+
+
+def lighthouse(url, headers, cpu_slowdown, tries=3):
+    """One Lighthouse run; a run that fails (Chromium timing out on a busy host) is tried again."""
+    for attempt in range(1, tries + 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            report = Path(tmp) / "report.json"
+            done = subprocess.run(
+                [str(LIGHTHOUSE), url, "--quiet", "--only-categories=performance", "--output=json",
+                 f"--output-path={report}", "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+                 f"--extra-headers={json.dumps(headers)}", "--max-wait-for-load=60000",
+                 f"--throttling.cpuSlowdownMultiplier={cpu_slowdown}"],
+                env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True)
+            if done.returncode == 0 and report.exists():
+                data = json.loads(report.read_text())
+                if not data.get("runtimeError"):
+                    break
+        print(f"  lighthouse failed on {url} (try {attempt}): {done.stderr.strip()[-300:]}", flush=True)
+    else:
+        return None  # reported as failed; the other pages still run
+    audits = data["audits"]
+    return {
+        "score": round(100 * (data["categories"]["performance"]["score"] or 0)),
+        "lcp": audits["largest-contentful-paint"]["numericValue"] / 1000,
+        "cls": audits["cumulative-layout-shift"]["numericValue"],
+        "tbt": audits["total-blocking-time"]["numericValue"],
+        "cold": audits["total-byte-weight"]["numericValue"] / 1024,
+        "benchmark": data["environment"]["benchmarkIndex"],
+    }
+
+
+def repeat_bytes(browser, url, headers):
+    """KB transferred when the page is opened a second time with a warm cache."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, extra_http_headers=headers)
+    page = context.new_page()
+    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until="networkidle")
+    transferred = page.evaluate("""() => performance.getEntriesByType("navigation").concat(
+        performance.getEntriesByType("resource")).reduce((sum, e) => sum + (e.transferSize || 0), 0)""")
+    context.close()
+    return transferred / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8510)
+    parser.add_argument("--settings", choices=["dev", "production"], default="dev")
+    parser.add_argument("--page", action="append", choices=list(PAGES), help="only these pages (repeatable)")
+    parser.add_argument("--cpu-slowdown", type=float, default=4,
+                        help="Lighthouse's CPU throttling (4: a mid-range phone on a fast desktop; a busy or "
+                             "slow host, see the printed benchmark index, already is that phone)")
+    args = parser.parse_args()
+    ensure_lighthouse()
+
+    owns_services = not services.running(INSTANCE)
+    env = {**os.environ, "TZ": "Africa/Nairobi", "DJANGO_SETTINGS_MODULE": "backoffice.settings.dev",
+           "DJANGO_DEBUG": "0", "DEMO_PASSWORD": PASSWORD,
+           "STATIC_ROOT": str(services.instance_dir(INSTANCE) / "static"), **services.up(INSTANCE)}
+    servers = []
+    try:
+        prepare(env)
+        serve_env = {**env, **PRODUCTION_ENV} if args.settings == "production" else env
+        # behind nginx in production: HTTPS is what the proxy says it was
+        headers = {"X-Forwarded-Proto": "https"} if args.settings == "production" else {}
+        variants = {"project": args.port, "unfold default": args.port + 1}
+        for name, port in variants.items():
+            servers.append(start_gunicorn(serve_env, port, lean=name == "project"))
+        cookies = {name: log_in(f"http://localhost:{port}", headers) for name, port in variants.items()}
+
+        from playwright.sync_api import sync_playwright
+
+        results = {}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            for page_name in args.page or PAGES:
+                path, logged_in = PAGES[page_name]
+                for name, port in variants.items():
+                    page_headers = {**headers, **({"Cookie": cookies[name]} if logged_in else {})}
+                    url = f"http://localhost:{port}{path}"
+                    runs = [r for r in (lighthouse(url, page_headers, args.cpu_slowdown) for _ in range(args.runs)) if r]
+                    if not runs:
+                        print(f"  {page_name:20} {name:15} FAILED", flush=True)
+                        continue
+                    median = sorted(runs, key=lambda r: r["score"])[len(runs) // 2]
+                    median["scores"] = [r["score"] for r in runs]
+                    median["repeat"] = repeat_bytes(browser, url, page_headers)
+                    results[page_name, name] = median
+                    print(f"  {page_name:20} {name:15} scores {median['scores']} LCP {median['lcp']:.1f} s "
+                          f"CLS {median['cls']:.3f} TBT {median['tbt']:.0f} ms cold {median['cold']:.0f} KB "
+                          f"repeat {median['repeat']:.1f} KB (benchmark index {median['benchmark']:.0f})", flush=True)
+            browser.close()
+        print_table(results, args)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+        if owns_services:
+            services.down(INSTANCE)
+
+
+def print_table(results, args):
+    index = statistics.median(r["benchmark"] for r in results.values())
+    print(f"\nLighthouse 12, mobile (simulated Slow 4G, CPU slowdown {args.cpu_slowdown:g}), median of {args.runs}; "
+          f"settings: {args.settings}; host benchmark index {index:.0f} (Lighthouse calibrates 4x on ~1000+)\n")
+    print("| page | variant | score | LCP s | CLS | TBT ms | cold KB | repeat KB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for (page_name, variant), r in results.items():
+        print(f"| {page_name} | {variant} | {r['score']} | {r['lcp']:.1f} | {r['cls']:.3f} | {r['tbt']:.0f} "
+              f"| {r['cold']:.0f} | {r['repeat']:.1f} |")
+    scores = [r["score"] for (_, v), r in results.items() if v == "project"]
+    base = [r["score"] for (_, v), r in results.items() if v != "project"]
+    cold = [r["cold"] for (_, v), r in results.items() if v == "project"]
+    cold_base = [r["cold"] for (_, v), r in results.items() if v != "project"]
+    if scores and base:
+        print(f"\nmedian score {statistics.median(scores)} vs {statistics.median(base)}; "
+              f"cold bytes {sum(cold) / sum(cold_base):.2f}x the baseline's")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Every role, on a 390×844 phone, logs in at /admin/login/ as a person would and opens every link it
+can tap: the sidebar, the dashboard's widgets and the notification list. Each page must answer
+< 400, not scroll sideways, log no console error, draw every icon from the subset icon font and
+(admin pages) link the web app manifest. The links are read from the pages, so a new
+menu entry, widget or notification joins the tour by itself.
+"""
+
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import transaction
+
+from modules.core.inventory import services as stock
+from modules.core.inventory.models import Item, StockLevel, StockMovement
+from tests.conftest import ROLE_USERS
+from tests.e2e.conftest import ARTIFACTS, log_in
+
+# serialized_rollback: the public site's home page (a data migration) is there, as in production,
+# even after other browser tests emptied the tables
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+SOURCES = {  # where a role taps, on the dashboard
+    "sidebar": "#nav-sidebar-inner a[href]",
+    "widgets": "[data-widget] a[href]",
+    "notifications": "#bo-bell a[href]",
+}
+ICON_WIDTH = """() => [...document.querySelectorAll('.material-symbols-outlined')]
+    .filter(el => el.offsetParent && el.getBoundingClientRect().width > 2.2 * parseFloat(getComputedStyle(el).fontSize))
+    .map(el => el.textContent.trim())"""
+
+
+def something_to_be_told():
+    """A low-stock alert in every business (each role's bell has a notification to open)."""
+    for item in Item.objects.select_related("business").filter(sku__in=["W-REFILL-20", "L-SUIT", "S-MILK-500"]):
+        floor = stock.default_location(item.business)
+        with transaction.atomic():
+            stock.move_stock(item, floor, 10, StockMovement.Kind.ADJUSTMENT, reason="delivery")
+        StockLevel.objects.filter(item=item, location=floor).update(reorder_level=Decimal("5"))
+        with transaction.atomic():
+            stock.move_stock(item, floor, -7, StockMovement.Kind.ADJUSTMENT, reason="count")
+
+
+def links_to_tour(page, base):
+    found = {}
+    for source, selector in SOURCES.items():
+        for href in page.eval_on_selector_all(selector, "els => els.map(a => a.href)"):
+            parts = urlsplit(href)
+            if f"{parts.scheme}://{parts.netloc}" != base or parts.path in ("", "/admin/logout/"):
+                continue
+            found.setdefault(href.split("#")[0], source)
+    return found
+
+
+@pytest.mark.parametrize("username", ROLE_USERS)
+def test_every_link_a_role_can_tap(live_server, demo, phone, username, request):
+    something_to_be_told()
+    errors = []
+    phone.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+    phone.on("pageerror", lambda exc: errors.append(f"script: {exc}"))
+    log_in(phone, live_server, username)
+    phone.wait_for_load_state("networkidle")
+    links = links_to_tour(phone, live_server.url)
+    assert any(source == "sidebar" for source in links.values()), "found no sidebar links"
+    assert f"{live_server.url}/admin/" in links
+    if any(urlsplit(url).path.startswith("/health/") for url in links):
+        request.getfixturevalue("worker")  # the Health page reports a missing worker as a failure
+
+    problems = []
+    for url, source in links.items():
+        errors.clear()
+        answer = phone.request.get(url, max_redirects=0)
+        if answer.status >= 400:
+            problems.append(f"{source} {url}: HTTP {answer.status}")
+            continue
+        if not answer.headers.get("content-type", "").startswith("text/html"):
+            continue  # a download or JSON: its status is what matters
+        phone.goto(url, wait_until="networkidle")
+        overflow = phone.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            problems.append(f"{source} {url}: scrolls sideways by {overflow}px")
+            phone.screenshot(path=str(ARTIFACTS / f"tour-{username}-{urlsplit(url).path.strip('/').replace('/', '-')}.png"))
+        if urlsplit(url).path.startswith("/admin/") and not phone.locator("link[rel=manifest]").count():
+            problems.append(f"{source} {url}: no link to the web app manifest")
+        if broken := phone.evaluate(ICON_WIDTH):
+            problems.append(f"{source} {url}: icons missing from the icon font: {sorted(set(broken))}")
+        problems += [f"{source} {url}: {error}" for error in errors]
+    assert not problems, f"{username}, {len(links)} links:\n" + "\n".join(problems)
