@@ -3,6 +3,7 @@ C2B confirmations, typed codes and statements arrive in; the inbox allocates wha
 audited and reversible; the seller is never offered cash while M-Pesa may still pay."""
 
 import hashlib
+import itertools
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -459,9 +460,9 @@ def statement_csv(*lines, closing="1,000.00"):
     return ("\n".join(head + list(lines)) + "\n").encode()
 
 
-def money_in(receipt, time, amount, party="2547*****678 - AMINA W", account=""):
+def money_in(receipt, time, amount, party="2547*****678 - AMINA W", account="", day="20-11-2026"):
     details = f"Pay Bill from {party}" + (f" Acc. {account}" if account else "")
-    return (f'{receipt},20-11-2026 {time},20-11-2026 {time},"{details}",Completed,"{amount}",,"0.00",Yes,'
+    return (f'{receipt},{day} {time},{day} {time},"{details}",Completed,"{amount}",,"0.00",Yes,'
             f'Pay Bill,"{party}",,{account}')
 
 
@@ -536,3 +537,83 @@ def test_a_file_that_is_not_a_statement_is_refused_plainly(numbers, client, cont
     assert not MpesaReceipt.objects.exists()
     staff = client_for("water_staff", client)
     assert staff.get(reverse("admin:payments:statement_import")).status_code == 403
+
+
+# --- the invariant: every order of every report of one payment ------------------------------------
+
+ORDERS = [(order, "paybill account" if i % 2 else "no account")
+          for i, order in enumerate(itertools.permutations(["callback", "query", "c2b", "statement"]))]
+
+
+@pytest.mark.parametrize("order, account", ORDERS, ids=[f"{'-'.join(o)}-{a}" for o, a in ORDERS])
+def test_money_that_reached_the_till_is_booked_once_whatever_order_m_pesa_reports_it_in(
+        numbers, client, monkeypatch, order, account):
+    """One STK payment that M-Pesa reports four ways (its callback, STK Query without a receipt
+    number, a C2B confirmation, the portal statement), in every order: one receipt, one payment,
+    the till up by the amount once, the statement matched and nothing left to reconcile. The C2B
+    confirmation and the statement carry the paybill account number in half the orders (it names
+    the bill) and none in the others (the hashed phone and the amount must do)."""
+    from modules.core.payments import statements
+    from modules.core.payments.models import StatementLine
+
+    bill = invoice(numbers, "450", phone="0712345678")
+    request = pending(bill, phone="254712345678", shortcode="600984")
+    paid = timezone.localtime(timezone.now(), daraja.NAIROBI).replace(microsecond=0)
+    receipt = "QZX1C2V3B4"
+    reference = bill.payable_reference if account == "paybill account" else ""
+
+    class Query:
+        def stk_query(self, checkout_request_id, *, pay_to=None):
+            return daraja.StkQueryResult("success", 0, "The service request is processed successfully.")
+
+    monkeypatch.setattr(stk, "get_client", lambda: Query())
+
+    def callback():
+        body = paid_body(request, receipt=receipt)
+        body["Body"]["stkCallback"]["CallbackMetadata"]["Item"][3]["Value"] = int(f"{paid:%Y%m%d%H%M%S}")
+        assert post(client, body).json()["ResultCode"] == 0
+
+    def query():
+        StkRequest.objects.filter(pk=request.pk, next_check_at__isnull=False).update(next_check_at=timezone.now())
+        payments.check_stk_request(request.pk)
+
+    def confirmation():
+        body = {**c2b(receipt=receipt, amount="450.00", account=reference), "TransTime": f"{paid:%Y%m%d%H%M%S}"}
+        assert confirm(client, body).json()["ResultCode"] == 0
+
+    def statement():
+        line = money_in(receipt, f"{paid:%H:%M:%S}", "450.00", account=reference, day=f"{paid:%d-%m-%Y}")
+        statements.import_statement(numbers, statement_csv(line, closing="450.00"))
+
+    for step in order:
+        {"callback": callback, "query": query, "c2b": confirmation, "statement": statement}[step]()
+
+    request.refresh_from_db()
+    bill.refresh_from_db()
+    row = MpesaReceipt.objects.get()
+    assert (row.receipt, row.state, row.stk_request, request.status, request.mpesa_receipt) == (
+        receipt, "allocated", request, "success", receipt)
+    # payments are append-only: one booked before the number was known keeps none (the receipt row has it)
+    assert Payment.objects.get().mpesa_receipt in (None, receipt) and bill.paid_at is not None
+    assert (balance(chart.MPESA), balance(payments.MPESA_UNALLOCATED), balance(chart.RECEIVABLES)) == (
+        Decimal("450.00"), Decimal("0.00"), Decimal("0.00"))
+    assert StatementLine.objects.get(kind="payment").mpesa_receipt == row and row.confirmed_at is not None
+    day = paid.date()
+    rec = statements.reconcile(numbers, datetime.combine(day, datetime.min.time(), daraja.NAIROBI),
+                               datetime.combine(day, datetime.max.time(), daraja.NAIROBI))
+    assert (rec.issues, rec.statement_in, rec.books_in) == (0, Decimal("450.00"), Decimal("450.00"))
+    assert not SecurityEvent.objects.exists()
+
+
+def test_a_callback_naming_a_receipt_that_paid_another_bill_books_nothing(numbers, client):
+    """A receipt number already placed on another document (its C2B account number named it) is not
+    this request's money: the callback is refused and recorded, the till is up once."""
+    first, second = invoice(numbers, "450"), invoice(numbers, "450")
+    confirm(client, c2b(receipt="QZX1C2V3B5", amount="450.00", account=first.payable_reference))
+    request = pending(second, phone="254712345678")
+    assert post(client, paid_body(request, receipt="QZX1C2V3B5")).json()["ResultCode"] == 1
+    request.refresh_from_db()
+    second.refresh_from_db()
+    assert (request.status, second.paid_at, MpesaReceipt.objects.get().stk_request) == ("pending", None, None)
+    assert SecurityEvent.objects.filter(kind="mpesa.receipt_reused").exists()
+    assert balance(chart.MPESA) == Decimal("450.00") and Payment.objects.count() == 1

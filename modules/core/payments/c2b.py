@@ -155,6 +155,12 @@ def confirm(body, *, ip=None) -> str:
                                  phone_hash=payment.phone_hash, payer_name=payment.payer_name,
                                  account_reference=payment.account)
                 return "duplicate"
+            claimed = receipts.claim_unnumbered(business, receipt=payment.receipt, amount=payment.amount,
+                                                when=payment.transaction_time, payer=payment.phone or payment.phone_hash)
+            if claimed is not None:  # an STK payment STK Query settled without its number
+                receipts.confirm(claimed, amount=payment.amount, phone_hash=payment.phone_hash,
+                                 payer_name=payment.payer_name, account_reference=payment.account)
+                return "duplicate"
             row = receipts.book_unallocated(
                 business, amount=payment.amount, source=MpesaReceipt.Source.C2B, receipt=payment.receipt,
                 memo=f"M-Pesa {payment.receipt} to {payment.shortcode}"

@@ -14,6 +14,8 @@ from django.urls import reverse
 from modules.core.businesses.models import Business
 from modules.core.ledger.models import MONEY, JournalEntry
 
+from .phones import phone_in_text
+
 
 class Invoice(models.Model):
     """An amount a customer owes (a delivery, an ad-hoc charge). Implements the payable interface
@@ -366,3 +368,8 @@ class StatementLine(models.Model):
 
     def __str__(self):
         return f"{self.receipt} {self.get_kind_display()} KES {self.amount:,}"
+
+    @property
+    def phone_seen(self) -> str:
+        """The payer's number as the statement shows it (masked, e.g. 2547*****678), or ''."""
+        return phone_in_text(self.other_party or self.details)

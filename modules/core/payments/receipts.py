@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -25,11 +26,12 @@ from modules.core.registry import events, registry
 from .accounts import MPESA_UNALLOCATED
 from .daraja import receipt_number
 from .documents import amount_due, post_payment, undo_payment
-from .models import Allocation, MpesaReceipt, Payment
-from .phones import normalize_phone, phone_hash
+from .models import Allocation, MpesaReceipt, Payment, StatementLine, StkRequest
+from .phones import normalize_phone, phone_hash, same_phone
 
 MATCH_WINDOW = timedelta(minutes=10)  # a till payment matches documents made this long before it
 TYPED_CONFIRM_WITHIN = timedelta(hours=24)  # a typed code M-Pesa has not confirmed by then is flagged
+SAME_PAYMENT_WITHIN = timedelta(minutes=10)  # reports of one payment without a shared receipt number
 State = MpesaReceipt.State
 
 
@@ -47,6 +49,7 @@ def book_unallocated(business, *, amount, source: str, memo: str, receipt: str |
         row.journal_entry = ledger.post(business, timezone.localdate(), memo[:200], [
             ledger.debit(chart.MPESA, amount), ledger.credit(MPESA_UNALLOCATED, amount)], source=row)
         row.save(update_fields=["journal_entry"])
+        confirm_from_statement(row)
         events.publish("mpesa.unallocated", business=business.code, receipt_id=row.pk)
     return row
 
@@ -167,12 +170,26 @@ def note_direct_payment(payment: Payment, code: str | None, *, source: str, conf
     """The receipt row of an M-Pesa payment booked straight to its document (no inbox). Raises
     IntegrityError when the code is already in the books: the caller's transaction rolls back."""
     with transaction.atomic():
-        return MpesaReceipt.objects.create(
+        row = MpesaReceipt.objects.create(
             business=payment.business, receipt=code, amount=payment.amount, source=source, state=State.ALLOCATED,
             phone=payment.payer_phone, stk_request=stk_request, transaction_time=transaction_time,
             confirmed_at=timezone.now() if confirmed else None, journal_entry=payment.journal_entry,
             shortcode=stk_request.shortcode if stk_request else "",
             transaction_type=stk_request.transaction_type if stk_request else "")
+        confirm_from_statement(row)
+    return row
+
+
+def confirm_from_statement(row: MpesaReceipt) -> None:
+    """A statement imported before the receipt was booked lists it: the line is matched now, so the
+    reconciliation does not offer to book it again (and confirms a typed code)."""
+    if not row.receipt:
+        return
+    for line in StatementLine.objects.select_for_update().filter(
+            business=row.business_id, receipt=row.receipt, kind=StatementLine.Kind.PAYMENT, mpesa_receipt__isnull=True):
+        line.mpesa_receipt = row
+        line.save(update_fields=["mpesa_receipt"])
+        confirm(row, amount=line.amount, transaction_time=line.completed_at, account_reference=line.account)
 
 
 def confirm(row: MpesaReceipt, *, amount, transaction_time=None, **details) -> MpesaReceipt:
@@ -302,6 +319,70 @@ def attach_receipt(row: MpesaReceipt, code: str, transaction_time=None) -> bool:
     try:
         with transaction.atomic():
             row.save(update_fields=["receipt", "transaction_time", "updated_at"])
+            if row.stk_request_id:
+                StkRequest.objects.filter(pk=row.stk_request_id, mpesa_receipt__isnull=True).update(
+                    mpesa_receipt=code, transaction_time=row.transaction_time)
+            confirm_from_statement(row)
     except IntegrityError:
+        row.receipt = None
         return False
     return True
+
+
+# --- one payment reported several ways without a shared receipt number ----------------------------
+# STK Query says "paid" but gives no receipt number; a C2B confirmation and a statement line give
+# one but no request. The same business, amount and payer within a few minutes is the same money.
+
+def claim_unnumbered(business, *, receipt: str, amount, when=None, payer: str = "") -> MpesaReceipt | None:
+    """M-Pesa reports money with its number (a C2B confirmation, a statement line) that an STK
+    payment settled by STK Query already booked without one: that row learns the number. ``payer``:
+    the phone as reported (plain, masked or hashed; empty when not given)."""
+    when = when or timezone.now()
+    span = (when - SAME_PAYMENT_WITHIN, when + SAME_PAYMENT_WITHIN)
+    near = Q(transaction_time__range=span) | Q(transaction_time__isnull=True, created_at__range=span)
+    for row in (MpesaReceipt.objects.select_for_update().filter(near, business=business, receipt__isnull=True,
+                                                               amount=amount)
+                .exclude(state=State.NEVER_ARRIVED).order_by("created_at")):
+        if payer and row.phone and not same_phone(payer, row.phone):
+            continue
+        if attach_receipt(row, receipt, when):
+            return row
+    return None
+
+
+def reported_before(request) -> MpesaReceipt | None:
+    """Money M-Pesa reported on its own (a C2B confirmation, a statement line booked to the inbox)
+    that is the payment STK Query now says it made for ``request``: same business, amount and
+    payer (a positive match), since the request was made and not claimed by another request."""
+    rows = (MpesaReceipt.objects.select_for_update()
+            .filter(business=request.business, amount=request.amount, stk_request__isnull=True,
+                    source__in=(MpesaReceipt.Source.C2B, MpesaReceipt.Source.STATEMENT),
+                    created_at__gte=request.created_at)
+            .exclude(state=State.NEVER_ARRIVED).order_by("created_at"))
+    for row in rows:
+        if row.state != State.UNALLOCATED and not pays(row, request.document):
+            continue
+        seen = [row.phone, row.phone_hash, *(line.phone_seen for line in row.statement_lines.all())]
+        if any(value and same_phone(value, request.phone) for value in seen):
+            return row
+    return None
+
+
+def pays(row: MpesaReceipt, document) -> bool:
+    """Whether the receipt's standing allocation pays ``document``."""
+    return row.allocations.filter(
+        kind=Allocation.Kind.DOCUMENT, reversed_by__isnull=True, document_id=str(document.pk),
+        document_type=ContentType.objects.get_for_model(document)).exists()
+
+
+def statement_line_for(row: MpesaReceipt, request) -> bool:
+    """A statement imported before STK Query settled ``request`` (booked as ``row``, no number yet)
+    lists its payment: same amount and payer since the request was made. The row learns the number."""
+    lines = (StatementLine.objects.select_for_update()
+             .filter(business=row.business_id, kind=StatementLine.Kind.PAYMENT, mpesa_receipt__isnull=True,
+                     amount=row.amount, completed_at__gte=request.created_at - SAME_PAYMENT_WITHIN)
+             .order_by("completed_at"))
+    for line in lines:
+        if line.phone_seen and same_phone(line.phone_seen, request.phone) and not by_receipt(line.receipt):
+            return attach_receipt(row, line.receipt, line.completed_at)
+    return False

@@ -31,14 +31,13 @@ from . import receipts
 from .accounts import MPESA_CHARGES
 from .daraja import NAIROBI, receipt_number
 from .models import MpesaReceipt, Statement, StatementLine
+from .phones import phone_in_text
 
 REQUIRED = ("Receipt No.", "Completion Time", "Details", "Transaction Status", "Paid In", "Withdrawn", "Balance")
 TIME_FORMATS = ("%d-%m-%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%S",
                 "%d-%m-%Y %H:%M")
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 100_000
-STK_MATCH_WINDOW = timedelta(minutes=10)
-PHONE_IN_TEXT = re.compile(r"(2547[0-9*]{8}|2541[0-9*]{8})")
 ACCOUNT_IN_DETAILS = re.compile(r"Acc\.\s*(\S+)")
 
 
@@ -57,8 +56,7 @@ class Line:
     @property
     def phone_seen(self) -> str:
         """The payer's number as the statement shows it (masked, e.g. 2547*****678), or ''."""
-        match = PHONE_IN_TEXT.search(self.other_party or self.details)
-        return match.group(1) if match else ""
+        return phone_in_text(self.other_party or self.details)
 
 
 def _money(text: str, where: str) -> Decimal:
@@ -203,7 +201,7 @@ def import_statement(business, data: bytes, *, file_name: str = "", user=None) -
 
 def _match(business, line: Line) -> MpesaReceipt | None:
     """The receipt booked for a money-in line: by its number, else an STK payment settled by STK
-    Query (no number yet) of the same amount, phone and time, which then learns the number."""
+    Query (no number yet) of the same amount, payer and time, which then learns the number."""
     known = receipts.by_receipt(line.receipt, lock=True)
     if known is not None:
         if known.business_id == business.pk:
@@ -211,22 +209,11 @@ def _match(business, line: Line) -> MpesaReceipt | None:
                              account_reference=line.account)
             return known
         return None
-    near = Q(transaction_time__range=(line.completed_at - STK_MATCH_WINDOW, line.completed_at + STK_MATCH_WINDOW)) | Q(
-        transaction_time__isnull=True,
-        created_at__range=(line.completed_at - STK_MATCH_WINDOW, line.completed_at + STK_MATCH_WINDOW))
-    for row in (MpesaReceipt.objects.select_for_update().filter(near, business=business, receipt__isnull=True,
-                                                               amount=line.amount)
-                .exclude(state=MpesaReceipt.State.NEVER_ARRIVED).order_by("created_at")):
-        if line.phone_seen and row.phone and not _masked_match(line.phone_seen, row.phone):
-            continue
-        if receipts.attach_receipt(row, line.receipt, line.completed_at):
-            receipts.confirm(row, amount=line.amount)
-            return row
-    return None
-
-
-def _masked_match(seen: str, phone: str) -> bool:
-    return len(seen) == len(phone) and all(a in ("*", b) for a, b in zip(seen, phone))
+    row = receipts.claim_unnumbered(business, receipt=line.receipt, amount=line.amount, when=line.completed_at,
+                                    payer=line.phone_seen)
+    if row is not None:
+        receipts.confirm(row, amount=line.amount)
+    return row
 
 
 def _post_charge(row: StatementLine, user) -> Decimal:
@@ -255,11 +242,11 @@ def book_line(line: StatementLine, *, user=None) -> MpesaReceipt:
     if known is not None:
         raise ValidationError(f"{line.receipt} is already in the books ({known.business}).")
     seen = line.other_party or line.details
-    phone = PHONE_IN_TEXT.search(seen)
+    phone = phone_in_text(seen)
     row = receipts.book_unallocated(
         line.business, amount=line.amount, source=MpesaReceipt.Source.STATEMENT, receipt=line.receipt,
         memo=f"M-Pesa {line.receipt} from the statement: {line.details}", transaction_time=line.completed_at,
-        phone=phone.group(1) if phone and "*" not in phone.group(1) else "",
+        phone=phone if "*" not in phone else "",
         payer_name=(seen.split(" - ", 1)[1] if " - " in seen else "")[:80].split(" Acc.")[0],
         account_reference=line.account, confirmed_at=timezone.now())
     line.mpesa_receipt = row

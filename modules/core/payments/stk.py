@@ -207,25 +207,43 @@ def _settle_failure(request, code, desc, via):
 
 
 def _settle_success(request, *, receipt, transaction_time, via):
-    """The money settles the document it was asked for. A receipt M-Pesa reported already (a
-    statement line, a C2B confirmation in the inbox) is allocated instead of booked twice."""
+    """The money settles the document it was asked for, booked once: money M-Pesa reported already
+    (a C2B confirmation, a statement line booked to the inbox; found by the receipt number, or for
+    STK Query, which gives none, by amount and payer) is adopted, not booked again."""
     _finish(request, Status.SUCCESS, 0, "Paid", via)
     request.mpesa_receipt = receipt
     request.transaction_time = transaction_time
     request.save()
-    known = receipts.by_receipt(receipt, lock=True) if receipt else None
+    known = receipts.by_receipt(receipt, lock=True) if receipt else receipts.reported_before(request)
     if known is not None:
-        if known.state != MpesaReceipt.State.UNALLOCATED:
-            raise IntegrityError(f"receipt {receipt} is already allocated")
-        known.stk_request = request
-        known.save(update_fields=["stk_request", "updated_at"])
-        receipts.allocate_to_document(known, request.document, user=request.requested_by, automatic=True)
+        _adopt(request, known)
+        if known.state == MpesaReceipt.State.UNALLOCATED:
+            receipts.allocate_to_document(known, request.document, user=request.requested_by, automatic=True)
         return
     payment = post_payment(request.document, method=Payment.Method.MPESA, amount=request.amount,
                            payer_phone=request.phone, mpesa_receipt=receipt, stk_request=request,
                            user=request.requested_by)
-    receipts.note_direct_payment(payment, receipt, source=MpesaReceipt.Source.STK, confirmed=True,
-                                 stk_request=request, transaction_time=transaction_time)
+    row = receipts.note_direct_payment(payment, receipt, source=MpesaReceipt.Source.STK, confirmed=True,
+                                       stk_request=request, transaction_time=transaction_time)
+    if receipt is None:  # a statement imported earlier may list it, with its number
+        receipts.statement_line_for(row, request)
+
+
+def _adopt(request, known, *, placed_anywhere=False):
+    """The request's money is a receipt M-Pesa reported on its own: tie them (the request learns
+    its receipt number). The receipt may already pay the request's document (its paybill account
+    number named it): it stays, booked once. A receipt of another request or amount, or (unless
+    ``placed_anywhere``: money paid after we stopped waiting) placed elsewhere, is a reuse."""
+    if known.stk_request_id not in (None, request.pk) or known.amount != request.amount or not (
+            placed_anywhere or known.state == MpesaReceipt.State.UNALLOCATED
+            or receipts.pays(known, request.document)):
+        raise IntegrityError(f"receipt {known.receipt} is another payment")
+    known.stk_request = request
+    known.save(update_fields=["stk_request", "updated_at"])
+    if known.receipt and request.mpesa_receipt != known.receipt:
+        request.mpesa_receipt = known.receipt
+        request.transaction_time = request.transaction_time or known.transaction_time
+        request.save(update_fields=["mpesa_receipt", "transaction_time"])
 
 
 def _book_late(request, *, receipt, transaction_time):
@@ -237,6 +255,12 @@ def _book_late(request, *, receipt, transaction_time):
     request.transaction_time = transaction_time
     request.settled_by = "callback"
     request.save()
+    known = receipts.by_receipt(receipt, lock=True)
+    if known is not None:  # a C2B confirmation or a statement line booked it already
+        _adopt(request, known, placed_anywhere=True)
+        events.publish("mpesa.paid_late", business=request.business.code, stk_request_id=request.pk,
+                       receipt_id=known.pk)
+        return
     row = receipts.book_unallocated(
         request.business, amount=request.amount, source=MpesaReceipt.Source.STK, receipt=receipt,
         memo=f"M-Pesa {receipt} from {request.phone}, paid after we stopped waiting for "
