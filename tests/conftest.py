@@ -43,6 +43,14 @@ def clean_redis():
     yield
 
 
+@pytest.fixture(autouse=True)
+def ledger_anchors(settings, tmp_path):
+    """Each test's ledger anchors (the signed chain head, checkpoints) in its own directory: the
+    database is rolled back between tests, an anchor written on disk is not."""
+    settings.LEDGER_ANCHOR_DIR = tmp_path / "ledger-anchors"
+    return settings.LEDGER_ANCHOR_DIR
+
+
 @pytest.fixture
 def worker():
     """A real RQ worker process on the test queue (health checks want one alive)."""

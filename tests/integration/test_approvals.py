@@ -98,7 +98,7 @@ def test_a_staff_expense_waits_for_the_owner_then_is_paid_and_posted(demo):
     cash_in("water", 2000)
     staff, owner = user("water_staff"), user("owner")
     expense = approvals.request_expense("water", "450", staff, description="Fuel for the van",
-                                        category=ExpenseRequest.Category.TRANSPORT)
+                                        category=chart.TRANSPORT)
     request = approvals.latest(expense)
     assert (expense.status, request.status, request.amount, request.requested_by) == (
         ExpenseRequest.Status.PENDING, Status.PENDING, Decimal("450"), staff)
@@ -120,8 +120,8 @@ def test_a_staff_expense_waits_for_the_owner_then_is_paid_and_posted(demo):
     assert request.decided_at is not None
     [entry] = ledger.entries_for(expense)
     assert expense.journal_entry == entry
-    assert lines_of(entry) == [(chart.OPERATING_EXPENSES, 450, 0), (chart.CASH, 0, 450)]
-    assert balance("water", chart.CASH) == 1550 and balance("water", chart.OPERATING_EXPENSES) == 450
+    assert lines_of(entry) == [(chart.TRANSPORT, 450, 0), (chart.CASH, 0, 450)]  # the category's own account
+    assert balance("water", chart.CASH) == 1550 and balance("water", chart.TRANSPORT) == 450
     assert trial_balance_ok()
     with pytest.raises(approvals.AlreadyDecided, match="already approved by Wanjiru"):
         approvals.approve(request, owner)
@@ -411,7 +411,7 @@ def test_the_owner_approves_from_the_phone_page_and_the_audit_is_shown(login):
     cash_in("water", 1000)
     client = login("water_staff")
     response = client.post(reverse("admin:approvals_expenserequest_add"), {
-        "business": Business.objects.get(code="water").pk, "amount": "250", "category": "airtime",
+        "business": Business.objects.get(code="water").pk, "amount": "250", "category": chart.AIRTIME,
         "description": "Airtime for M-Pesa line", "method": "cash"})
     expense = ExpenseRequest.objects.get()
     request = approvals.latest(expense)
@@ -468,7 +468,7 @@ def test_expense_lists_are_scoped_to_the_business(login):
     shop_request = approvals.latest(shop)
     assert client.get(reverse("admin:approvals_approvalrequest_change", args=[shop_request.pk])).status_code == 403
     form = client.post(reverse("admin:approvals_expenserequest_add"), {
-        "business": Business.objects.get(code="shop").pk, "amount": "5", "category": "other",
+        "business": Business.objects.get(code="shop").pk, "amount": "5", "category": chart.OPERATING_EXPENSES,
         "description": "Sneaky", "method": "cash"})
     assert form.status_code == 200 and not ExpenseRequest.objects.filter(description="Sneaky").exists()
 

@@ -109,13 +109,13 @@ def test_double_tapping_pay_from_ten_threads_makes_one_sale():
 @pytest.mark.django_db
 def test_void_puts_stock_and_money_back_through_reversals(stocked):
     sale, _ = sell("W-PACK-500x24", 2)
-    original = set(JournalEntry.objects.filter(source_id=str(sale.pk)).values_list("pk", "hash"))
+    original = set(JournalEntry.objects.filter(source_id=str(sale.pk)).values_list("pk", "seal"))
     sales.void_sale(sale, reason="customer changed mind")
     sale.refresh_from_db()
     assert sale.status == "voided"
     assert on_hand(item("W-PACK-500x24"), sale.location) == 60
     assert balance(chart.CASH) == 0 and balance(chart.SALES) == 0 and balance(chart.COST_OF_SALES) == 0
-    assert original <= set(JournalEntry.objects.values_list("pk", "hash"))  # untouched
+    assert original <= set(JournalEntry.objects.values_list("pk", "seal"))  # untouched
     assert JournalEntry.objects.filter(reversal_of__in=[pk for pk, _ in original]).count() == len(original)
     with pytest.raises(Exception, match="already void"):
         sales.void_sale(sale, reason="again")

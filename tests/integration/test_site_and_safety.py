@@ -48,7 +48,8 @@ def production_env():
             "ALLOWED_HOSTS": "biashara.example.co.ke", "MPESA_MODE": "production",
             "MPESA_CONSUMER_KEY": "k", "MPESA_CONSUMER_SECRET": "s", "MPESA_PASSKEY": "p", "MPESA_SHORTCODE": "600984",
             "MPESA_CALLBACK_BASE_URL": "https://biashara.example.co.ke",
-            "MPESA_CALLBACK_TOKEN": "Vq3u0bX1n7yJt2Zk9LrW4eHc8sPaGdMf-production_check"}
+            "MPESA_CALLBACK_TOKEN": "Vq3u0bX1n7yJt2Zk9LrW4eHc8sPaGdMf-production_check",
+            "LEDGER_HMAC_KEY": "l" * 48}
 
 
 def test_production_settings_pass_check_deploy():
@@ -69,6 +70,12 @@ def test_production_refuses_a_missing_secret_key():
     env = {**production_env(), "DJANGO_SECRET_KEY": ""}
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_ledger_key():
+    env = {**production_env(), "LEDGER_HMAC_KEY": "short"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and "LEDGER_HMAC_KEY" in result.stderr
 
 
 def attempt(client, username, password, ip):

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -7,6 +8,7 @@ from unfold.admin import ModelAdmin
 from modules.core.businesses.scoping import BusinessScopedAdminMixin
 from modules.core.businesses.services import businesses_for
 from modules.core.inventory.forms import ScopedChoicesMixin, ServiceAdminMixin, ServiceForm
+from modules.core.ledger import chart
 
 from . import services
 from .models import ApprovalRequest, ExpenseRequest, TransferRequest
@@ -46,9 +48,28 @@ class ReadOnlyAfterAddMixin:
 
 
 class ExpenseForm(ServiceForm):
+    """The category is picked by name (one list across the user's businesses: a code means the same
+    category in each) and resolved to the chosen business's account by the service."""
+
+    category = forms.ChoiceField(label="Category")
+
     class Meta:
         model = ExpenseRequest
         fields = ["business", "amount", "category", "description", "method"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "Pick a category")] + chart.category_choices(businesses_for(self.user))
+
+    def clean(self):
+        data = super().clean()
+        code = data.pop("category", None)  # a code until resolved: never assigned to the model as text
+        if data.get("business") and code:
+            try:
+                data["category"] = chart.category_for(data["business"], code)
+            except forms.ValidationError as error:
+                self.add_error("category", error)
+        return data
 
     def perform(self, data):
         return services.request_expense(data["business"], data["amount"], self.user, description=data["description"],

@@ -67,15 +67,6 @@ class ApprovalRequest(models.Model):
 class ExpenseRequest(models.Model):
     """Staff ask for petty cash or an expense; approval pays it and posts it to the ledger."""
 
-    class Category(models.TextChoices):
-        SUPPLIES = "supplies", "Supplies"
-        TRANSPORT = "transport", "Transport / fuel"
-        REPAIRS = "repairs", "Repairs"
-        UTILITIES = "utilities", "Water, power, rent"
-        AIRTIME = "airtime", "Airtime / data"
-        WAGES = "wages", "Casual wages"
-        OTHER = "other", "Other"
-
     class Method(models.TextChoices):
         CASH = "cash", "Cash"
         MPESA = "mpesa", "M-Pesa"
@@ -89,7 +80,8 @@ class ExpenseRequest(models.Model):
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="expense_requests")
     amount = models.DecimalField("amount (KES)", validators=[MinValueValidator(Decimal("1"))], **MONEY)
-    category = models.CharField(max_length=12, choices=Category.choices, default=Category.SUPPLIES)
+    category = models.ForeignKey("ledger.Account", null=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text="An expense category (an expense account) of the business.")
     description = models.CharField(max_length=200)
     method = models.CharField("paid by", max_length=8, choices=Method.choices, default=Method.CASH)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -104,7 +96,11 @@ class ExpenseRequest(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="expense_amount_positive")]
 
     def __str__(self):
-        return f"Expense {self.pk}: KES {self.amount:,} {self.get_category_display().lower()} ({self.description})"
+        return f"Expense {self.pk}: KES {self.amount:,} {self.category_name.lower()} ({self.description})"
+
+    @property
+    def category_name(self):
+        return self.category.name if self.category_id else "uncategorised"
 
     def on_approval_closed(self, request):
         """The request was rejected or cancelled: so is the expense (nothing was paid)."""

@@ -35,6 +35,7 @@ from django.utils.module_loading import import_string
 
 from modules.core.businesses.models import Business
 from modules.core.businesses.services import can_see_business
+from modules.core.ledger import chart
 from modules.core.registry import events, registry
 from modules.core.registry.contract import ApprovalRule
 
@@ -313,10 +314,11 @@ def _positive(value, what) -> Decimal:
 
 
 @transaction.atomic
-def request_expense(business, amount, user, *, description: str, category: str = ExpenseRequest.Category.OTHER,
+def request_expense(business, amount, user, *, description: str, category=chart.OPERATING_EXPENSES,
                     method: str = ExpenseRequest.Method.CASH) -> ExpenseRequest:
     """Staff ask for petty cash or an expense. Every expense needs approval (rule threshold 0): an
-    approver's own expense is paid at once; a till that would go below zero refuses (LedgerError)."""
+    approver's own expense is paid at once; a till that would go below zero refuses (LedgerError).
+    ``category``: one of the business's expense categories (an account, or its code)."""
     business = _business(business)
     if user is not None and not can_see_business(user, business.code):
         raise PermissionDenied("You cannot ask for expenses in this business.")
@@ -325,6 +327,10 @@ def request_expense(business, amount, user, *, description: str, category: str =
         raise ApprovalError("Pay by cash, M-Pesa or bank.")
     if not (description or "").strip():
         raise ApprovalError("Say what the money is for.")
+    try:
+        category = chart.category_for(business, category)
+    except ValidationError as error:
+        raise ApprovalError(error.messages) from None
     expense = ExpenseRequest.objects.create(business=business, amount=amount, category=category,
                                             description=description.strip()[:200], method=method, requested_by=user)
     if required(expense, amount):

@@ -37,8 +37,10 @@ def details_for(document) -> list[tuple[str, str]]:
     from modules.core.inventory.services import count_variance
     from modules.core.purchasing.models import PurchaseOrder
 
+    if hasattr(document, "approval_details"):  # a document may carry its own (money movements, journals)
+        return document.approval_details()
     if isinstance(document, ExpenseRequest):
-        return [("For", document.description), ("Category", document.get_category_display()),
+        return [("For", document.description), ("Category", document.category_name),
                 ("Paid from", document.get_method_display()), ("Expense status", document.get_status_display())]
     if isinstance(document, TransferRequest):
         return [("Item", document.item.name), ("Quantity", f"{document.quantity.normalize():f} {document.item.unit}"),

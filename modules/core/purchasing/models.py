@@ -150,6 +150,8 @@ class SupplierBill(models.Model):
                                  help_text="The bill's total, VAT included.")
     vat = models.DecimalField("VAT (KES)", default=0, validators=[MinValueValidator(0)], **MONEY,
                               help_text="Input VAT on the supplier's tax invoice (0 if the supplier charges none).")
+    category = models.ForeignKey("ledger.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text="A standalone bill's expense category (rent, transport, repairs…).")
     journal_entry = models.ForeignKey(JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")

@@ -462,6 +462,8 @@ def cash_ups(businesses, start: date, end: date, *, consolidated: bool = False) 
         pending = cashup is not None and cashup.status == CashUp.Status.PENDING
         table.add("issue" if pending or (cashup and cashup.status == CashUp.Status.REJECTED) else "", **row)
     table.notes.append("Expected = the Cash account's balance at the end of the day (opening + in - out). "
+                       "In and out include every money movement (cash banked, floats, petty cash, cash to or from "
+                       "another business), so banking the day's cash is no shortage. "
                        "A difference is posted to 6900 Cash over and short only after the owner approves it.")
     return table
 

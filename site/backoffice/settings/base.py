@@ -34,6 +34,7 @@ BACKOFFICE_CORE = [
     "modules.core.payments",
     "modules.core.purchasing",
     "modules.core.approvals",
+    "modules.core.money",
     "modules.core.customers",
     "modules.core.sales",
     "modules.core.notifications",
@@ -266,6 +267,16 @@ if MPESA_MODE == "simulator":
     MPESA_SIMULATOR_LATE_SECONDS = float(os.environ.get("MPESA_SIMULATOR_LATE_SECONDS", "20"))
     MPESA_SIMULATOR_AFTER_GIVE_UP_SECONDS = float(os.environ.get("MPESA_SIMULATOR_AFTER_GIVE_UP_SECONDS", "660"))
 
+# --- ledger tamper evidence (modules/core/ledger/chain.py) ------------------------------------------
+# The HMAC key that seals entries and signs the chain's anchors. It must never be stored in the
+# database: whoever holds only PostgreSQL then cannot redo the chain. Env or a key file (0400).
+LEDGER_KEY = os.environ.get("LEDGER_HMAC_KEY", "")
+LEDGER_KEY_FILE = os.environ.get("LEDGER_KEY_FILE", "")
+# Where the signed chain head and nightly checkpoints are written: not the database's disk or
+# account; production keeps them beside the backups and the owner gets each checkpoint by e-mail.
+LEDGER_ANCHOR_DIR = Path(os.environ.get("LEDGER_ANCHOR_DIR", ROOT / ".data" / "ledger-anchors"))
+LEDGER_CHECKPOINT_EMAILS = env_list("LEDGER_CHECKPOINT_EMAILS", [])
+
 # --- health watcher (modules/core/system/watcher.py) and its e-mail --------------------------------
 HEALTH_WATCH_BACKUPS = os.environ.get("HEALTH_WATCH_BACKUPS", "0") == "1"  # production: on
 HEALTH_WATCH_DISKS = env_list("HEALTH_WATCH_DISKS", [])  # beside MEDIA_ROOT: e.g. /var/lib/postgresql
@@ -275,6 +286,7 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "biashara@localhost")
 
 # --- demo --------------------------------------------------------------------------------------

@@ -30,6 +30,9 @@ _mpesa_problems = production_problems({
         "MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MPESA_CALLBACK_TOKEN")}})
 if _mpesa_problems:
     raise ImproperlyConfigured("M-Pesa is not configured for production:\n  " + "\n  ".join(_mpesa_problems))
+if not LEDGER_KEY_FILE and len(LEDGER_KEY) < 32:  # noqa: F405
+    raise ImproperlyConfigured("LEDGER_HMAC_KEY (32+ random characters) or LEDGER_KEY_FILE must be set in "
+                               "production, and never stored in the database (ops/deploy/README.md)")
 REDIS_MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "256mb")
 HEALTH_WATCH_BACKUPS = os.environ.get("HEALTH_WATCH_BACKUPS", "1") == "1"
 LOGGING["root"]["level"] = "INFO"  # noqa: F405

@@ -20,6 +20,10 @@ WHITENOISE_AUTOREFRESH = True
 # Live-server request threads die after each request: don't leave their connections open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 
+# A fixed ledger key (tests reseal and re-hash with other keys on purpose); anchors go to a
+# per-test directory (tests/conftest.py).
+LEDGER_KEY = "test-ledger-key-not-secret-0123456789abcdef"
+
 # Outbox messages run in the committing process right after its commit, through the same claim and
 # handler code as the worker; tests/integration/test_outbox.py turns this off to use real workers.
 OUTBOX_EAGER = os.environ.get("OUTBOX_EAGER", "1") == "1"
