@@ -18,6 +18,7 @@ from rq.worker import SimpleWorker
 from rq import Worker
 
 from fixtures.demo import USERS, seed
+from tests import db_roles
 
 # The live server's listen backlog (10) resets connections when tests fire 30 requests at once.
 WSGIServer.request_queue_size = 128
@@ -25,6 +26,23 @@ WSGIServer.request_queue_size = 128
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "test-pass-2026"
 ROLE_USERS = list(USERS)  # owner, accountant, water_staff, laundry_staff, shop_staff
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Create and migrate the test database as the owner role, as production migrates (the
+    post-migrate grants then come from the tables' owner)."""
+    db_roles.check_app_role()
+    db_roles.connect_default_as("owner")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Then every test, the live server and the workers connect as the app role."""
+    db_roles.connect_default_as("app")
+    with db_roles.superuser_flush():
+        yield
+    db_roles.connect_default_as("owner")  # the owner drops its database
 
 
 @pytest.fixture

@@ -10,21 +10,12 @@ from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account
 from modules.core.money import services as money
-from modules.core.money.models import Movement
+from modules.core.money.models import Movement, OpeningBalances
 from modules.core.reports.models import CashUp
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, log_in
 from tests.ledger_helpers import cash_sale
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 class Taps:
@@ -86,3 +77,28 @@ def test_the_owner_banks_the_days_cash_from_the_dashboard_and_the_cash_up_balanc
     print(f"\ntaps: bank deposit from the dashboard {deposit_taps}, then the cash-up {tap.count - deposit_taps} "
           f"(total {tap.count})")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_owner_checks_an_opening_balances_csv_then_posts_it(live_server, demo, phone, tmp_path):
+    filled = tmp_path / "opening-balances-water.csv"
+    filled.write_text("code,name,balance\r\n1000,Cash,3500\r\n1020,Bank,120000\r\n2000,Payables,40000\r\n")
+    bank = Account.objects.get(business__code="water", code=chart.BANK)
+    bank_before = ledger.balance(bank)
+    log_in(phone, live_server, "owner")
+    phone.goto(f"{live_server.url}/admin/money/opening/?business=water")
+    upload = phone.locator("[data-opening-csv]")
+    upload.locator("input[type=file]").set_input_files(str(filled))
+    upload.locator("button[type=submit]").click()
+    preview = phone.locator("[data-opening-preview]")
+    preview.wait_for()
+    assert "nothing is posted yet" in preview.inner_text() and "83,500.00" in preview.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    phone.screenshot(path=str(ARTIFACTS / "money-opening-csv-checked.png"), full_page=True)
+    assert not OpeningBalances.objects.exists()
+    form = phone.locator("[data-opening-form] form:has([data-save])")
+    form.locator("input[name=as_of]").fill("2026-10-31")
+    form.locator("[data-save]").click()
+    phone.wait_for_url("**/admin/money/opening/?business=water")
+    opening = OpeningBalances.objects.get()
+    assert opening.entry.date.isoformat() == "2026-10-31" and opening.business.code == "water"
+    assert ledger.balance(bank) - bank_before == Decimal("120000.00")

@@ -154,6 +154,8 @@ def test_the_owners_own_expense_is_paid_at_once_and_staff_only_ask_for_their_bus
         approvals.request_expense("shop", "100", user("laundry_staff"), description="Not mine")
     with pytest.raises(approvals.ApprovalError, match="more than 0"):
         approvals.request_expense("laundry", "-5", user("laundry_staff"), description="Negative")
+    with pytest.raises(approvals.ApprovalError, match="Pick an expense category of Laundry"):
+        approvals.request_expense("laundry", "50", user("laundry_staff"), description="Soap", category="9999")
     assert ExpenseRequest.objects.count() == 1
 
 
@@ -204,6 +206,8 @@ def test_a_rule_with_a_second_approver_needs_two_different_people(demo, monkeypa
     assert (request.status, request.decided_by, expense.status) == (Status.APPROVED, partner,
                                                                      ExpenseRequest.Status.PAID)
     assert balance("water", chart.CASH) == 800
+    assert [(d.action, d.user, d.ip) for d in request.decisions.all()] == [
+        ("first_approval", owner, "41.90.1.1"), ("approved", partner, None)]
 
 
 # --- exactly once --------------------------------------------------------------------------------
@@ -258,6 +262,7 @@ def test_a_hundred_concurrent_approve_clicks_make_one_decision_and_one_payment()
     assert all("already approved by Wanjiru" in message for message in lost)
     request.refresh_from_db(), expense.refresh_from_db()
     assert request.status == Status.APPROVED and request.comment == won[0].comment
+    assert [(d.action, d.comment) for d in request.decisions.all()] == [("approved", won[0].comment)]
     assert expense.status == ExpenseRequest.Status.PAID
     assert len(ledger.entries_for(expense)) == 1
     assert balance("water", chart.CASH) == Decimal("9250")

@@ -27,12 +27,11 @@ from modules.core.payments import services as payments
 from modules.core.payments.models import Payment, StkRequest
 from modules.core.registry import registry
 from modules.core.registry.contract import Subscription
-from modules.core.system.db_roles import grant_app_role
 from modules.laundry import jobs, services
 from modules.laundry.models import Job, JobEvent, OverdueDigest
 from modules.laundry.resources import JobEventResource, JobLineResource, JobResource
 from tests.conftest import PASSWORD
-from tests.integration.test_ledger import connect_as, ensure_role
+from tests import db_roles
 from tests.integration.test_payments import wait_until
 
 PUBLISHED = []  # payloads of laundry.overdue seen by the test subscriber below
@@ -395,10 +394,7 @@ def test_history_cannot_be_edited_by_the_model(demo):
 def test_the_app_role_may_only_insert_job_history():
     seed(PASSWORD, opening_stock=False)
     drop_off()
-    with connection.cursor() as cursor:
-        ensure_role("biashara_app", cursor)
-    assert grant_app_role("biashara_app")
-    with connect_as("biashara_app") as app:
+    with db_roles.connect("app") as app:
         assert app.execute("SELECT count(*) FROM laundry_jobevent").fetchone() == (2,)
         for sql in ["UPDATE laundry_jobevent SET note = 'x'", "DELETE FROM laundry_jobevent",
                     "UPDATE laundry_jobline SET quantity = 1"]:

@@ -15,8 +15,8 @@ from modules.core.businesses.models import Business
 from modules.core.ledger import anchors, chain, chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, ChainLink, JournalEntry, JournalLine, LockDate, SettingChange
-from modules.core.system.db_roles import grant_app_role
 from fixtures.demo import seed
+from tests import db_roles
 from tests.conftest import PASSWORD
 from tests.ledger_helpers import cash_sale, owner_capital
 
@@ -25,16 +25,8 @@ TODAY = date(2026, 11, 20)
 
 def connect_as(role):
     """A raw connection to the test database as another PostgreSQL role (trust auth here)."""
-    settings = connection.settings_dict
-    params = {"dbname": settings["NAME"], "user": role,
-              "host": settings["OPTIONS"].get("host") or settings["HOST"] or None, "port": settings["PORT"] or None}
-    return psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True)
-
-
-def ensure_role(name, superuser_cursor):
-    superuser_cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
-    if superuser_cursor.fetchone() is None:
-        superuser_cursor.execute(f'CREATE ROLE "{name}" LOGIN')
+    params = psycopg.conninfo.conninfo_to_dict(db_roles.url("superuser"))
+    return psycopg.connect(**{**params, "user": role, "password": None}, autocommit=True)
 
 
 @pytest.mark.django_db
@@ -177,9 +169,10 @@ def test_a_line_must_belong_to_its_accounts_business_and_be_one_sided():
 def test_triggers_refuse_update_delete_and_truncate_even_with_privileges():
     seed(PASSWORD, opening_stock=False)
     owner_capital("water", "500", TODAY)
-    with connection.cursor() as cursor:
-        ensure_role("ledger_probe", cursor)
-        cursor.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO ledger_probe")
+    with db_roles.connect("superuser") as superuser:
+        if not superuser.execute("SELECT 1 FROM pg_roles WHERE rolname = 'ledger_probe'").fetchone():
+            superuser.execute("CREATE ROLE ledger_probe LOGIN")
+        superuser.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO ledger_probe")
     with connect_as("ledger_probe") as probe:
         for sql in ["UPDATE ledger_journalline SET debit = debit + 1",
                     "DELETE FROM ledger_journalline",
@@ -196,10 +189,7 @@ def test_triggers_refuse_update_delete_and_truncate_even_with_privileges():
 def test_the_app_role_may_only_select_and_insert_ledger_rows():
     seed(PASSWORD, opening_stock=False)
     owner_capital("water", "500", TODAY)
-    with connection.cursor() as cursor:
-        ensure_role("biashara_app", cursor)
-    assert grant_app_role("biashara_app")
-    with connect_as("biashara_app") as app:
+    with db_roles.connect("app") as app:
         assert app.execute("SELECT count(*) FROM ledger_journalline").fetchone() == (2,)
         for sql in ["UPDATE ledger_journalline SET debit = debit",
                     "DELETE FROM ledger_journalline",
@@ -217,10 +207,10 @@ def test_the_app_role_may_only_select_and_insert_ledger_rows():
 
 def superuser_sql(*statements):
     """What someone holding the database can do: triggers (and foreign keys) switched off."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
+    with db_roles.connect("superuser") as superuser, superuser.transaction():
+        superuser.execute("SET LOCAL session_replication_role = replica")
         for sql, params in statements:
-            cursor.execute(sql, params)
+            superuser.execute(sql, params)
 
 
 def five_entries():
@@ -336,10 +326,7 @@ def test_swapping_two_entries_numbers_is_caught():
 def test_an_accounts_meaning_is_refused_to_the_app_and_caught_when_forced():
     seed(PASSWORD, opening_stock=False)
     five_entries()
-    with connection.cursor() as cursor:
-        ensure_role("biashara_app", cursor)
-    assert grant_app_role("biashara_app")
-    with connect_as("biashara_app") as app:
+    with db_roles.connect("app") as app:
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="business, code and kind cannot change"):
             app.execute("UPDATE ledger_account SET kind = 'liability' WHERE code = %s", [chart.SALES])
     call_command("verify_ledger")
@@ -508,11 +495,9 @@ def test_lock_dates_and_accounts_keep_a_history_the_app_login_cannot_skip_or_era
     water = Business.objects.get(code="water")
     LockDate.objects.create(business=water, locked_through=date(2026, 10, 31))
     with connection.cursor() as cursor:
-        ensure_role("biashara_app", cursor)
         cursor.execute("SELECT current_user")
-        django_login = cursor.fetchone()[0]
-    assert grant_app_role("biashara_app")
-    with connect_as("biashara_app") as app:  # someone with the app's database login, past the admin
+        django_login = cursor.fetchone()[0]  # the app role itself (tests/db_roles.py)
+    with db_roles.connect("app") as app:  # someone with the app's database login, past the admin
         app.execute("UPDATE ledger_lockdate SET locked_through = '2026-09-30' WHERE business_id = %s", [water.pk])
         app.execute("UPDATE ledger_account SET allow_negative = true WHERE business_id = %s AND code = %s",
                     [water.pk, chart.CASH])

@@ -254,6 +254,53 @@ def test_opening_balances_post_one_entry_with_the_difference_to_equity(demo):
         money.post_opening_balances("water", as_of, {chart.CASH: "-1"}, user=user("owner"))
 
 
+
+def test_opening_balances_from_a_csv_are_checked_first_and_posted_only_from_the_filled_form(login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    owner, url = login("owner"), reverse("admin:money:opening")
+    entries_before = JournalEntry.objects.count()
+    equity_before, bank_before = balance("water", chart.OWNER_EQUITY), balance("water", chart.BANK)
+    template = owner.get(url, {"business": "water", "format": "csv"})
+    assert template.status_code == 200 and template["Content-Type"].startswith("text/csv")
+    lines = template.content.decode().splitlines()
+    assert lines[0] == "code,name,balance" and "1000,Cash," in lines[1:] and not any(
+        line.startswith(chart.OWNER_EQUITY) for line in lines)
+
+    def check(text, name="balances.csv"):
+        return owner.post(url, {"business": "water", "as_of": "2026-10-31",
+                                "csv": SimpleUploadedFile(name, text if isinstance(text, bytes) else text.encode())})
+
+    # the downloaded file, filled in (a spreadsheet's BOM and thousands separators included)
+    checked = check("\ufeffcode,name,balance\r\n1000,Cash,3500\r\n1020,Bank,\"120,000\"\r\n"
+                    "2000,Payables,40000\r\n1200,Inventory,\r\n")
+    assert checked.status_code == 200
+    assert checked.context["preview"] == [
+        (chart.CASH, "Cash", Decimal("3500"), 0), (chart.BANK, "Bank", Decimal("120000"), 0),
+        (chart.PAYABLES, "Payables", 0, Decimal("40000")), (chart.OWNER_EQUITY, "Owner's equity", 0, Decimal("83500"))]
+    page = checked.content.decode()
+    assert "nothing is posted yet" in page and 'name="balance_1020" inputmode="decimal" value="120,000"' in page
+    assert JournalEntry.objects.count() == entries_before and not OpeningBalances.objects.exists()
+
+    for text, reason in [
+        ("code,balance\n1000,3500\n1000,10\n", "Row 3: account 1000 is in the file twice."),
+        ("code,balance\n9999,5\n1020,lots\n", f"{business('water').name} has no account 9999."),
+        ("account;amount\n1000;5\n", "a header row with the columns code and balance"),
+        ("code,balance\n1000,3500\n".encode("utf-16"), "not a UTF-8 CSV"),
+        ("code,balance\n1000,-5\n", "Cash cannot start below zero."),
+    ]:
+        refused = check(text)
+        assert refused.status_code == 400 and reason in refused.content.decode(), (reason, refused.content[:3000])
+    assert JournalEntry.objects.count() == entries_before
+
+    posted = owner.post(url, {"business": "water", "as_of": "2026-10-31", "balance_1000": "3500",
+                              "balance_1020": "120,000", "balance_2000": "40000"})
+    assert posted.status_code == 302
+    assert balance("water", chart.OWNER_EQUITY) - equity_before == Decimal("83500.00")
+    assert balance("water", chart.BANK) - bank_before == Decimal("120000.00")
+    again = owner.get(url, {"business": "water", "format": "csv"}).content.decode().splitlines()
+    assert "1020,Bank,120000.00" in again  # the template carries the posted balances, ready to correct
+
 # --- expense categories ---------------------------------------------------------------------------
 
 def test_the_owner_adds_expense_categories_that_the_pnl_shows_line_by_line(demo):

@@ -272,7 +272,7 @@ def test_the_reconciler_is_scheduled_every_15_seconds(redis_conn):
     jobs = {job.name: job for job in scheduler.get_jobs()}
     assert jobs["payments.reconcile_stk"].interval == 15
     assert jobs["payments.reconcile_stk"].func is payments.reconcile_pending
-    assert jobs["system.prune_failed_jobs"].cron == "17 3 * * *"
+    assert jobs["system.prune_old_rows"].cron == "17 3 * * *"
 
 
 def test_behind_nginx_the_allowlist_reads_the_address_nginx_appended(invoice, client, settings):

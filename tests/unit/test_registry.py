@@ -47,3 +47,34 @@ def test_widget_keys_are_unique_and_resolvable():
         template="inventory/widget_price_list.html", refresh_seconds=15, permission="inventory.view_item",
         business="water",
     )
+
+
+def test_the_declared_paths_templates_models_and_links_all_resolve():
+    from modules.core.registry.checks import declarations_resolve
+
+    assert declarations_resolve() == []
+
+
+def test_a_typo_in_a_declaration_fails_manage_py_check_naming_module_and_field(declared):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+    from django.urls import reverse
+
+    from modules.core.registry.contract import ApprovalRule, MenuItem, Schedule
+
+    reverse("admin:index")  # the URLconf is built from the real registry before it is replaced
+    declared(Module("car_wash", "Car wash", demo="modules.car_wash.demo.seed", menu=(
+        MenuItem("Bays", "admin:car_wash_bay_changelist"),), widgets=(
+        Widget("car_wash.queue", "Queue", "modules.core.inventory.widgets.price_lsit", "car_wash/queue.html"),),
+        schedules=(Schedule("car_wash.digest", "modules.core.reports.jobs.nightly"),),
+        approval_rules=(ApprovalRule("car_wash.Wash"),)))
+    with pytest.raises(SystemCheckError) as failed:
+        call_command("check")
+    report = str(failed.value)
+    for problem in ("'car_wash': demo 'modules.car_wash.demo.seed'",
+                    "'car_wash': widgets[car_wash.queue].callable 'modules.core.inventory.widgets.price_lsit'",
+                    "'car_wash': widgets[car_wash.queue] template 'car_wash/queue.html'",
+                    "'car_wash': schedules[car_wash.digest].job 'modules.core.reports.jobs.nightly'",
+                    "'car_wash': approval_rules document 'car_wash.Wash'",
+                    "'car_wash': menu[Bays].link URL name 'admin:car_wash_bay_changelist'"):
+        assert problem in report

@@ -3,15 +3,15 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
-from unfold.admin import ModelAdmin
+from unfold.admin import ModelAdmin, TabularInline
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import (BusinessScopedAdminMixin, ScopedChoicesMixin, ServiceAdminMixin,
+                                               ServiceForm)
 from modules.core.businesses.services import businesses_for
-from modules.core.inventory.forms import ScopedChoicesMixin, ServiceAdminMixin, ServiceForm
 from modules.core.ledger import chart
 
 from . import services
-from .models import ApprovalRequest, ExpenseRequest, TransferRequest
+from .models import ApprovalDecision, ApprovalRequest, ExpenseRequest, TransferRequest
 
 
 def _decide_link(obj):
@@ -125,9 +125,29 @@ class TransferRequestAdmin(ReadOnlyAfterAddMixin, ServiceAdminMixin, ScopedChoic
         return _decide_link(obj)
 
 
+class DecisionInline(TabularInline):
+    """Every decision on the request, from the append-only trail."""
+
+    model = ApprovalDecision
+    fields = ["at", "action", "user", "ip", "device", "comment"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ApprovalRequest)
 class ApprovalRequestAdmin(BusinessScopedAdminMixin, ModelAdmin):
     """The audit trail: who asked, who decided, when, from which IP and device."""
+
+    inlines = [DecisionInline]
 
     list_display = ["__str__", "amount", "status"]
     list_filter = ["status", "business"]

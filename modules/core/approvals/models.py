@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from modules.core.businesses.models import Business
 
@@ -62,6 +63,31 @@ class ApprovalRequest(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.summary}"
+
+
+class ApprovalDecision(models.Model):
+    """One act on an approval request: the first of two approvals, the approval, the rejection or
+    the cancellation. The audit trail: append-only for the app's database role (module.py)."""
+
+    class Action(models.TextChoices):
+        FIRST_APPROVAL = "first_approval", "First approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.PROTECT, related_name="decisions")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    device = models.CharField(max_length=255, blank=True, help_text="The browser's user agent.")
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} by {self.user} ({self.request_id})"
 
 
 class ExpenseRequest(models.Model):

@@ -46,4 +46,5 @@ MODULE = Module(
         Subscription("approval.decided", "modules.core.approvals.handlers.on_decided", durable=True),
     ),
     admin_urls="modules.core.approvals.views.admin_urlpatterns",
+    append_only=("approvals.ApprovalDecision",),  # the audit trail of decisions
 )

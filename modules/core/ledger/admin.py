@@ -1,24 +1,10 @@
 from django.contrib import admin
 from unfold.admin import ModelAdmin, TabularInline
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import BigTableAdminMixin, BusinessScopedAdminMixin, ReadOnlyAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
-from modules.core.system.pagination import BigTableAdminMixin
 
 from .models import Account, JournalEntry, JournalLine, LockDate, SettingChange
-
-
-class ReadOnlyAdminMixin:
-    """Posted money is never edited in the admin: post or reverse through ledger.services."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class JournalLineInline(ReadOnlyAdminMixin, TabularInline):

@@ -168,10 +168,10 @@ def category_choices(businesses) -> list[tuple[str, str]]:
 
 def category_for(business, category):
     """The business's expense category for a code (or an account of it); a plain refusal otherwise."""
-    from django.core.exceptions import ValidationError
+    from modules.core.registry.refusals import Refusal
 
     code = getattr(category, "code", category)
     found = expense_categories(business).filter(code=str(code or "")).first()
     if found is None:
-        raise ValidationError(f"Pick an expense category of {business.name} (rent, transport, repairs…).")
+        raise Refusal(f"Pick an expense category of {business.name} (rent, transport, repairs…).")
     return found

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from modules.core.businesses.models import Business
 from modules.core.registry import events
+from modules.core.registry.refusals import Refusal
 
 from . import chain
 from .models import Account, JournalEntry, JournalLine, LockDate
@@ -27,7 +28,7 @@ NUMBERS = "ledger_journalentry_number_seq"
 ACCOUNT_LOCKS = 0x1ED6 << 40
 
 
-class LedgerError(Exception):
+class LedgerError(Refusal):
     """A posting the ledger refuses; the message is written for the person who tried it."""
 
 

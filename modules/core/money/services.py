@@ -15,6 +15,8 @@ owner's approval when started by someone who may not approve at or above the own
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date as date_type
 from decimal import Decimal, InvalidOperation
@@ -26,6 +28,7 @@ from django.utils import timezone
 from modules.core.approvals import services as approvals
 from modules.core.businesses.models import Business
 from modules.core.businesses.services import can_see_business
+from modules.core.exports.safety import inert_row
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, LockDate
@@ -311,13 +314,10 @@ def opening_accounts(business):
     return sorted(Account.objects.filter(business=business, is_active=True), key=lambda a: (order[a.kind], a.code))
 
 
-def post_opening_balances(business, as_of: date_type, balances: dict, *, user=None) -> OpeningBalances:
-    """``balances``: account code -> balance on the account's normal side (what you would say it
-    holds: cash 3,500, payables 40,000); blank or 0 are skipped, a negative one is the other side
-    (an overdrawn bank). The difference goes to owner's equity. Posting again for the same business
-    reverses the earlier opening entry first (a correction is a reversal)."""
+def opening_lines(business, balances: dict) -> list[ledger.Line]:
+    """The opening entry's lines for ``balances`` (see post_opening_balances), the difference on
+    owner's equity last; every refusal at once. Posts nothing: the CSV import's dry run shows these."""
     business = _business(business)
-    _check_user(user, business, "money.add_openingbalances")
     accounts = {a.code: a for a in Account.objects.filter(business=business)}
     lines, errors = [], []
     for code, raw in balances.items():
@@ -354,6 +354,60 @@ def post_opening_balances(business, as_of: date_type, balances: dict, *, user=No
                      else ledger.debit(chart.OWNER_EQUITY, -difference))
     if len(lines) < 2:
         raise MoneyError("Write at least one balance besides owner's equity.")
+    return lines
+
+
+def opening_balances_from_csv(content: bytes) -> dict[str, str]:
+    """account code -> balance from a CSV with the columns ``code`` and ``balance`` (others, such as
+    ``name``, are ignored: the file ``opening_balances_csv`` writes comes back as it is)."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise MoneyError("The file is not a UTF-8 CSV: save it as 'CSV UTF-8' and try again.") from error
+    reader = csv.DictReader(io.StringIO(text))
+    columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    if "code" not in columns or "balance" not in columns:
+        raise MoneyError("The CSV needs a header row with the columns code and balance.")
+    balances, errors = {}, []
+    for number, row in enumerate(reader, start=2):
+        code = (row.get(columns["code"]) or "").strip()
+        value = (row.get(columns["balance"]) or "").strip()
+        if not code and not value:
+            continue
+        if not code:
+            errors.append(f"Row {number}: the account code is empty.")
+        elif code in balances:
+            errors.append(f"Row {number}: account {code} is in the file twice.")
+        else:
+            balances[code] = value
+    if errors:
+        raise MoneyError(errors)
+    return balances
+
+
+def opening_balances_csv(business) -> str:
+    """Every account the opening balances form lists, with its posted opening balance: the template
+    to fill in (owner's equity is left out, it takes the difference)."""
+    business = _business(business)
+    current = current_opening(business)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["code", "name", "balance"])
+    for account in opening_accounts(business):
+        if account.code != chart.OWNER_EQUITY:
+            balance = current.get(account.code)
+            writer.writerow(inert_row([account.code, account.name, f"{balance:.2f}" if balance is not None else ""]))
+    return out.getvalue()
+
+
+def post_opening_balances(business, as_of: date_type, balances: dict, *, user=None) -> OpeningBalances:
+    """``balances``: account code -> balance on the account's normal side (what you would say it
+    holds: cash 3,500, payables 40,000); blank or 0 are skipped, a negative one is the other side
+    (an overdrawn bank). The difference goes to owner's equity. Posting again for the same business
+    reverses the earlier opening entry first (a correction is a reversal)."""
+    business = _business(business)
+    _check_user(user, business, "money.add_openingbalances")
+    lines = opening_lines(business, balances)
     with transaction.atomic():
         previous = (OpeningBalances.objects.select_for_update(of=("self",)).filter(business=business, status=Status.POSTED)
                     .select_related("entry").first())

@@ -11,14 +11,15 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from modules.core.businesses.admin_kit import render_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
@@ -29,11 +30,7 @@ from .models import Journal, Limits, Movement, Status
 
 Kind = Movement.Kind
 JOURNAL_ROWS = 6
-
-
-def _render(request, template, title, context, status=200):
-    return TemplateResponse(request, template, {**admin.site.each_context(request), "title": title, **context},
-                            status=status)
+OPENING_CSV_MAX_BYTES = 200_000
 
 
 def _require(request, permission):
@@ -50,10 +47,6 @@ def _chosen_business(request, data, businesses):
                 return business
         raise PermissionDenied
     return businesses[0] if len(businesses) == 1 else None
-
-
-def _errors(error: ValidationError) -> list[str]:
-    return list(getattr(error, "messages", [str(error)]))
 
 
 # --- movements ------------------------------------------------------------------------------------
@@ -97,7 +90,7 @@ def move_view(request):
                     to_business=next((b for b in businesses if b.code == cleaned["to_business"]), None),
                     reference=cleaned["reference"], note=cleaned["note"])
             except ValidationError as error:
-                errors = _errors(error)
+                errors = error.messages
             else:
                 if movement.status == Status.POSTED:
                     messages.success(request, f"Saved: {movement}.")
@@ -116,7 +109,7 @@ def move_view(request):
         "others": [b for b in businesses if business is None or b.pk != business.pk],
         "balances": _tills(business) if business else None,
     }
-    return _render(request, "money/move.html", Kind(kind).label, context, status=status)
+    return render_page(request, "money/move.html", {"title": Kind(kind).label, **context}, status=status)
 
 
 def _tills(business) -> dict:
@@ -126,14 +119,13 @@ def _tills(business) -> dict:
 
 def movement_view(request, pk):
     _require(request, "money.view_movement")
-    movement = get_object_or_404(Movement.objects.select_related("business", "to_business", "category",
-                                                                 "created_by"), pk=pk)
-    if not businesses_for(request.user).filter(pk=movement.business_id).exists():
-        raise PermissionDenied
+    movement = scoped_or_403(request, Movement.objects.select_related("business", "to_business", "category",
+                                                                      "created_by"), pk=pk)
     entries = ledger.entries_for(movement)
     can_reverse = movement.status == Status.POSTED and request.user.has_perm("money.change_movement")
-    return _render(request, "money/movement.html", str(movement), {
-        "movement": movement, "entries": [(e, list(e.lines.select_related("account"))) for e in entries],
+    return render_page(request, "money/movement.html", {
+        "title": str(movement), "movement": movement,
+        "entries": [(e, list(e.lines.select_related("account"))) for e in entries],
         "can_reverse": can_reverse,
         "cashup": reverse("admin:reports:cash_up") + "?" + urlencode({"business": movement.business.code})})
 
@@ -142,14 +134,12 @@ def movement_reverse_view(request, pk):
     if request.method != "POST":
         raise PermissionDenied
     _require(request, "money.change_movement")
-    movement = get_object_or_404(Movement, pk=pk)
-    if not businesses_for(request.user).filter(pk=movement.business_id).exists():
-        raise PermissionDenied
+    movement = scoped_or_403(request, Movement, pk=pk)
     try:
         services.reverse_movement(movement, user=request.user)
         messages.success(request, f"Reversed: {movement}. The original entry stays, with its reversal beside it.")
     except ValidationError as error:
-        messages.error(request, " ".join(_errors(error)))
+        messages.error(request, " ".join(error.messages))
     return redirect("admin:money:movement", pk)
 
 
@@ -174,7 +164,7 @@ def journal_view(request):
                 journal = services.submit_journal(business, day, request.POST.get("memo", ""), lines,
                                                   user=request.user)
             except ValidationError as error:
-                errors = _errors(error)
+                errors = error.messages
             else:
                 if journal.status == Status.POSTED:
                     messages.success(request, f"Posted: {journal}.")
@@ -186,19 +176,17 @@ def journal_view(request):
     # a refused journal comes back with every line as typed
     lines = [{"n": n, "account": data.get(f"account_{n}", ""), "debit": data.get(f"debit_{n}", ""),
               "credit": data.get(f"credit_{n}", "")} for n in range(rows)]
-    return _render(request, "money/journal.html", "Manual journal", {
-        "businesses": businesses, "business": business, "accounts": accounts, "lines": lines,
+    return render_page(request, "money/journal.html", {
+        "title": "Manual journal", "businesses": businesses, "business": business, "accounts": accounts, "lines": lines,
         "row_count": rows, "memo": data.get("memo", ""), "day": data.get("day") or timezone.localdate().isoformat(),
         "errors": errors, "limit": Limits.current().journal_threshold}, status=status)
 
 
 def journal_detail_view(request, pk):
     _require(request, "money.view_journal")
-    journal = get_object_or_404(Journal.objects.select_related("business", "created_by", "entry"), pk=pk)
-    if not businesses_for(request.user).filter(pk=journal.business_id).exists():
-        raise PermissionDenied
-    return _render(request, "money/journal_detail.html", str(journal), {
-        "journal": journal, "lines": journal.lines.select_related("account"),
+    journal = scoped_or_403(request, Journal.objects.select_related("business", "created_by", "entry"), pk=pk)
+    return render_page(request, "money/journal_detail.html", {
+        "title": str(journal), "journal": journal, "lines": journal.lines.select_related("account"),
         "entries": [(e, list(e.lines.select_related("account"))) for e in ledger.entries_for(journal)],
         "can_reverse": journal.status == Status.POSTED and request.user.has_perm("money.add_journal")})
 
@@ -207,14 +195,12 @@ def journal_reverse_view(request, pk):
     if request.method != "POST":
         raise PermissionDenied
     _require(request, "money.add_journal")
-    journal = get_object_or_404(Journal, pk=pk)
-    if not businesses_for(request.user).filter(pk=journal.business_id).exists():
-        raise PermissionDenied
+    journal = scoped_or_403(request, Journal, pk=pk)
     try:
         services.reverse_journal(journal, user=request.user)
         messages.success(request, f"Reversed: {journal}.")
     except ValidationError as error:
-        messages.error(request, " ".join(_errors(error)))
+        messages.error(request, " ".join(error.messages))
     return redirect("admin:money:journal_detail", pk)
 
 
@@ -228,6 +214,12 @@ def opening_view(request):
     accounts = services.opening_accounts(business)
     errors, status = [], 200
     current = services.current_opening(business)
+    if request.method == "GET" and data.get("format") == "csv":
+        response = HttpResponse(services.opening_balances_csv(business), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="opening-balances-{business.code}.csv"'
+        return response
+    if request.method == "POST" and "csv" in request.FILES:
+        return _check_opening_csv(request, businesses, business, accounts)
     if request.method == "POST":
         balances = {a.code: request.POST.get(f"balance_{a.code}", "") for a in accounts}
         try:
@@ -238,7 +230,7 @@ def opening_view(request):
             try:
                 opening = services.post_opening_balances(business, as_of, balances, user=request.user)
             except ValidationError as error:
-                errors = _errors(error)
+                errors = error.messages
             else:
                 messages.success(request, f"Posted: {opening} (entry #{opening.entry.number}).")
                 return redirect(reverse("admin:money:opening") + "?" + urlencode({"business": business.code}))
@@ -246,9 +238,31 @@ def opening_view(request):
         current = {code: value for code, value in (data.items()) if code.startswith("balance_")}
         current = {code.removeprefix("balance_"): value for code, value in current.items()}
     rows = [(a, current.get(a.code, "")) for a in accounts]
-    return _render(request, "money/opening.html", "Opening balances", {
-        "businesses": businesses, "business": business, "rows": rows, "errors": errors,
+    return render_page(request, "money/opening.html", {
+        "title": "Opening balances", "businesses": businesses, "business": business, "rows": rows, "errors": errors,
         "as_of": data.get("as_of") or "", "equity": chart.OWNER_EQUITY}, status=status)
+
+
+def _check_opening_csv(request, businesses, business, accounts):
+    """The CSV import's dry run: the file's balances fill the form and the entry they would post is
+    shown; nothing is posted until the owner taps Post on the filled form."""
+    upload = request.FILES["csv"]
+    balances, preview, errors = {}, [], []
+    try:
+        if upload.size > OPENING_CSV_MAX_BYTES:
+            raise ValidationError(f"The file is {upload.size:,} bytes; an opening balances CSV is far smaller "
+                                  f"(at most {OPENING_CSV_MAX_BYTES:,}).")
+        balances = services.opening_balances_from_csv(upload.read())
+        names = {a.code: a.name for a in accounts}
+        preview = [(line.account, names.get(line.account, ""), line.debit, line.credit)
+                   for line in services.opening_lines(business, balances)]
+    except ValidationError as error:
+        errors = error.messages
+    rows = [(a, balances.get(a.code, "")) for a in accounts]
+    return render_page(request, "money/opening.html", {
+        "title": "Opening balances", "businesses": businesses, "business": business, "rows": rows, "errors": errors,
+        "preview": preview, "checked_file": upload.name,
+        "as_of": request.POST.get("as_of") or "", "equity": chart.OWNER_EQUITY}, status=400 if errors else 200)
 
 
 # --- expense categories ---------------------------------------------------------------------------
@@ -269,15 +283,15 @@ def categories_view(request):
             try:
                 added = chart.add_expense_category(request.POST.get("name", ""), chosen)
             except ValidationError as error:
-                errors = _errors(error)
+                errors = error.messages
             else:
                 messages.success(request, f"Expense category {added[0].code} {added[0].name} is ready in "
                                           f"{', '.join(b.name for b in chosen)}.")
                 return redirect("admin:money:categories")
         status = 400
     table = [(b, list(chart.expense_categories(b))) for b in businesses]
-    return _render(request, "money/categories.html", "Expense categories", {
-        "table": table, "businesses": businesses, "can_add": can_add, "errors": errors,
+    return render_page(request, "money/categories.html", {
+        "title": "Expense categories", "table": table, "businesses": businesses, "can_add": can_add, "errors": errors,
         "values": request.POST if request.method == "POST" else {}}, status=status)
 
 
@@ -303,7 +317,8 @@ def limits_view(request):
             messages.success(request, f"Saved: {limits}.")
             return redirect("admin:money:limits")
         status = 400
-    return _render(request, "money/limits.html", "Approval limits", {"form": form, "limits": limits}, status=status)
+    return render_page(request, "money/limits.html", {
+        "title": "Approval limits", "form": form, "limits": limits},                status=status)
 
 
 admin_urlpatterns = [

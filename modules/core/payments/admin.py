@@ -6,10 +6,8 @@ from django.utils.html import format_html
 from redis.exceptions import RedisError
 from unfold.admin import ModelAdmin
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import BigTableAdminMixin, BusinessScopedAdminMixin, ReadOnlyAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
-from modules.core.ledger.admin import ReadOnlyAdminMixin
-from modules.core.system.pagination import BigTableAdminMixin
 
 from . import services
 from .models import Invoice, MpesaReceipt, MpesaSetting, Payment, StkRequest

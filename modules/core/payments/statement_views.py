@@ -2,16 +2,16 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from modules.core.businesses.admin_kit import render_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
 
 from . import statements
 from .models import Statement, StatementLine
-from .views import _render, _scoped
 
 UPLOAD_FIELD = "statement"
 
@@ -41,17 +41,16 @@ def import_statement(request):
                                           f"{result.matched} matched with the books, KES {result.charges_posted:,} "
                                           f"of charges posted; {len(result.not_booked)} not in the books.")
                 return redirect("admin:payments:statement", result.statement.pk)
-    return _render(request, "payments/statement_import.html", {
+    return render_page(request, "payments/statement_import.html", {
         "title": "Import an M-Pesa statement", "businesses": businesses, "error": error,
         "recent": Statement.objects.filter(business__in=businesses).select_related("business")[:10],
         "required": statements.REQUIRED})
 
 
 def statement_page(request, pk):
-    statement = _scoped(request, get_object_or_404(Statement.objects.select_related("business"), pk=pk),
-                        "payments.view_statement")
+    statement = scoped_or_403(request, Statement.objects.select_related("business"), "payments.view_statement", pk=pk)
     lines = statement.lines.select_related("mpesa_receipt").order_by("completed_at")
-    return _render(request, "payments/statement.html", {
+    return render_page(request, "payments/statement.html", {
         "title": str(statement), "statement": statement, "lines": lines,
         "not_booked": [line for line in lines if line.kind == StatementLine.Kind.PAYMENT and not line.mpesa_receipt_id],
         "can_book": request.user.has_perm("payments.add_statement")})
@@ -60,7 +59,7 @@ def statement_page(request, pk):
 @require_POST
 def book_lines(request, pk):
     """Book one line (``line``) or every line the books lack (``all``) to the M-Pesa inbox."""
-    statement = _scoped(request, get_object_or_404(Statement, pk=pk), "payments.add_statement")
+    statement = scoped_or_403(request, Statement, "payments.add_statement", pk=pk)
     lines = StatementLine.objects.filter(business=statement.business, kind=StatementLine.Kind.PAYMENT,
                                          mpesa_receipt__isnull=True)
     if "all" not in request.POST:

@@ -2,7 +2,6 @@
 SMS, and the M-Pesa inbox. None of them calls Daraja: pushes and queries are RQ jobs."""
 
 from django.contrib import messages
-from django.contrib.admin import site as admin_site
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
@@ -11,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from modules.core.businesses.admin_kit import render_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
 from modules.core.registry import registry
 
@@ -21,18 +21,6 @@ POLL_SECONDS = 2.5
 INBOX_SHOWN = 50
 
 
-def _scoped(request, obj, permission):
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-    if not businesses_for(request.user).filter(pk=obj.business_id).exists():
-        raise PermissionDenied
-    return obj
-
-
-def _render(request, template, context):
-    return TemplateResponse(request, template, {**admin_site.each_context(request), **context})
-
-
 def _back_to(document) -> str:
     # a document may name its own page (optional payable_admin_url); invoices go back to their list
     return getattr(document, "payable_admin_url", None) or reverse("admin:payments_invoice_changelist")
@@ -40,7 +28,7 @@ def _back_to(document) -> str:
 
 def request_mpesa(request, invoice_id):
     """Phone number form for an invoice, then the STK push (queued; the waiting screen follows it)."""
-    invoice = _scoped(request, get_object_or_404(Invoice, pk=invoice_id), "payments.add_stkrequest")
+    invoice = scoped_or_403(request, Invoice, "payments.add_stkrequest", pk=invoice_id)
     due = services.amount_due(invoice)
     error = None
     if request.method == "POST":
@@ -52,7 +40,7 @@ def request_mpesa(request, invoice_id):
             if stk_request is not None:
                 return redirect("admin:payments:stk_wait", stk_request.pk)
             error = "Nothing is due on this invoice."
-    return _render(request, "payments/request_mpesa.html", {
+    return render_page(request, "payments/request_mpesa.html", {
         "title": f"M-Pesa for {invoice}", "invoice": invoice, "due": due, "error": error,
         "phone": request.POST.get("phone", invoice.customer_phone)})
 
@@ -62,14 +50,14 @@ def _status_context(stk_request):
 
 
 def stk_wait(request, pk):
-    stk_request = _scoped(request, get_object_or_404(StkRequest, pk=pk), "payments.view_stkrequest")
-    return _render(request, "payments/stk_wait.html", {"title": "Waiting for M-Pesa", **_status_context(stk_request)})
+    stk_request = scoped_or_403(request, StkRequest, "payments.view_stkrequest", pk=pk)
+    return render_page(request, "payments/stk_wait.html", {"title": "Waiting for M-Pesa", **_status_context(stk_request)})
 
 
 def stk_status(request, pk):
     """Polled every 2.5 s by the waiting screen. It only reads; when a check is due it asks the
     worker for one (an enqueue, never a Daraja call here)."""
-    stk_request = _scoped(request, get_object_or_404(StkRequest, pk=pk), "payments.view_stkrequest")
+    stk_request = scoped_or_403(request, StkRequest, "payments.view_stkrequest", pk=pk)
     if stk.check_due(stk_request):
         stk.enqueue("check_stk", stk_request.pk)
     return TemplateResponse(request, "payments/_stk_status.html", _status_context(stk_request))
@@ -77,7 +65,7 @@ def stk_status(request, pk):
 
 @require_POST
 def stk_retry(request, pk):
-    stk_request = _scoped(request, get_object_or_404(StkRequest, pk=pk), "payments.add_stkrequest")
+    stk_request = scoped_or_403(request, StkRequest, "payments.add_stkrequest", pk=pk)
     try:
         again = services.ask_mpesa(stk_request.document, stk_request.phone, user=request.user)
     except ValidationError as exc:
@@ -88,7 +76,7 @@ def stk_retry(request, pk):
 
 @require_POST
 def stk_take_cash(request, pk):
-    stk_request = _scoped(request, get_object_or_404(StkRequest, pk=pk), "payments.add_payment")
+    stk_request = scoped_or_403(request, StkRequest, "payments.add_payment", pk=pk)
     document = stk_request.document
     if services.may_still_pay(document):
         messages.error(request, "M-Pesa may still bring this money: wait for its answer before taking cash.")
@@ -110,7 +98,7 @@ def typed_code(request, content_type_id, object_id):
         raise Http404("No such document") from error
     if not hasattr(document, "payable_total"):
         raise Http404("Not a payable document")
-    _scoped(request, document, "payments.add_payment")
+    scoped_or_403(request, document, "payments.add_payment")
     error = None
     if request.method == "POST":
         try:
@@ -121,7 +109,7 @@ def typed_code(request, content_type_id, object_id):
             messages.success(request, f"M-Pesa {payment.mpesa_receipt}: KES {payment.amount:,} recorded for "
                                       f"{document.payable_reference}.")
             return redirect(_back_to(document))
-    return _render(request, "payments/typed_code.html", {
+    return render_page(request, "payments/typed_code.html", {
         "title": "Paid to the till or paybill", "document": document, "due": services.amount_due(document),
         "error": error, "code": request.POST.get("code", "")})
 
@@ -137,19 +125,19 @@ def inbox(request):
                    .exclude(state=MpesaReceipt.State.NEVER_ARRIVED).select_related("business")[:INBOX_SHOWN])
     unconfirmed = list(receipts.unconfirmed_typed().filter(business__in=businesses).select_related("business")
                        [:INBOX_SHOWN])
-    return _render(request, "payments/inbox.html", {
+    return render_page(request, "payments/inbox.html", {
         "title": "M-Pesa inbox", "waiting": waiting, "flagged": flagged, "unconfirmed": unconfirmed,
         "can_allocate": request.user.has_perm("payments.add_allocation")})
 
 
 def receipt_page(request, pk):
-    row = _scoped(request, get_object_or_404(MpesaReceipt.objects.select_related("business", "stk_request"), pk=pk),
-                  "payments.view_mpesareceipt")
+    row = scoped_or_403(request, MpesaReceipt.objects.select_related("business", "stk_request"),
+                        "payments.view_mpesareceipt", pk=pk)
     allocations = list(row.allocations.select_related("user", "reverses").order_by("created_at"))
     standing = [a for a in allocations if a.kind != Allocation.Kind.REVERSAL
                 and not any(b.reverses_id == a.pk for b in allocations)]
     user = request.user
-    return _render(request, "payments/receipt.html", {
+    return render_page(request, "payments/receipt.html", {
         "title": str(row), "row": row, "allocations": allocations, "standing": standing,
         "suggested": row.suggested if row.suggested_type_id else None,
         "candidates": [(ContentType.objects.get_for_model(document).pk, document) for document in
@@ -183,7 +171,7 @@ def allocate(request, pk):
                   "never_arrived": "payments.refund_mpesareceipt"}.get(action)
     if permission is None:
         raise Http404("No such action")
-    _scoped(request, row, permission)
+    scoped_or_403(request, row, permission)
     try:
         if action == "document":
             document = _document_from(request, row)
@@ -206,7 +194,7 @@ def allocate(request, pk):
 @require_POST
 def reverse_allocation(request, pk):
     allocation = get_object_or_404(Allocation, pk=pk)
-    _scoped(request, allocation, "payments.reverse_allocation")
+    scoped_or_403(request, allocation, "payments.reverse_allocation")
     try:
         services.reverse_allocation(allocation, request.POST.get("reason", ""), user=request.user)
     except ValidationError as exc:

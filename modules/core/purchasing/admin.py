@@ -5,12 +5,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import (BusinessScopedAdminMixin, ReadOnlyAdminMixin, ScopedChoicesMixin,
+                                               ServiceAdminMixin, ServiceForm)
 from modules.core.businesses.services import businesses_for
 from modules.core.exports.admin_mixins import DeskExportMixin
-from modules.core.inventory.forms import ScopedChoicesMixin, ServiceAdminMixin, ServiceForm
 from modules.core.ledger import chart
-from modules.core.ledger.admin import ReadOnlyAdminMixin
 
 from . import services
 from .models import GoodsReceipt, PurchaseOrder, PurchaseOrderLine, Supplier, SupplierBill, SupplierPayment

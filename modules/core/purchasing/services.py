@@ -20,6 +20,7 @@ from modules.core.inventory.services import move_stock, value_at_cost
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.registry import events
+from modules.core.registry.refusals import Refusal
 
 from .models import GoodsReceipt, PurchaseOrder, PurchaseOrderLine, Supplier, SupplierBill, SupplierPayment
 
@@ -31,7 +32,7 @@ TILLS = {SupplierPayment.Method.CASH: chart.CASH, SupplierPayment.Method.MPESA: 
          SupplierPayment.Method.BANK: chart.BANK}
 
 
-class PurchasingError(ValidationError):
+class PurchasingError(Refusal):
     """A purchasing step refused; the message is written for the person who tried it."""
 
 

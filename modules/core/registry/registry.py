@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from .contract import (ApprovalRule, Business, CustomerRequestKind, Module, NotificationKind, OutboxTopic, Payable,
-                       PublicLookup, Role, Schedule, Subscription, Widget)
+                       PublicLookup, Retention, Role, Schedule, Subscription, Widget)
 
 
 @cache
@@ -112,6 +112,10 @@ def public_lookup(key: str) -> PublicLookup | None:
 
 def append_only_models() -> list[str]:
     return [label for m in modules() for label in m.append_only]
+
+
+def retentions() -> list[Retention]:
+    return [r for m in modules() for r in m.retention]
 
 
 def roles() -> list[Role]:

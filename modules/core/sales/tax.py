@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+
+from modules.core.registry.refusals import Refusal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -54,8 +56,11 @@ def seed_rates(using: str = "default") -> None:
 
 
 def money(value) -> Decimal:
-    """KES to the cent, half up (the only rounding of money in sales)."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    """KES to the cent, half up (the only rounding of money in sales); what is not a number is refused."""
+    try:
+        return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise Refusal(f"{value!r} is not an amount of money.") from None
 
 
 def rates(on: date) -> dict[str, Decimal]:

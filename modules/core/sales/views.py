@@ -4,7 +4,6 @@ import json
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.contrib.admin import site as admin_site
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
@@ -15,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from modules.core.businesses.admin_kit import admin_page, render_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
 from modules.core.notifications import services as notifications
 from modules.core.payments import services as payments
@@ -33,9 +33,10 @@ def _sell_businesses(request):
     return businesses_for(request.user)
 
 
+@admin_page("Quick sale", permission="sales.add_sale", template="sales/quick_sale.html")
 def quick_sale(request):
     """Pick the business once (remembered), then tap items, then Cash or M-Pesa."""
-    businesses = list(_sell_businesses(request))
+    businesses = list(businesses_for(request.user))
     wanted = request.GET["business"] if "business" in request.GET else request.session.get(SESSION_KEY)
     business = next((b for b in businesses if b.code == wanted), businesses[0] if len(businesses) == 1 else None)
     if business is not None:
@@ -45,9 +46,9 @@ def quick_sale(request):
     config = {"items": items, "business": business.code if business else "", "csrf": get_token(request),
               "submitUrl": reverse("admin:sales:submit"),
               "renderedAt": timezone.localtime().strftime("%H:%M")}  # offline, "prices from 10:42"
-    response = TemplateResponse(request, "sales/quick_sale.html", {
-        **admin_site.each_context(request), "title": "Quick sale", "business": business, "businesses": businesses,
-        "config_json": json.dumps(config), "recent_phones": services.recent_customer_phones(business) if business else []})
+    response = render_page(request, "sales/quick_sale.html", {
+        "title": "Quick sale", "business": business, "businesses": businesses, "config_json": json.dumps(config),
+        "recent_phones": services.recent_customer_phones(business) if business else []})
     if business:  # the service worker keeps this page (items and prices) for selling offline
         response["X-BS-Business"] = business.code
     return response
@@ -91,10 +92,9 @@ def submit(request):
         sale, created = services.create_sale(
             business=business, client_uuid=data.get("uuid"), lines=lines, method=method, discount=discount,
             customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user)
-    except (services.SaleConflict, services.OutOfStock) as error:
-        return _refused(request, data, business, str(error), 409)
-    except ValidationError as error:
-        return _refused(request, data, business, " ".join(error.messages), 400)
+    except ValidationError as error:  # a UUID used for another sale, or stock gone since the tap: 409
+        conflict = isinstance(error, (services.SaleConflict, services.OutOfStock))
+        return _refused(request, data, business, " ".join(error.messages), 409 if conflict else 400)
     next_url = reverse("admin:sales:receipt", args=[sale.pk])
     if sale.payment_method != "cash":
         try:
@@ -135,15 +135,13 @@ def public_receipt(request, token):
         "sale": sale, "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale)})
 
 
+@admin_page(permission="sales.view_sale", template="sales/receipt.html")
 def receipt(request, pk):
-    sale = get_object_or_404(Sale.objects.select_related("business", "customer"), pk=pk)
-    if not request.user.has_perm("sales.view_sale") or not businesses_for(request.user).filter(pk=sale.business_id).exists():
-        raise PermissionDenied
-    return TemplateResponse(request, "sales/receipt.html", {
-        **admin_site.each_context(request), "title": f"Receipt {sale.receipt_number}", "sale": sale,
-        "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale),
-        "due": payments.amount_due(sale), "typed_code_url": payments.typed_code_url(sale),
-        "share_url": request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale)]))})
+    sale = scoped_or_403(request, Sale.objects.select_related("business", "customer"), pk=pk)
+    return {"title": f"Receipt {sale.receipt_number}", "sale": sale, "lines": sale.lines.select_related("item"),
+            "paid": payments.amount_paid(sale), "due": payments.amount_due(sale),
+            "typed_code_url": payments.typed_code_url(sale),
+            "share_url": request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale)]))}
 
 
 admin_urlpatterns = [

@@ -2,6 +2,7 @@
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -191,18 +192,23 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Lockout (modules/core/system/login.py): 5 failures lock a username *from one address* for 15
+# minutes, so nobody elsewhere can lock the owner out; 30 failures from one address within an hour,
+# whatever the usernames, lock that address. Never an address alone after a few failures: phones on
+# Kenyan carriers share NATed addresses.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
-# Phones on Kenyan carriers share NATed IPs: never lock an IP alone.
-AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_ADDRESS_FAILURE_LIMIT = 30
+LOGIN_ADDRESS_WINDOW = timedelta(hours=1)
 AXES_RESET_ON_SUCCESS = True
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Login and failure history are append-only audit trails (modules/core/system/login.py).
+AXES_HANDLER = "modules.core.system.login.AppendOnlyAxesHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Behind nginx (PROXY_COUNT=1) the client is the address nginx appended to X-Forwarded-For;
-# anything to its left was written by the client and is not trusted.
+# anything to its left was written by the client and is not trusted (modules/core/system/network.py).
 PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
-AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
-AXES_IPWARE_PROXY_ORDER = "right-most"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if PROXY_COUNT else ("REMOTE_ADDR",)
+AXES_CLIENT_IP_CALLABLE = "modules.core.system.network.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
