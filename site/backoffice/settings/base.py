@@ -284,6 +284,9 @@ LEDGER_ANCHOR_DIR = Path(os.environ.get("LEDGER_ANCHOR_DIR", ROOT / ".data" / "l
 LEDGER_CHECKPOINT_EMAILS = env_list("LEDGER_CHECKPOINT_EMAILS", [])
 
 # --- health watcher (modules/core/system/watcher.py) and its e-mail --------------------------------
+# /health/deps/ answers the owner's login, or a monitor sending "Authorization: Bearer <HEALTH_TOKEN>"
+# (empty: the owner only). /health/ (liveness) stays public.
+HEALTH_TOKEN = os.environ.get("HEALTH_TOKEN", "")
 HEALTH_WATCH_BACKUPS = os.environ.get("HEALTH_WATCH_BACKUPS", "0") == "1"  # production: on
 HEALTH_WATCH_DISKS = env_list("HEALTH_WATCH_DISKS", [])  # beside MEDIA_ROOT: e.g. /var/lib/postgresql
 HEALTH_ALERT_PHONES = env_list("HEALTH_ALERT_PHONES", [])  # SMS alerts, once an SMS module exists
