@@ -1,9 +1,14 @@
 """Sales: one transaction each (sale, stock, ledger, cash), idempotent by the phone's UUID."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -21,6 +26,8 @@ from modules.core.payments.models import Payment, StkRequest
 from modules.core.sales import services as sales
 from modules.core.sales.models import Sale
 from tests.conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def item(sku):
@@ -191,6 +198,31 @@ def test_the_receipt_can_be_shared_by_a_signed_link(stocked, client):
     assert public.status_code == 200 and "Receipt W-000001" in public.content.decode()
     assert client.get(share_url[:-3] + "xyz/").status_code == 404  # tampered
     assert client.get(reverse("admin:sales:receipt", args=[sale.pk])).status_code == 302  # the admin copy needs a login
+
+
+@pytest.mark.django_db
+def test_a_shared_receipt_link_expires(stocked, client, settings):
+    from unittest import mock
+
+    from modules.core.sales.views import share_token
+
+    sale, _ = sell("W-SACHET", 1)
+    signed_at = time.time() - settings.RECEIPT_LINK_MAX_AGE - 60
+    with mock.patch("django.core.signing.time.time", return_value=signed_at):  # a link shared 90 days ago
+        old = share_token(sale)
+    expired = client.get(reverse("sales:public_receipt", args=[old]))
+    assert expired.status_code == 410 and "expired" in expired.content.decode()
+    assert client.get(reverse("sales:public_receipt", args=[share_token(sale)])).status_code == 200
+
+
+def test_make_run_keeps_a_random_secret_key_of_its_own():
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env["DJANGO_SETTINGS_MODULE"] = "backoffice.settings.dev"
+    show = [sys.executable, "manage.py", "shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"]
+    keys = {subprocess.run(show, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+            for _ in range(2)}
+    assert len(keys) == 1 and len(keys.pop()) >= 50, "one key, kept between runs"
+    assert (ROOT / ".data" / "secret.key").stat().st_mode & 0o077 == 0
 
 
 @pytest.mark.django_db

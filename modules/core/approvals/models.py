@@ -128,6 +128,11 @@ class ExpenseRequest(models.Model):
     def category_name(self):
         return self.category.name if self.category_id else "uncategorised"
 
+    def approval_details(self) -> list[tuple[str, str]]:
+        """What the approver reads on the phone (approvals' decide page)."""
+        return [("For", self.description), ("Category", self.category_name),
+                ("Paid from", self.get_method_display()), ("Expense status", self.get_status_display())]
+
     def on_approval_closed(self, request):
         """The request was rejected or cancelled: so is the expense (nothing was paid)."""
         status = self.Status.REJECTED if request.status == ApprovalRequest.Status.REJECTED else self.Status.CANCELLED
@@ -163,6 +168,11 @@ class TransferRequest(models.Model):
     def __str__(self):
         return (f"Transfer request {self.pk}: {self.quantity.normalize():f} {self.item.name} "
                 f"{self.from_location.name} → {self.to_location.name}")
+
+    def approval_details(self) -> list[tuple[str, str]]:
+        return [("Item", self.item.name), ("Quantity", f"{self.quantity.normalize():f} {self.item.unit}"),
+                ("From", self.from_location.name), ("To", self.to_location.name),
+                ("Value at cost", f"KES {self.value:,.2f}"), ("Transfer status", self.get_status_display())]
 
     def on_approval_closed(self, request):
         status = self.Status.REJECTED if request.status == ApprovalRequest.Status.REJECTED else self.Status.CANCELLED

@@ -12,7 +12,7 @@ from modules.core.businesses.admin_kit import admin_page
 from modules.core.system.network import client_ip
 
 from . import services
-from .models import ApprovalRequest, ExpenseRequest, TransferRequest
+from .models import ApprovalRequest
 
 Status = ApprovalRequest.Status
 
@@ -23,37 +23,6 @@ def pending_view(request):
     mine = (ApprovalRequest.objects.filter(requested_by=request.user).select_related("business", "decided_by")
             .order_by("-requested_at")[:10])
     return {"waiting": waiting, "mine": mine}
-
-
-def _money(value):
-    return f"KES {value:,.2f}"
-
-
-def details_for(document) -> list[tuple[str, str]]:
-    """What the approver needs to see on the phone, per document type."""
-    from modules.core.inventory.models import StockCount
-    from modules.core.inventory.services import count_variance
-    from modules.core.purchasing.models import PurchaseOrder
-
-    if hasattr(document, "approval_details"):  # a document may carry its own (money movements, journals)
-        return document.approval_details()
-    if isinstance(document, ExpenseRequest):
-        return [("For", document.description), ("Category", document.category_name),
-                ("Paid from", document.get_method_display()), ("Expense status", document.get_status_display())]
-    if isinstance(document, TransferRequest):
-        return [("Item", document.item.name), ("Quantity", f"{document.quantity.normalize():f} {document.item.unit}"),
-                ("From", document.from_location.name), ("To", document.to_location.name),
-                ("Value at cost", _money(document.value)), ("Transfer status", document.get_status_display())]
-    if isinstance(document, PurchaseOrder):
-        lines = [f"{line.quantity.normalize():f} × {line.item.name} @ {line.unit_cost:,}"
-                 for line in document.lines.select_related("item")]
-        return [("Supplier", document.supplier.name), ("Lines", "; ".join(lines)),
-                ("Order status", document.get_status_display())]
-    if isinstance(document, StockCount):
-        variance = count_variance(document)
-        return [("Location", document.location.name), ("Short", _money(variance["shortage"])),
-                ("Over", _money(variance["surplus"])), ("Count status", document.get_status_display())]
-    return []
 
 
 def admin_link(document):
@@ -105,7 +74,8 @@ def decide_view(request, pk):
         return redirect("admin:approvals:decide", approval.pk)
     document = approval.document
     return {"title": f"Approval #{approval.pk}", "approval": approval,
-            "kind": rule.label or approval.document_type.name, "details": details_for(document) if document else [],
+            "kind": rule.label or approval.document_type.name,
+            "details": document.approval_details() if hasattr(document, "approval_details") else [],
             "document_link": admin_link(document), "can_decide": can_decide, "can_cancel": can_cancel,
             "now": timezone.now()}
 

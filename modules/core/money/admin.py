@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.shortcuts import redirect
 from unfold.admin import ModelAdmin
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import BusinessScopedAdminMixin, ReadOnlyAdminMixin
 
 from .models import Journal, Movement
 
@@ -12,21 +12,8 @@ def _to_page(page, changelist, object_id):
     return redirect(page, object_id) if str(object_id).isdigit() else redirect(changelist)
 
 
-class ReadOnly:
-    """Money documents are made by their forms (services) and never edited afterwards."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Movement)
-class MovementAdmin(ReadOnly, BusinessScopedAdminMixin, ModelAdmin):
+class MovementAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     list_display = ["day", "kind", "amount", "business", "status", "created_by"]
     list_filter = ["kind", "status", "business"]
     search_fields = ["reference", "note"]
@@ -37,7 +24,7 @@ class MovementAdmin(ReadOnly, BusinessScopedAdminMixin, ModelAdmin):
 
 
 @admin.register(Journal)
-class JournalAdmin(ReadOnly, BusinessScopedAdminMixin, ModelAdmin):
+class JournalAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     list_display = ["day", "memo", "total", "business", "status", "created_by"]
     list_filter = ["status", "business"]
     search_fields = ["memo"]

@@ -1,10 +1,7 @@
-from django.conf import settings
-
 from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role, Widget
 
-# Staff bank their business's cash, move floats and pay petty cash from their drawer (above the
-# owner's limit it waits for approval); merged by name into the business modules' roles.
-STAFF_ROLES = (("Water staff", "water"), ("Laundry staff", "laundry"), ("Shop staff", "shop"))
+# Staff of every business bank its cash, move floats and pay petty cash from their drawer (above
+# the owner's limit it waits for approval).
 STAFF = ("money.view_movement", "money.add_movement")
 
 MODULE = Module(
@@ -25,9 +22,8 @@ MODULE = Module(
         Widget(key="money.tills", title="Cash and M-Pesa", callable="modules.core.money.widgets.tills",
                template="money/widget_tills.html", permission="money.add_movement"),
     ),
+    staff_permissions=STAFF,
     roles=(
-        *(Role(name, permissions=STAFF, business=code) for name, code in STAFF_ROLES
-          if f"modules.{code}" in settings.BACKOFFICE_MODULES),
         # the accountant writes journals (the owner approves big ones) and reads the rest
         Role("Accountant", permissions=("money.view_*", "money.add_journal")),
     ),

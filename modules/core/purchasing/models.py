@@ -74,6 +74,12 @@ class PurchaseOrder(models.Model):
     def __str__(self):
         return f"PO-{self.pk:06d}" if self.pk else "New purchase order"
 
+    def approval_details(self) -> list[tuple[str, str]]:
+        """What the approver reads on the phone (approvals' decide page)."""
+        lines = [f"{line.quantity.normalize():f} × {line.item.name} @ {line.unit_cost:,}"
+                 for line in self.lines.select_related("item")]
+        return [("Supplier", self.supplier.name), ("Lines", "; ".join(lines)), ("Order status", self.get_status_display())]
+
     def clean(self):
         if self.business_id and self.supplier_id and self.supplier.business_id != self.business_id:
             raise ValidationError({"supplier": "This supplier belongs to another business."})

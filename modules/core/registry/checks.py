@@ -32,12 +32,20 @@ def _template(module, field, name):
     return None
 
 
-def _model(module, field, label):
+def _model(module, field, label, *, needs=(), column=None):
     try:
-        apps.get_model(label)
+        model = apps.get_model(label)
     except (LookupError, ValueError):
         return checks.Error(f"module {module.key!r}: {field} {label!r} is not a model (\"app_label.Model\")",
                             obj=f"{module.key}.module", id="registry.E003")
+    if column and column not in {f.name for f in model._meta.concrete_fields}:
+        return checks.Error(f"module {module.key!r}: {field} {label!r} has no field {column!r}",
+                            obj=f"{module.key}.module", id="registry.E003")
+    missing = [name for name in needs if not hasattr(model, name)]
+    if missing:
+        return checks.Error(f"module {module.key!r}: {field} {label!r} has no {', '.join(missing)}()",
+                            hint="The document carries its own glue: what the approver reads on the decide page.",
+                            obj=f"{module.key}.module", id="registry.E005")
     return None
 
 
@@ -65,10 +73,12 @@ def _problems(module):
     for topic in module.outbox_topics:
         yield _dotted(module, f"outbox_topics[{topic.name}].handler", topic.handler)
     for rule in module.approval_rules:
-        yield _model(module, "approval_rules document", rule.document)
+        yield _model(module, "approval_rules document", rule.document, needs=("approval_details",))
         yield _dotted(module, f"approval_rules[{rule.document}].on_approved", rule.on_approved)
     for label in module.append_only:
         yield _model(module, "append_only", label)
+    for retention in module.retention:
+        yield _model(module, "retention", retention.model, column=retention.field)
     for item in module.menu:
         yield _link(module, f"menu[{item.title}].link", item.link)
     if module.public:

@@ -231,4 +231,7 @@ class Module:
     outbox_topics: tuple[OutboxTopic, ...] = ()  # see modules/core/outbox
     public: PublicSite | None = None  # the business's page, requests and lookups on the public site
     payables: tuple[Payable, ...] = ()  # documents customers pay, for M-Pesa matching (core payments)
+    # what a core module lets every business's staff do in their own business (ask for an expense,
+    # count the cash): merged into each business-scoped role a business module declares
+    staff_permissions: tuple[str, ...] = ()
     order: int = field(default=100)

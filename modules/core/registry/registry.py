@@ -114,14 +114,24 @@ def append_only_models() -> list[str]:
     return [label for m in modules() for label in m.append_only]
 
 
+def staff_roles() -> list[Role]:
+    """The business-scoped roles business modules declare ("Water staff"), each with every module's
+    ``staff_permissions`` added: a new business's staff get them without an edit in the core."""
+    granted = tuple(p for m in modules() for p in m.staff_permissions)
+    return [Role(r.name, r.permissions + granted, r.business, r.sees_all_businesses)
+            for m in modules() if m.business for r in m.roles if r.business]
+
+
 def retentions() -> list[Retention]:
     return [r for m in modules() for r in m.retention]
 
 
 def roles() -> list[Role]:
-    """Roles merged by name across modules, in first-declared order."""
+    """Roles merged by name across modules, in first-declared order (a business's staff role with
+    the core's ``staff_permissions``)."""
     merged: dict[str, Role] = {}
-    for role in (r for m in modules() for r in m.roles):
+    staff = {r.name: r for r in staff_roles()}
+    for role in (staff.get(r.name, r) for m in modules() for r in m.roles):
         if role.name not in merged:
             merged[role.name] = role
             continue

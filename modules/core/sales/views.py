@@ -3,10 +3,11 @@
 import json
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -125,9 +126,13 @@ def share_token(sale) -> str:
 
 
 def public_receipt(request, token):
-    """The customer's copy: a signed link, no login, shareable on WhatsApp or SMS."""
+    """The customer's copy: a signed link, no login, shareable on WhatsApp or SMS. It expires
+    after ``RECEIPT_LINK_MAX_AGE`` (the shop shares a fresh one from the admin's receipt)."""
     try:
-        pk = signing.loads(token, salt=RECEIPT_SALT)
+        pk = signing.loads(token, salt=RECEIPT_SALT, max_age=settings.RECEIPT_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        return HttpResponse("This receipt link has expired. Ask the shop to send it again.",
+                            status=410, content_type="text/plain; charset=utf-8")
     except signing.BadSignature as error:
         raise Http404("No such receipt") from error
     sale = get_object_or_404(Sale.objects.select_related("business"), pk=pk)

@@ -21,6 +21,8 @@ def env_list(name, default):
 
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret")
+# Customers' signed receipt links (/r/<token>/) expire after this many seconds.
+RECEIPT_LINK_MAX_AGE = int(os.environ.get("RECEIPT_LINK_MAX_AGE", str(90 * 24 * 3600)))
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 

@@ -13,6 +13,21 @@ if DEBUG:
 DEMO_ALLOWED = True
 ALLOWED_HOSTS = ["*"]
 
+if not os.environ.get("DJANGO_SECRET_KEY"):  # `make run`: a random key of this checkout's own, kept in .data/
+    _secret_key_file = ROOT / ".data" / "secret.key"  # (the default one would let anyone forge receipt links)
+    if not _secret_key_file.exists():  # written whole, then linked: processes starting at once agree
+        _secret_key_file.parent.mkdir(parents=True, exist_ok=True)
+        _draft = _secret_key_file.with_name(f"secret.key.{os.getpid()}")
+        _draft.touch(mode=0o600)
+        _draft.write_text(secrets.token_urlsafe(50))
+        try:
+            os.link(_draft, _secret_key_file)
+        except FileExistsError:
+            pass
+        finally:
+            _draft.unlink()
+    SECRET_KEY = _secret_key_file.read_text().strip()
+
 if not (LEDGER_KEY or LEDGER_KEY_FILE):  # a random key of this checkout's own, kept beside its data
     LEDGER_KEY_FILE = ROOT / ".data" / "ledger.key"
     if not LEDGER_KEY_FILE.exists():
