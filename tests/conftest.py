@@ -158,10 +158,12 @@ def daraja_simulator(settings, live_server, rq_worker):
     """Daraja = the simulator on the live server; callbacks come back to the live server; a
     worker thread sends the pushes and queries."""
     from modules.core.payments import daraja
+    from modules.core.payments.simulator import deliveries
 
     settings.MPESA_BASE_URL = f"{live_server.url}/simulator/daraja"
     settings.MPESA_CALLBACK_BASE_URL = live_server.url
     settings.MPESA_SIMULATOR_DELAY = 0.3
     settings.MPESA_SIMULATOR_LATE_SECONDS = 2.5
     yield live_server
+    deliveries.settle()  # no callback may still be writing while the database is emptied
     daraja.SESSION.close()  # a kept-alive connection would pin a live-server thread and its DB session

@@ -28,6 +28,7 @@ from modules.core.payments.daraja import (
     password,
     timestamp,
 )
+from modules.core.payments.simulator import deliveries
 from modules.core.payments.simulator.models import SimulatedAccessToken, SimulatedStkPush
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,6 +96,7 @@ def simulator_url(live_server, settings, callbacks):
     settings.MPESA_SIMULATOR_DELAY = DELAY
     settings.MPESA_SIMULATOR_LATE_SECONDS = LATE
     yield settings.MPESA_BASE_URL
+    deliveries.settle()  # no callback may still be writing while the database is emptied
     # Drop the client's keep-alive connections: the live server thread serving one holds a
     # database connection, which would block the test database's teardown.
     daraja_module.SESSION.close()

@@ -58,6 +58,7 @@ digits —, Balance, TransactionDate, PhoneNumber). For example ``0712 345 670``
 ``0712 345 671`` cancels.
 
 Pushes, payments and tokens live in PostgreSQL (gunicorn runs several processes). Callbacks and C2B
-posts are sent by a daemon ``threading.Timer`` in the process that accepted the request; delivery
+posts are sent by a daemon ``threading.Timer`` in the process that accepted the request
+(``deliveries.later``; tests call ``deliveries.settle()`` before emptying the database); delivery
 errors are logged and dropped, as Safaricom does. A worker restart loses pending callbacks.
 """

@@ -9,7 +9,6 @@ import hmac
 import io
 import logging
 import secrets
-import threading
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from modules.core.payments.configuration import FORBIDDEN_URL_WORDS
 from modules.core.payments.daraja import NAIROBI
 
+from .deliveries import later
 from .models import SimulatedC2BPayment, SimulatedC2BRegistration, SimulatedStkPush
 from .views import PHONE, BadRequest, bearer_required, new_receipt, numbers, simulator_setting
 
@@ -149,9 +149,7 @@ def simulate(request, data):
         trans_id=new_receipt(), shortcode=shortcode, command_id=command, amount=amount, phone=phone,
         bill_ref=str(data.get("BillRefNumber") or "")[:20], first_name=str(data.get("FirstName") or
                                                                        customer_name(phone))[:30])
-    timer = threading.Timer(simulator_setting("MPESA_SIMULATOR_DELAY", 2), deliver_c2b, args=(payment.pk,))
-    timer.daemon = True
-    timer.start()
+    later(simulator_setting("MPESA_SIMULATOR_DELAY", 2), deliver_c2b, payment.pk).start()
     return JsonResponse({"OriginatorCoversationID": secrets.token_hex(8), "ResponseCode": "0",
                          "ResponseDescription": "Accept the service request successfully.",
                          "TransID": payment.trans_id})

@@ -8,7 +8,6 @@ import logging
 import re
 import secrets
 import string
-import threading
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from modules.core.payments.daraja import NAIROBI, password
 
 from modules.core.payments.models import MpesaSetting
 
+from .deliveries import later
 from .models import SimulatedAccessToken, SimulatedC2BPayment, SimulatedStkPush
 from .outcomes import OUTCOMES, outcome_for
 
@@ -186,9 +186,7 @@ def schedule_callbacks(push: SimulatedStkPush) -> None:
         delay = max(delay, simulator_setting("MPESA_SIMULATOR_LATE_SECONDS", 20))
     if outcome.query_pending_code:
         return
-    timer = threading.Timer(max(delay, 0), deliver, args=(push.callback_url, callback_body(push), outcome.callbacks))
-    timer.daemon = True
-    transaction.on_commit(timer.start)
+    transaction.on_commit(later(delay, deliver, push.callback_url, callback_body(push), outcome.callbacks).start)
 
 
 @csrf_exempt
