@@ -4,11 +4,16 @@ import sys
 import time
 from pathlib import Path
 
+import threading
+
 import django_rq
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.core.servers.basehttp import WSGIServer
+from django.db import connections
+from rq.timeouts import TimerDeathPenalty
+from rq.worker import SimpleWorker
 
 from rq import Worker
 
@@ -114,3 +119,51 @@ def login(client, demo):
         return client
 
     return as_user
+
+
+class ThreadWorker(SimpleWorker):
+    """A real RQ worker, run in a thread of the test process: no signals (only the main thread may
+    set them), job timeouts by timer."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self):
+        pass
+
+
+@pytest.fixture
+def rq_worker():
+    """Works the test queue in the background, as `make run`'s worker does (M-Pesa pushes and
+    queries are RQ jobs, never run inside a request)."""
+    stop = threading.Event()
+    queue = django_rq.get_queue("default")
+
+    def work():
+        try:
+            while not stop.is_set():
+                ThreadWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+                stop.wait(0.1)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work, name="rq-worker", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(30)
+
+
+@pytest.fixture
+def daraja_simulator(settings, live_server, rq_worker):
+    """Daraja = the simulator on the live server; callbacks come back to the live server; a
+    worker thread sends the pushes and queries."""
+    from modules.core.payments import daraja
+    from modules.core.payments.simulator import deliveries
+
+    settings.MPESA_BASE_URL = f"{live_server.url}/simulator/daraja"
+    settings.MPESA_CALLBACK_BASE_URL = live_server.url
+    settings.MPESA_SIMULATOR_DELAY = 0.3
+    settings.MPESA_SIMULATOR_LATE_SECONDS = 2.5
+    yield live_server
+    deliveries.settle()  # no callback may still be writing while the database is emptied
+    daraja.SESSION.close()  # a kept-alive connection would pin a live-server thread and its DB session

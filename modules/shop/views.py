@@ -58,7 +58,10 @@ def exchange(request):
                 data = {**data.dict(), "uuid": str(uuid.uuid4())}
         else:
             if sale.payment_method == LpgSale.Method.MPESA and sale.sale_id:
-                payments.ask_mpesa(sale.sale, sale.customer_phone, user=request.user)  # a replay never asks twice
+                try:
+                    payments.ask_mpesa(sale.sale, sale.customer_phone, user=request.user)  # a replay never asks twice
+                except ValidationError as exc:  # the phone is busy with another request
+                    messages.warning(request, " ".join(exc.messages))
             return redirect("admin:shop:lpg_receipt", sale.pk)
     groups = _sizes(business)
     prices = {str(row["type"].pk): {"refill": str(row["type"].refill_price), "outright": str(row["type"].outright_price),

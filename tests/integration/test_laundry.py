@@ -23,7 +23,6 @@ from modules.core.inventory.models import Item
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalEntry
-from modules.core.payments import daraja
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment, StkRequest
 from modules.core.registry import registry
@@ -418,13 +417,8 @@ def test_demo_data_has_believable_jobs_in_every_status(db):
 
 
 @pytest.fixture
-def mpesa(settings, live_server):
-    """Daraja = the simulator on the live server; callbacks come back to the live server."""
-    settings.MPESA_BASE_URL = f"{live_server.url}/simulator/daraja"
-    settings.MPESA_CALLBACK_BASE_URL = live_server.url
-    settings.MPESA_SIMULATOR_DELAY = 0.3
-    yield live_server
-    daraja.SESSION.close()
+def mpesa(daraja_simulator):
+    return daraja_simulator
 
 
 @pytest.mark.django_db(transaction=True)

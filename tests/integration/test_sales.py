@@ -177,6 +177,37 @@ def test_submit_takes_a_discount_and_a_cash_part_and_refuses_bad_amounts(stocked
 
 
 @pytest.mark.django_db
+def test_a_sale_paid_to_the_till_books_its_typed_m_pesa_code_once(stocked, client):
+    """method "till": the customer paid our till from their own phone (also offline, replayed later);
+    the code from their SMS pays the sale and waits for M-Pesa's confirmation. No prompt is sent."""
+    from modules.core.payments.models import MpesaReceipt
+
+    client.force_login(User.objects.get(username="water_staff"))
+    url = reverse("admin:sales:submit")
+    body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "till", "code": "qk7ab1cd2e",
+            "lines": [{"item": item("W-PACK-1Lx12").pk, "quantity": 1}], "offline": True}  # KES 420
+    till, stock = balance(chart.MPESA), on_hand(item("W-PACK-1Lx12"), default_location(item("W-PACK-1Lx12").business))
+    first = client.post(url, json.dumps(body), content_type="application/json")
+    assert first.status_code == 201, first.json()
+    sale = Sale.objects.get(pk=first.json()["sale"])
+    assert first.json()["next"] == reverse("admin:sales:receipt", args=[sale.pk]) and not StkRequest.objects.exists()
+    assert client.post(url, json.dumps(body), content_type="application/json").status_code == 200  # the replay
+    assert [(p.method, p.amount) for p in Payment.objects.filter(document_id=str(sale.pk))] == [("mpesa", 420)]
+    assert sale.payment_method == "mpesa" and balance(chart.MPESA) == till + 420
+    typed = MpesaReceipt.objects.get(receipt="QK7AB1CD2E")
+    assert (typed.source, typed.amount, typed.confirmed_at) == (MpesaReceipt.Source.TYPED, 420, None)
+
+    again = client.post(url, json.dumps({**body, "uuid": str(uuid.uuid4())}), content_type="application/json")
+    assert again.status_code == 400 and "already in the books" in again.json()["error"]
+    bad = client.post(url, json.dumps({**body, "uuid": str(uuid.uuid4()), "code": "12345"}),
+                      content_type="application/json")
+    assert bad.status_code == 400 and "10 letters and digits" in bad.json()["error"]
+    assert Sale.objects.count() == 1  # a refused code takes its sale back: no stock moved, nothing booked
+    assert on_hand(item("W-PACK-1Lx12"), default_location(item("W-PACK-1Lx12").business)) == stock - 1
+    assert balance(chart.MPESA) == till + 420
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("username, business, status", [
     ("accountant", "water", 403), ("shop_staff", "water", 403), ("water_staff", "shop", 403)])
 def test_who_may_sell_where(stocked, client, username, business, status):

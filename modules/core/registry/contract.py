@@ -155,6 +155,18 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class Payable:
+    """A kind of document customers pay (``modules.core.payments``). M-Pesa money that arrives on
+    its own (a paybill account number, a till payment, a statement line, the M-Pesa inbox) is
+    matched against these. The document offers payments' ``payable_*`` interface."""
+
+    model: str  # "sales.Sale"
+    label: str  # "Sale", as the M-Pesa inbox shows it
+    find: str  # dotted path f(business, reference) -> document | None (an account number, a receipt no.)
+    open: str  # dotted path f(business, since) -> documents made since then with money still due
+
+
+@dataclass(frozen=True)
 class Business:
     code: str  # "water", "laundry", "shop"
     name: str
@@ -232,6 +244,7 @@ class Module:
     sale_flows: tuple[SaleFlow, ...] = ()  # items sold through the module's own flow (modules.core.sales)
     outbox_topics: tuple[OutboxTopic, ...] = ()  # see modules/core/outbox
     public: PublicSite | None = None  # the business's page, requests and lookups on the public site
+    payables: tuple[Payable, ...] = ()  # documents customers pay, for M-Pesa matching (core payments)
     # what a core module lets every business's staff do in their own business (ask for an expense,
     # count the cash): merged into each business-scoped role a business module declares
     staff_permissions: tuple[str, ...] = ()

@@ -8,7 +8,7 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .contract import (ApprovalRule, Business, CustomerRequestKind, Module, NotificationKind, OutboxTopic,
+from .contract import (ApprovalRule, Business, CustomerRequestKind, Module, NotificationKind, OutboxTopic, Payable,
                        PublicLookup, Retention, Role, Schedule, Subscription, Widget)
 
 
@@ -89,6 +89,10 @@ def outbox_topics() -> list[OutboxTopic]:
 
 def outbox_topic(name: str) -> OutboxTopic | None:
     return next((t for t in outbox_topics() if t.name == name), None)
+
+
+def payables() -> list[Payable]:
+    return [p for m in modules() for p in m.payables]
 
 
 def module_for_business(code: str) -> Module | None:

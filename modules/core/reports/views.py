@@ -62,7 +62,8 @@ REPORTS = {r.key: r for r in (
            ("ledger.view_journalentry",), services.vat_summary, "percent"),
     Report("stock_valuation", "Stock valuation", "Stock on hand now at average cost.",
            ("inventory.view_stocklevel",), services.stock_valuation, "warehouse"),
-    Report("mpesa", "M-Pesa reconciliation", "STK requests vs payments vs the ledger; mismatches in red.",
+    Report("mpesa", "M-Pesa reconciliation", "The M-Pesa statement vs the books, both ways; STK requests vs payments "
+           "vs the ledger; mismatches in red.",
            ("payments.view_payment", "payments.view_stkrequest"), services.mpesa_reconciliation, "sync_alt"),
     Report("cash_up", "Cash-up", "Count the cash drawer; expected vs counted per day.",
            ("reports.view_cashup",), services.cash_ups, "point_of_sale", default_days=7),

@@ -36,6 +36,7 @@ from .models import Sale
 SESSION_KEY = "quick_sale_business"
 OFFLINE_REFUSED = "sales.offline_refused"
 RECEIPT_SALT = "sales.receipt"
+TILL = "till"  # paid to the till from the customer's own phone: the M-Pesa code typed in, matched later
 
 
 def _sell_businesses(request):
@@ -78,7 +79,10 @@ def _json_error(message, status):
 
 @require_POST
 def submit(request):
-    """JSON in, JSON out. Same UUID again: the same receipt (200); different contents: 409."""
+    """JSON in, JSON out. Same UUID again: the same receipt (200); different contents: 409.
+    ``method``: cash, mpesa (an STK prompt to ``phone``), split (``cash`` now, the rest by M-Pesa) or
+    till (the customer paid the till themselves; ``code`` is the M-Pesa code from their SMS, booked as
+    paid and matched when M-Pesa confirms it, as a code typed on a receipt is)."""
     businesses = _sell_businesses(request)
     try:
         data = json.loads(request.body, parse_float=Decimal, parse_constant=Decimal)
@@ -99,17 +103,25 @@ def submit(request):
         return _json_error("You cannot sell for that business.", 403)
     method = data.get("method", "cash")
     try:
-        sale, created = services.create_sale(
-            business=business, client_uuid=data.get("uuid"), lines=lines, method=method, discount=discount,
-            customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user)
+        with transaction.atomic():  # a till code refused takes its sale back with it
+            sale, created = services.create_sale(
+                business=business, client_uuid=data.get("uuid"), lines=lines,
+                method="mpesa" if method == TILL else method, discount=discount,
+                customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user)
+            if created and method == TILL:
+                payments.record_typed_code(sale, str(data.get("code") or ""), user=request.user)
     except ValidationError as error:  # a UUID used for another sale, or stock gone since the tap: 409
         conflict = isinstance(error, (services.SaleConflict, services.OutOfStock))
         return _refused(request, data, business, " ".join(error.messages), 409 if conflict else 400)
     next_url = reverse("admin:sales:receipt", args=[sale.pk])
-    if sale.payment_method in ("mpesa", "split"):  # on credit ("deni") the customer pays later
-        stk = payments.ask_mpesa(sale, data.get("phone", ""), user=request.user)  # a replay never asks twice
-        if stk is not None:
-            next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
+    if sale.payment_method in ("mpesa", "split") and method != TILL:  # on credit ("deni") the customer pays later
+        try:
+            stk = payments.ask_mpesa(sale, data.get("phone", ""), user=request.user)  # a replay never asks twice
+        except ValidationError as error:  # the phone is busy with another request: the receipt shows what is due
+            messages.warning(request, " ".join(error.messages))
+        else:
+            if stk is not None:
+                next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
     return JsonResponse({"sale": sale.pk, "receipt": sale.receipt_number, "created": created, "next": next_url},
                         status=201 if created else 200)
 
@@ -121,7 +133,7 @@ def _refused(request, data, business, message, status):
         notifications.send(
             OFFLINE_REFUSED, business=business, throttle_key=f"offline-sale:{data.get('uuid')}", throttle=24 * 3600,
             link=reverse("admin:sales_sale_changelist"),
-            message=f"{business.name}: a cash sale {request.user.get_username()} made offline was refused "
+            message=f"{business.name}: a sale {request.user.get_username()} made offline was refused "
                     f"when sent: {message}")
     return _json_error(message, status)
 
@@ -154,6 +166,7 @@ def receipt(request, pk):
     return {"title": f"Receipt {sale.receipt_number}", "sale": sale, "lines": sale.lines.select_related("item"),
             "credit": credit, "can_use_credit": credit > 0 and request.user.has_perm("payments.add_payment"),
             "paid": payments.amount_paid(sale), "due": due, "vat_bands": services.vat_by_band(sale),
+            "typed_code_url": payments.typed_code_url(sale),
             "share_url": request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale)]))}
 
 

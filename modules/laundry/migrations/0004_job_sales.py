@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('laundry', '0003_job_customer_required'),
         ('ledger', '0002_enforce_in_postgresql'),
-        ('payments', '0004_methods'),
+        ('payments', '0006_methods'),
         ('sales', '0005_engine'),
     ]
 

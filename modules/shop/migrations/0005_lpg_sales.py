@@ -33,7 +33,7 @@ def to_sales(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0004_methods'),
+        ('payments', '0006_methods'),
         ('sales', '0005_engine'),
         ('shop', '0004_lpgsale_customer'),
     ]

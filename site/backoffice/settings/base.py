@@ -266,8 +266,14 @@ MPESA_CALLBACK_BASE_URL = os.environ.get("MPESA_CALLBACK_BASE_URL", "http://127.
 MPESA_CALLBACK_TOKEN = os.environ.get("MPESA_CALLBACK_TOKEN", "dev-callback-token")
 MPESA_CALLBACK_ALLOWED_IPS = env_list("MPESA_CALLBACK_ALLOWED_IPS", [])  # empty: any IP
 MPESA_HTTP_TIMEOUT = float(os.environ.get("MPESA_HTTP_TIMEOUT", "10"))
+# How long STK Query keeps asking before giving up (a payment after that still reaches the inbox).
+MPESA_GIVE_UP_SECONDS = float(os.environ.get("MPESA_GIVE_UP_SECONDS", "600"))
 if MPESA_MODE == "simulator":
     INSTALLED_APPS.append("modules.core.payments.simulator")
+    # How the simulated customers and Daraja behave (dev, tests and benches only; see the simulator).
+    MPESA_SIMULATOR_DELAY = float(os.environ.get("MPESA_SIMULATOR_DELAY", "2"))
+    MPESA_SIMULATOR_LATE_SECONDS = float(os.environ.get("MPESA_SIMULATOR_LATE_SECONDS", "20"))
+    MPESA_SIMULATOR_AFTER_GIVE_UP_SECONDS = float(os.environ.get("MPESA_SIMULATOR_AFTER_GIVE_UP_SECONDS", "660"))
 
 # --- ledger tamper evidence (modules/core/ledger/chain.py) ------------------------------------------
 # The HMAC key that seals entries and signs the chain's anchors. It must never be stored in the

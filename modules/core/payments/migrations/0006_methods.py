@@ -5,7 +5,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('businesses', '0002_business_vat_registered'),
-        ('payments', '0003_invoice_customer'),
+        ('payments', '0005_mpesa_statements'),
     ]
 
     operations = [
