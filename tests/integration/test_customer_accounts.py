@@ -224,3 +224,37 @@ def test_the_statement_balance_is_the_receivables_subledger(steps):
                 accounts.subledger(customer, business)["balance"], (action, code)
     totals = ledger.totals()
     assert totals["debit"] == totals["credit"]
+
+
+@pytest.mark.django_db
+def test_m_pesa_credit_by_phone_and_undone_payments_agree_in_statement_and_sub_ledger(amina):
+    """The inbox's money kept as credit for Amina's phone is her credit (she can spend it); a typed
+    code that never arrived is owed again; the statement and the sub-ledger agree throughout."""
+    from modules.core.payments import receipts
+
+    water_ = biz("water")
+    kept = receipts.book_unallocated(water_, amount="150.00", source="c2b", receipt="QCR150BBBB", memo="test")
+    payments.allocate_to_credit(kept, "0712 345 001")
+    assert accounts.credit_available(amina, water_) == D("150.00")
+    sale = buy("water", "W-REFILL-20", 1, method="mpesa")  # 120.00
+    payments.record_typed_code(sale, "QTY120CCCC")
+    payments.mark_never_arrived(receipts.by_receipt("QTY120CCCC"), "not on the statement")
+    assert payments.amount_due(sale) == D("120.00")
+    book = accounts.statement(amina, business=water_)
+    assert accounts.subledger(amina, water_) == {"owed": D("120.00"), "credit": D("150.00"),
+                                                  "balance": D("-30.00")}
+    assert book["closing"] == D("-30.00")
+    assert [(line.what, line.debit, line.credit) for line in book["lines"]] == [
+        ("M-Pesa QCR150BBBB kept as credit", D("0"), D("150.00")),
+        (f"{sale.label} (M-Pesa)", D("120.00"), D("0")),
+        ("Paid: M-Pesa QTY120CCCC", D("0"), D("120.00")),
+        ("Undone: M-Pesa QTY120CCCC (not on the statement)", D("120.00"), D("0"))]
+    assert [(row["customer"], row["total"]) for row in accounts.ageing([water_])] == [(amina, D("120.00"))]
+    with transaction.atomic():
+        accounts.apply_credit(sale)  # the phone's M-Pesa credit pays the sale
+    assert payments.amount_due(sale) == D("0.00")
+    assert accounts.subledger(amina, water_)["credit"] == D("30.00")
+    assert accounts.statement(amina, business=water_)["closing"] == D("-30.00")
+    # undoing the allocation takes the credit back, in both readings
+    receipts.reverse_allocation(kept.allocations.get(kind="credit"), "wrong phone")
+    assert accounts.subledger(amina, water_)["balance"] == accounts.statement(amina, business=water_)["closing"]

@@ -253,3 +253,59 @@ def test_takings_are_the_till_debits_of_customer_receipts_on_any_day(actions):
                       .values_list("applied", flat=True), D("0"))
         assert figures["total"] == applied
         assert ledger.totals("water")["debit"] == ledger.totals("water")["credit"]
+
+
+# --- M-Pesa money that waited in the inbox, kept as credit, or was undone --------------------------
+# yesterday: QIN300AAAA (300.00) and QCR150BBBB (150.00) reach the M-Pesa till, unknown: the inbox
+# today:     QIN300AAAA pays a 240.00 sale (60.00 kept as credit); QCR150BBBB becomes the phone's
+#            credit; a 120.00 sale paid by a typed code QTY120CCCC that never arrived (undone);
+#            a 240.00 cash sale
+INBOX_TAKINGS = {  # day offset: cash, M-Pesa, total, left as credit; = that day's till debits
+    -1: (D("0.00"), D("240.00"), D("240.00"), D("210.00")),  # 450.00 reached the till
+    0: (D("240.00"), D("0.00"), D("240.00"), D("0.00")),  # 240.00 cash; the typed 120.00 reversed
+}
+
+
+def customer_money_debits(business, day):
+    """Till debits of customer money on ``day`` per the ledger: payments and inbox receipts that
+    stand allocated, less entries reversed since."""
+    from modules.core.ledger.models import JournalEntry
+    from modules.core.payments.models import Allocation, MpesaReceipt
+
+    reversed_ = JournalEntry.objects.filter(reversal_of__isnull=False).values("reversal_of")
+    allocated = Allocation.objects.filter(kind__in=["document", "credit"], reversed_by__isnull=True).values("receipt")
+    arrivals = MpesaReceipt.objects.filter(pk__in=allocated, journal_entry__payment__isnull=True).values("journal_entry")
+    lines = (JournalLine.objects.filter(entry__business=business, entry__date=day, debit__gt=0,
+                                        account__code__in=[chart.CASH, chart.MPESA, chart.BANK])
+             .exclude(entry__in=reversed_))
+    money = lines.filter(entry__payment__isnull=False) | lines.filter(entry__in=arrivals)
+    return sum(money.values_list("debit", flat=True), D("0"))
+
+
+def test_inbox_money_counts_once_on_the_day_it_reached_the_till_and_undone_money_not_at_all(stocked):
+    from modules.core.payments import receipts
+
+    water_ = biz("water")
+    with on_day(-1):
+        waited = receipts.book_unallocated(water_, amount="300.00", source="c2b", receipt="QIN300AAAA", memo="test")
+        kept = receipts.book_unallocated(water_, amount="150.00", source="c2b", receipt="QCR150BBBB", memo="test")
+    owed, _ = sales.create_sale(business=water_, client_uuid=uuid.uuid4(), lines=[line("W-REFILL-20", 2)],
+                                method="mpesa", customer_phone="0712 000 777")
+    payments.allocate_to_document(waited, owed)
+    payments.allocate_to_credit(kept, "0712 000 777")
+    typed, _ = sales.create_sale(business=water_, client_uuid=uuid.uuid4(), lines=[line("W-REFILL-20", 1)],
+                                 method="mpesa", customer_phone="0712 000 777")
+    payments.record_typed_code(typed, "QTY120CCCC")
+    payments.mark_never_arrived(receipts.by_receipt("QTY120CCCC"), "not on the statement")
+    sales.create_sale(business=water_, client_uuid=uuid.uuid4(), lines=[line("W-REFILL-20", 2)], method="cash")
+
+    for offset, (cash, mpesa_, total, left) in INBOX_TAKINGS.items():
+        day = timezone.localdate() + timedelta(days=offset)
+        figures = takings.for_day(water_, day)
+        assert (figures["cash"], figures["mpesa"], figures["total"], figures["left_as_credit"]) == (
+            cash, mpesa_, total, left), offset
+        assert figures["cash"] + figures["mpesa"] + figures["bank"] + figures["left_as_credit"] == \
+            customer_money_debits(water_, day), offset
+    # the reports read the same figures: a two-day report totals them once
+    both = takings.by_day([water_], timezone.localdate() - timedelta(days=1), timezone.localdate())
+    assert sum((f["mpesa"] for f in both.values()), D("0")) == D("240.00")

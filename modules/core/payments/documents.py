@@ -30,13 +30,14 @@ def document_filter(document) -> dict:
     return {"document_type": ContentType.objects.get_for_model(document), "document_id": str(document.pk)}
 
 
-def _standing(payments):
+def standing(payments):
+    """``payments`` less the undone ones."""
     return payments.exclude(allocations__kind__in=UNDOING)
 
 
 def payments_for(document):
     """The payments that count for a document, oldest first (undone ones left out)."""
-    return _standing(Payment.objects.filter(**document_filter(document))).order_by("received_at", "pk")
+    return standing(Payment.objects.filter(**document_filter(document))).order_by("received_at", "pk")
 
 
 def stk_requests_for(document):
@@ -49,7 +50,7 @@ def with_amount_paid(documents, via: str | None = None):
     payable: laundry jobs and their sales) annotated with ``paid``: what their payments settled, as
     amount_paid() counts it, in one query."""
     model = documents.model._meta.get_field(via).related_model if via else documents.model
-    paid = (_standing(Payment.objects.filter(document_type=ContentType.objects.get_for_model(model),
+    paid = (standing(Payment.objects.filter(document_type=ContentType.objects.get_for_model(model),
                                              document_id=Cast(OuterRef(f"{via}_id" if via else "pk"), CharField())))
             .values("document_id").annotate(total=Sum("applied")).values("total"))
     return documents.annotate(paid=Coalesce(Subquery(paid), ZERO))
@@ -65,7 +66,7 @@ def amount_due(document) -> Decimal:
 
 def customer_credit(business, phone: str) -> Decimal:
     """Credit a customer holds with a business: overpayments, and M-Pesa receipts allocated to them."""
-    overpaid = _standing(Payment.objects.filter(business=business, payer_phone=phone)).aggregate(
+    overpaid = standing(Payment.objects.filter(business=business, payer_phone=phone)).aggregate(
         total=Coalesce(Sum("credit"), ZERO))["total"]
     allocated = (Allocation.objects.filter(business=business, kind=Allocation.Kind.CREDIT, customer_phone=phone,
                                            reversed_by__isnull=True)

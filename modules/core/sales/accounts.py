@@ -8,7 +8,11 @@ hypothesis property over random sales, payments, credits and refunds):
   over (credit), voids, credit refunds, with a dated running balance;
 * the **sub-ledger**, built from the ledger: the Receivables (1100) and Customer credit (2200) lines
   of every entry whose source is one of the customer's sales (or the module document behind it,
-  for entries posted before the one sale engine) or credit refunds.
+  for entries posted before the one sale engine) or credit refunds, and of the M-Pesa inbox's
+  allocations to one of the customer's phones as credit (and their reversals).
+
+A payment undone later (an M-Pesa allocation reversed, a typed code that never arrived) shows as
+paid on its day and owed again on the day it was undone, as its reversed entry does.
 
 Balance = owed - credit: positive, the customer owes; negative, we owe them.
 """
@@ -22,7 +26,7 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import CharField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils import timezone
 
@@ -30,7 +34,8 @@ from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import JournalLine
 from modules.core.payments import services as payments
-from modules.core.payments.models import Payment
+from modules.core.payments.documents import UNDOING, standing
+from modules.core.payments.models import Allocation, Payment
 
 from .models import CreditRefund, Sale
 
@@ -59,7 +64,17 @@ def _ledger_q(customer, business=None) -> Q:
         refunds = refunds.filter(business=business)
     found |= Q(entry__source_type=ContentType.objects.get_for_model(CreditRefund),
                entry__source_id__in=refunds.annotate(key=Cast("pk", CharField())).values("key"))
+    credits = _credit_allocations(customer, business)
+    found |= Q(entry__in=credits.values("journal_entry"))
+    found |= Q(entry__in=Allocation.objects.filter(reverses__in=credits).values("journal_entry"))
     return found
+
+
+def _credit_allocations(customer, business=None):
+    """M-Pesa receipts the inbox allocated as credit to one of the customer's phones."""
+    found = Allocation.objects.filter(kind=Allocation.Kind.CREDIT,
+                                      customer_phone__in=customer.phones.values("phone"))
+    return found.filter(business=business) if business is not None else found
 
 
 def _figures(rows) -> dict:
@@ -123,8 +138,8 @@ def statement(customer, *, start: date | None = None, end: date | None = None, b
         sales = sales.filter(business=business)
     sales = {sale.pk: sale for sale in sales}
     by_sale: dict[int, list[Payment]] = {}
-    for payment in Payment.objects.filter(document_type=_sale_type(), document_id__in=[str(pk) for pk in sales]
-                                          ).order_by("received_at", "pk"):
+    for payment in (Payment.objects.filter(document_type=_sale_type(), document_id__in=[str(pk) for pk in sales])
+                    .prefetch_related("allocations").order_by("received_at", "pk")):
         by_sale.setdefault(int(payment.document_id), []).append(payment)
     lines: list[Line] = []
     for sale in sales.values():
@@ -140,10 +155,16 @@ def statement(customer, *, start: date | None = None, end: date | None = None, b
                 lines.append(Line(_local_day(payment.received_at), payment.received_at, where, ref,
                                   f"Paid: {label}" + (f" (KES {payment.credit:,} kept as credit)" if payment.credit
                                                       else ""), credit=payment.amount))
+            undone = next((a for a in payment.allocations.all() if a.kind in UNDOING), None)
+            if undone is not None:
+                lines.append(Line(_local_day(undone.created_at), undone.created_at, where, ref,
+                                  f"Undone: {label} ({undone.reason})",
+                                  debit=payment.amount if payment.method != Payment.Method.CREDIT else ZERO))
         if sale.voided_at:
             lines.append(Line(_local_day(sale.voided_at), sale.voided_at, where, ref, f"Void: {sale.void_reason}",
                               credit=sale.total))
-            before = [p for p in by_sale.get(sale.pk, []) if p.received_at <= sale.voided_at]
+            before = [p for p in by_sale.get(sale.pk, []) if p.received_at <= sale.voided_at
+                      and not any(a.kind in UNDOING and a.created_at <= sale.voided_at for a in p.allocations.all())]
             if sale.void_refund == "route":
                 back = sum((p.amount for p in before if p.method != Payment.Method.CREDIT), ZERO)
                 what = "Paid money given back"
@@ -159,6 +180,15 @@ def statement(customer, *, start: date | None = None, end: date | None = None, b
     for refund in refunds:
         lines.append(Line(_local_day(refund.created_at), refund.created_at, refund.business.name,
                           refund.reference, f"Credit refunded: {refund.get_method_display()}", debit=refund.amount))
+    for allocation in _credit_allocations(customer, business).select_related("business", "receipt",
+                                                                                   "reversed_by"):
+        code = allocation.receipt.receipt or "without a code"
+        lines.append(Line(_local_day(allocation.created_at), allocation.created_at, allocation.business.name, code,
+                          f"M-Pesa {code} kept as credit", credit=allocation.amount))
+        undone = getattr(allocation, "reversed_by", None)
+        if undone is not None:
+            lines.append(Line(_local_day(undone.created_at), undone.created_at, allocation.business.name, code,
+                              f"Undone: M-Pesa {code} as credit ({undone.reason})", debit=allocation.amount))
     lines.sort(key=lambda line: line.at)
     opening, balance, shown = ZERO, ZERO, []
     for line in lines:
@@ -177,7 +207,7 @@ def statement(customer, *, start: date | None = None, end: date | None = None, b
 
 def open_sales(customer, business):
     """The customer's unpaid sales with one business, oldest first, with what is due on each."""
-    paid = (Payment.objects.filter(document_type=_sale_type(), document_id=Cast(OuterRef("pk"), CharField()))
+    paid = (standing(Payment.objects.filter(document_type=_sale_type(), document_id=Cast(OuterRef("pk"), CharField())))
             .values("document_id").annotate(total=Sum("applied")).values("total"))
     return (Sale.objects.filter(customer=customer, business=business, status=Sale.Status.COMPLETED,
                                 paid_at__isnull=True)
@@ -257,8 +287,9 @@ def ageing(businesses, *, as_of: date | None = None) -> list[dict]:
     (0-30, 31-60, 61-90, over 90 days), their credit, and the total, biggest debtor first."""
     as_of = as_of or timezone.localdate()
     until = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
+    undone = Allocation.objects.filter(payment=OuterRef("pk"), kind__in=UNDOING, created_at__lt=until)
     paid = (Payment.objects.filter(document_type=_sale_type(), document_id=Cast(OuterRef("pk"), CharField()),
-                                   received_at__lt=until)
+                                   received_at__lt=until).exclude(Exists(undone))
             .values("document_id").annotate(total=Sum("applied")).values("total"))
     rows = (Sale.objects.filter(business__in=businesses, customer__isnull=False, created_at__lt=until)
             .filter(Q(paid_at__isnull=True) | Q(paid_at__gte=until))  # the open ones: a small index
