@@ -203,6 +203,7 @@ def void_sale(sale: Sale, *, reason: str, user=None) -> Sale:
     sale.voided_at = timezone.now()
     sale.void_reason = reason[:120]
     sale.save(update_fields=["status", "voided_at", "void_reason"])
+    events.publish("sale.voided", business=sale.business.code, sale_id=sale.pk)
     return sale
 
 
