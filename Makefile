@@ -16,9 +16,10 @@ $(STAMP): $(LOCKS) pyproject.toml
 run: $(STAMP)
 	$(PY) ops/run.py
 
-# Whole suite on embedded PostgreSQL + Redis (.data/test), or on DATABASE_URL / REDIS_URL when set.
+# Whole suite on embedded PostgreSQL + Redis (.data/test), or on DATABASE_URL / REDIS_URL when set;
+# the app runs as the app role, as in production (tests/db_roles.py).
 test: $(STAMP) browser tools
-	$(PY) ops/services.py exec --instance test -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) ops/services.py exec --instance test --db-user app -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # Debian's Chromium for the e2e tests (Playwright's own browser download is blocked here).
 browser:

@@ -187,8 +187,8 @@ def chain_head(conn) -> dict | None:
     exists = conn.execute("SELECT to_regclass('public.ledger_journalentry')").fetchone()[0]
     if not exists:
         return None
-    row = conn.execute("SELECT number, hash FROM ledger_journalentry ORDER BY number DESC LIMIT 1").fetchone()
-    return {"number": row[0], "hash": row[1]} if row else {"number": 0, "hash": ""}
+    row = conn.execute("SELECT number, seal FROM ledger_journalentry ORDER BY number DESC LIMIT 1").fetchone()
+    return {"number": row[0], "seal": row[1]} if row else {"number": 0, "seal": ""}
 
 
 def archive_media(config: Config, target: Path) -> None:

@@ -170,6 +170,8 @@ class Rehearsal:
                                                                                 f"127.0.0.1:{self.redis_port}")
         env = env.replace("/var/lib/biashara", str(self.var)).replace("biashara.example.co.ke", HOST)
         self.callback_token = secrets.token_urlsafe(32)
+        self.health_token = secrets.token_urlsafe(32)
+        env = re.sub(r"^HEALTH_TOKEN=.*$", f"HEALTH_TOKEN={self.health_token}", env, flags=re.M)
         env += (f"\n# rehearsal: Daraja's sandbox settings (never called here) and the callback token\n"
                 f"MPESA_MODE=sandbox\nMPESA_CONSUMER_KEY=rehearsal\nMPESA_CONSUMER_SECRET=rehearsal\n"
                 f"MPESA_SHORTCODE=600984\nMPESA_PASSKEY=rehearsal-passkey\n"
@@ -335,11 +337,18 @@ class Rehearsal:
                   key=lambda v: (self.var / "static" / v).stat().st_size)  # big enough for gzip_min_length
         static = session.get(f"{base}/static/{css}", headers={"Accept-Encoding": "gzip"}, timeout=30)
         assert_(static.status_code == 200 and static.headers.get("Content-Encoding") == "gzip"
-                and "max-age=31536000" in static.headers.get("Cache-Control", ""),
+                and "immutable" in static.headers.get("Cache-Control", "")
+                and "Content-Length" in static.headers,  # the .gz copy from disk (gzip_static), not chunked
                 f"static: {static.status_code} {dict(static.headers)}")
-        checks["static"] = f"/static/{css}: gzip, {static.headers['Cache-Control']}"
+        plain = next(k for k, v in manifest.items() if v == css)  # the same file by its unhashed name
+        unhashed = session.get(f"{base}/static/{plain}", timeout=30)
+        assert_(unhashed.status_code == 200 and "immutable" not in unhashed.headers.get("Cache-Control", ""),
+                f"unhashed static: {unhashed.status_code} {dict(unhashed.headers)}")
+        checks["static"] = (f"/static/{css}: gzip_static, {static.headers['Cache-Control']}; "
+                            f"/static/{plain}: {unhashed.headers.get('Cache-Control')}")
 
-        deps = session.get(f"{base}/health/deps/?format=json", timeout=30)
+        deps = session.get(f"{base}/health/deps/?format=json", timeout=30,
+                           headers={"Authorization": f"Bearer {self.health_token}"})
         assert_(deps.status_code == 200, f"/health/deps/ answered {deps.status_code}: {deps.text[:300]}")
         checks["health/deps"] = deps.json()
         for name, result in checks.items():

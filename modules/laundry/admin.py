@@ -4,8 +4,7 @@ from django.utils import timezone
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.views import ChangeList
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
-from modules.core.ledger.admin import ReadOnlyAdminMixin
+from modules.core.businesses.admin_kit import BusinessScopedAdminMixin, ReadOnlyAdminMixin
 from modules.core.live.locking import LiveEditingAdminMixin
 
 from . import services

@@ -1,8 +1,8 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
 from modules.core.cms.services import REQUEST_DESK
-from modules.core.registry.contract import (Business, CustomerRequestKind, MenuItem, Module, NotificationKind, PublicLookup,
-                                            PublicSite, Role, Schedule, Subscription, Widget)
+from modules.core.registry.contract import (Business, CustomerRequestKind, MenuItem, Module, NotificationKind, Payable,
+                                            PublicLookup, PublicSite, Role, Schedule, Subscription, Widget)
 from modules.core.sales.services import SALES_DESK
 
 from .services import BUSINESS_CODE, LAUNDRY_DESK
@@ -45,6 +45,8 @@ MODULE = Module(
     subscriptions=(
         Subscription("laundry.overdue", "modules.laundry.handlers.tell_the_owner_what_is_overdue", durable=True),
     ),
+    payables=(Payable("laundry.Job", "Laundry job", find="modules.laundry.payables.find_job",
+                      open="modules.laundry.payables.open_jobs"),),
     admin_urls="modules.laundry.views.admin_urlpatterns",
     append_only=("laundry.JobLine", "laundry.JobEvent", "laundry.OverdueDigest"),
     public=PublicSite(

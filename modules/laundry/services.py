@@ -29,6 +29,7 @@ from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
 from modules.core.registry import events
+from modules.core.registry.refusals import Refusal
 from modules.core.sales import tax
 
 from .models import Job, JobEvent, JobLine, OverdueDigest, TicketCounter
@@ -42,7 +43,7 @@ LAUNDRY_DESK = ("laundry.view_job", "laundry.add_job", "laundry.change_job", "la
                 "laundry.view_jobevent", "laundry.view_overduedigest")
 
 
-class JobChanged(ValidationError):
+class JobChanged(Refusal):
     """Someone (or a double tap) already moved the job on; nothing was changed."""
 
 

@@ -5,17 +5,16 @@ import uuid
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from modules.core.businesses.services import can_see_business, enabled_businesses
-from modules.core.ledger.services import LedgerError
+from modules.core.businesses.admin_kit import admin_page, scoped_or_403
+from modules.core.businesses.services import enabled_businesses
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
@@ -27,22 +26,13 @@ ZERO = Decimal("0.00")
 BOARD_COLUMNS = [Job.Status.RECEIVED, Job.Status.WASHING, Job.Status.DRYING, Job.Status.FINISHING, Job.Status.READY]
 
 
-def _render(request, template, context):
-    return TemplateResponse(request, template, {**admin.site.each_context(request), **context})
-
-
-def _business(request, permission):
-    if not request.user.has_perm(permission) or not can_see_business(request.user, services.BUSINESS_CODE):
-        raise PermissionDenied
-    return get_object_or_404(enabled_businesses(), code=services.BUSINESS_CODE)
+def _business(request):
+    return scoped_or_403(request, enabled_businesses(), code=services.BUSINESS_CODE)
 
 
 def _job(request, pk, *permissions):
     """A job of a business this user may see, and the permissions to act on it; else 403."""
-    job = get_object_or_404(Job.objects.select_related("business"), pk=pk)
-    if not all(request.user.has_perm(p) for p in permissions) or not can_see_business(request.user, job.business.code):
-        raise PermissionDenied
-    return job
+    return scoped_or_403(request, Job.objects.select_related("business"), *permissions, pk=pk)
 
 
 def _back(request, job):
@@ -52,9 +42,10 @@ def _back(request, job):
     return redirect("admin:laundry:job", job.pk)
 
 
+@admin_page("Laundry board", permission="laundry.view_job", template="laundry/board.html")
 def board(request):
     """Phone-first: one column (a stacked section on a phone) per status, one tap moves a job on."""
-    business = _business(request, "laundry.view_job")
+    business = _business(request)
     now = timezone.now()
     jobs = (payments.with_amount_paid(Job.objects.filter(business=business, status__in=BOARD_COLUMNS))
             .prefetch_related("lines__item").order_by("promised_at"))
@@ -67,13 +58,13 @@ def board(request):
         job.next_label = Job.Status(job.next_status).label if job.next_status else ""
         columns[job.status].append(job)
     today = timezone.localdate()
-    return _render(request, "laundry/board.html", {
-        "title": "Laundry board", "columns": [(Job.Status(s), columns[s]) for s in BOARD_COLUMNS],
+    return {
+        "columns": [(Job.Status(s), columns[s]) for s in BOARD_COLUMNS],
         "overdue": sum(1 for j in jobs if j.overdue),
         "collected_today": Job.objects.filter(business=business, status=Job.Status.COLLECTED,
                                               collected_at__date=today).count(),
         "can_change": request.user.has_perm("laundry.change_job"),
-        "can_add": request.user.has_perm("laundry.add_job"), "board_url": reverse("admin:laundry:board")})
+        "can_add": request.user.has_perm("laundry.add_job"), "board_url": reverse("admin:laundry:board")}
 
 
 def _quantities(request, items):
@@ -101,9 +92,10 @@ def _promised(raw):
         raise ValidationError("The promised date and time could not be read.") from error
 
 
+@admin_page("New laundry job", permission="laundry.add_job", template="laundry/new_job.html")
 def new_job(request):
     """Drop-off: phone, what came in (kg or pieces), express, promised time, notes, deposit."""
-    business = _business(request, "laundry.add_job")
+    business = _business(request)
     items = list(services.services_on_sale(business))
     express = services.express_item(business)
     errors = []
@@ -120,8 +112,8 @@ def new_job(request):
                     customer_name=request.POST.get("name", ""), promised_at=_promised(request.POST.get("promised")),
                     express=bool(request.POST.get("express")), notes=request.POST.get("notes", ""),
                     deposit=deposit, method=method, client_uuid=request.POST.get("uuid") or None, user=request.user)
-            except (ValidationError, LedgerError, InvalidOperation) as error:
-                errors = error.messages if isinstance(error, ValidationError) else [str(error) or "Check the amounts."]
+            except ValidationError as error:
+                errors = error.messages
             else:
                 if method == "mpesa" and Decimal(deposit) > 0 and services.amount_paid(job) == 0:
                     try:
@@ -134,14 +126,14 @@ def new_job(request):
                 messages.success(request, f"Ticket {job.ticket_number} saved.")
                 return redirect("admin:laundry:ticket", job.pk)
     now = timezone.localtime()
-    return _render(request, "laundry/new_job.html", {
-        "title": "New laundry job", "items": [(item, request.POST.get(f"qty-{item.pk}", "")) for item in items],
+    return {
+        "items": [(item, request.POST.get(f"qty-{item.pk}", "")) for item in items],
         "express": express, "errors": errors,
         "post": request.POST if request.method == "POST" else request.GET,  # a website pick-up fills it by GET
         "uuid": request.POST.get("uuid") or uuid.uuid4(),
         "default_promise": timezone.localtime(services.default_promise(False, now)).strftime("%Y-%m-%dT%H:%M"),
         "express_promise": timezone.localtime(services.default_promise(True, now)).strftime("%Y-%m-%dT%H:%M"),
-        "can_mpesa": request.user.has_perm("payments.add_stkrequest")})
+        "can_mpesa": request.user.has_perm("payments.add_stkrequest")}
 
 
 def _timeline(job):
@@ -158,12 +150,13 @@ def _timeline(job):
     return sorted(entries, key=lambda e: e["at"])
 
 
+@admin_page(permission="laundry.view_job", template="laundry/job.html")
 def job_page(request, pk):
-    job = _job(request, pk, "laundry.view_job")
+    job = _job(request, pk)
     due = services.balance_due(job)
     user = request.user
     next_status = services.next_status(job.status) if job.is_open else None
-    return _render(request, "laundry/job.html", {
+    return {
         "title": f"Ticket {job.ticket_number}", "job": job, "lines": job.lines.select_related("item"),
         "paid": services.amount_paid(job), "due": due, "timeline": _timeline(job),
         "overdue": job.status in services.open_statuses() and job.promised_at < timezone.now(),
@@ -171,21 +164,21 @@ def job_page(request, pk):
         "can_change": user.has_perm("laundry.change_job"),
         "can_cash": user.has_perm("laundry.change_job") and user.has_perm("payments.add_payment"),
         "can_mpesa": user.has_perm("payments.add_stkrequest"),
-        "can_cancel": user.has_perm("laundry.cancel_job") and job.is_open})
+        "can_cancel": user.has_perm("laundry.cancel_job") and job.is_open}
 
 
+@admin_page(permission="laundry.view_job", template="laundry/ticket.html")
 def ticket(request, pk):
     """The customer's ticket: print it, or send it to the customer's WhatsApp."""
-    job = _job(request, pk, "laundry.view_job")
+    job = _job(request, pk)
     lines = list(job.lines.select_related("item"))
     paid, due = services.amount_paid(job), services.balance_due(job)
     what = ", ".join(f"{line.quantity.normalize():f} {line.item.unit} {line.item.name}" for line in lines)
     share = (f"{job.business.name} ticket {job.ticket_number}: {what}. Total KES {job.total:,}, paid KES {paid:,}, "
              f"balance KES {due:,}. Ready by {timezone.localtime(job.promised_at):%a %d %b %H:%M}. "
              f"Bring this ticket number to collect.")
-    return _render(request, "laundry/ticket.html", {
-        "title": f"Ticket {job.ticket_number}", "job": job, "lines": lines, "paid": paid, "due": due,
-        "share_text": share, "wa_phone": job.customer_phone})
+    return {"title": f"Ticket {job.ticket_number}", "job": job, "lines": lines, "paid": paid, "due": due,
+            "share_text": share, "wa_phone": job.customer_phone}
 
 
 @require_POST
@@ -208,8 +201,8 @@ def pay_cash(request, pk):
     try:
         payment = services.take_payment(job, amount=(request.POST.get("amount") or "").strip() or None,
                                         user=request.user)
-    except (ValidationError, LedgerError, InvalidOperation) as error:
-        messages.error(request, " ".join(error.messages) if isinstance(error, ValidationError) else str(error))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"KES {payment.amount:,} cash taken for {job.ticket_number}.")
     return _back(request, job)
@@ -221,8 +214,8 @@ def pay_mpesa(request, pk):
     try:
         phone = normalize_phone(request.POST.get("phone") or job.customer_phone)
         stk = services.request_mpesa(job, phone, user=request.user)
-    except (ValidationError, ValueError) as error:
-        messages.error(request, " ".join(error.messages) if isinstance(error, ValidationError) else str(error))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
         return _back(request, job)
     return redirect("admin:payments:stk_wait", stk.pk)
 
@@ -235,8 +228,6 @@ def cancel(request, pk):
                                   user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    except LedgerError as error:
-        messages.error(request, str(error))
     else:
         messages.success(request, f"{job.ticket_number} cancelled.")
     return redirect("admin:laundry:job", job.pk)

@@ -7,10 +7,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import BusinessScopedAdminMixin, ReadOnlyAdminMixin
 from modules.core.live.locking import LiveEditingAdminMixin
-from modules.core.ledger.admin import ReadOnlyAdminMixin
-from modules.core.ledger.services import LedgerError
 
 from . import services
 from .models import CylinderType, LpgSale, SwapFee
@@ -121,8 +119,8 @@ class LpgSaleAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
         for sale in queryset:
             try:
                 services.void_lpg(sale, reason=f"voided by {request.user}", user=request.user)
-            except (ValidationError, LedgerError, services.OutOfStock) as error:
-                messages.error(request, f"{sale}: {' '.join(getattr(error, 'messages', [str(error)]))}")
+            except ValidationError as error:
+                messages.error(request, f"{sale}: {' '.join(error.messages)}")
             else:
                 messages.success(request, f"{sale} is void.")
 

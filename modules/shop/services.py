@@ -25,7 +25,7 @@ import json
 import uuid as uuid_module
 from collections import defaultdict
 from datetime import timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -46,6 +46,7 @@ from modules.core.payments.phones import normalize_phone
 from modules.core.purchasing import services as purchasing
 from modules.core.registry import events
 from modules.core.registry.contract import AccountSpec
+from modules.core.registry.refusals import Refusal
 from modules.core.sales import tax
 
 from . import models as m
@@ -66,7 +67,7 @@ __all__ = ["OutOfStock", "LpgConflict", "record_lpg", "restock_exchange", "depos
            "create_cylinder_type", "cylinder_stock"]
 
 
-class LpgConflict(Exception):
+class LpgConflict(Refusal):
     """The UUID was already used for a different LPG transaction (HTTP 409)."""
 
 
@@ -404,10 +405,14 @@ def restock_exchange(po, quantities: dict, location=None, *, empties: dict | Non
         received = quantities.get(line.pk, quantities.get(str(line.pk)))
         if line.item_id not in by_full or received in (None, "", 0, "0"):
             continue
-        back = Decimal(str((empties or {}).get(line.pk, (empties or {}).get(str(line.pk), received)) or 0))
-        if back > Decimal(str(received)):
+        raw = (empties or {}).get(line.pk, (empties or {}).get(str(line.pk), received)) or 0
+        try:
+            back, received = Decimal(str(raw)), Decimal(str(received))
+        except InvalidOperation:
+            raise ValidationError(f"{by_full[line.item_id]}: enter numbers only.") from None
+        if back > received:
             raise ValidationError(f"{by_full[line.item_id]}: {back.normalize():f} empties handed back for "
-                                  f"{Decimal(str(received)).normalize():f} fulls received.")
+                                  f"{received.normalize():f} fulls received.")
         if back:
             exchanged[line.pk] = (by_full[line.item_id].empty_item, back)
     return purchasing.receive(po, quantities, location, user, exchanged=exchanged)

@@ -3,19 +3,16 @@
 
 import json
 import uuid
-from decimal import InvalidOperation
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.businesses.models import Business
-from modules.core.businesses.services import can_see_business
 from modules.core.inventory.models import Location
-from modules.core.ledger.services import LedgerError
 from modules.core.payments import services as payments
 from modules.core.purchasing.models import PurchaseOrder
 
@@ -25,15 +22,9 @@ from .models import CylinderType, LpgSale, Size
 POLL_SECONDS = 2.5
 
 
-def _business(request, permission) -> Business:
-    """The shop, if this user may do ``permission`` there; 403 otherwise."""
-    if not (request.user.has_perm(permission) and can_see_business(request.user, services.BUSINESS_CODE)):
-        raise PermissionDenied
-    return get_object_or_404(Business, code=services.BUSINESS_CODE)
-
-
-def _render(request, template, context):
-    return TemplateResponse(request, template, {**admin.site.each_context(request), **context})
+def _business(request) -> Business:
+    """The shop, if this user may see it; 403 otherwise."""
+    return scoped_or_403(request, Business, code=services.BUSINESS_CODE)
 
 
 def _sizes(business):
@@ -47,10 +38,11 @@ def _sizes(business):
     return groups
 
 
+@admin_page("LPG exchange", permission="shop.add_lpgsale", template="shop/lpg_exchange.html")
 def exchange(request):
     """Pick size + brand, then refill / swap / cylinder + gas / deposit / return, then Cash or M-Pesa.
     The form carries a UUID made when the page was drawn: tapping Pay twice records one receipt."""
-    business = _business(request, "shop.add_lpgsale")
+    business = _business(request)
     error, data = None, request.POST if request.method == "POST" else request.GET  # a website request fills it
     if request.method == "POST":
         try:
@@ -60,42 +52,42 @@ def exchange(request):
                 cylinder_type=types.get(data.get("type", "")), empty_type=types.get(data.get("empty_type", "")),
                 quantity=data.get("quantity") or 1, method=data.get("method", "cash"),
                 customer_phone=data.get("phone", ""), user=request.user)
-        except services.LpgConflict as exc:
-            error, data = str(exc), {**data.dict(), "uuid": str(uuid.uuid4())}
         except ValidationError as exc:
             error = " ".join(exc.messages)
-        except (services.OutOfStock, LedgerError) as exc:
-            error = str(exc)
+            if isinstance(exc, services.LpgConflict):  # a new ID: what the form now holds is another sale
+                data = {**data.dict(), "uuid": str(uuid.uuid4())}
         else:
             if sale.payment_method == LpgSale.Method.MPESA:
-                payments.ask_mpesa(sale, sale.customer_phone, user=request.user)  # a replay never asks twice
+                try:
+                    payments.ask_mpesa(sale, sale.customer_phone, user=request.user)  # a replay never asks twice
+                except ValidationError as exc:  # the phone is busy with another request
+                    messages.warning(request, " ".join(exc.messages))
             return redirect("admin:shop:lpg_receipt", sale.pk)
     groups = _sizes(business)
     prices = {str(row["type"].pk): {"refill": str(row["type"].refill_price), "outright": str(row["type"].outright_price),
                                     "deposit": str(row["type"].deposit), "size": row["type"].size_kg,
                                     "swap": str(group["swap_fee"])}
               for group in groups for row in group["rows"]}
-    return _render(request, "shop/lpg_exchange.html", {
-        "title": "LPG exchange", "groups": groups, "kinds": LpgSale.Kind.choices, "error": error,
+    return {
+        "groups": groups, "kinds": LpgSale.Kind.choices, "error": error,
         "uuid": data.get("uuid") or str(uuid.uuid4()), "data": data, "prices_json": json.dumps(prices),
-        "recent": LpgSale.objects.filter(business=business).select_related("cylinder_type")[:5]})
+        "recent": LpgSale.objects.filter(business=business).select_related("cylinder_type")[:5]}
 
 
-def _scoped_sale(request, pk, permission) -> LpgSale:
-    sale = get_object_or_404(LpgSale.objects.select_related("business", "cylinder_type", "empty_type"), pk=pk)
-    if not (request.user.has_perm(permission) and can_see_business(request.user, sale.business.code)):
-        raise PermissionDenied
-    return sale
+def _scoped_sale(request, pk, *permissions) -> LpgSale:
+    return scoped_or_403(request, LpgSale.objects.select_related("business", "cylinder_type", "empty_type"),
+                         *permissions, pk=pk)
 
 
+@admin_page(permission="shop.view_lpgsale", template="shop/lpg_receipt.html")
 def receipt(request, pk):
-    sale = _scoped_sale(request, pk, "shop.view_lpgsale")
+    sale = _scoped_sale(request, pk)
     stk = payments.stk_requests_for(sale).first()
     stock = {row["type"].pk: row for row in services.cylinder_stock(sale.business)}
-    return _render(request, "shop/lpg_receipt.html", {
+    return {
         "title": f"LPG receipt {sale.receipt_number}", "sale": sale, "stk": stk, "poll_seconds": POLL_SECONDS,
         "paid": payments.amount_paid(sale), "due": payments.amount_due(sale),
-        "stock": [stock[t.pk] for t in {sale.cylinder_type, sale.empty_type or sale.cylinder_type} if t.pk in stock]})
+        "stock": [stock[t.pk] for t in {sale.cylinder_type, sale.empty_type or sale.cylinder_type} if t.pk in stock]}
 
 
 @require_POST
@@ -107,17 +99,17 @@ def take_cash(request, pk):
     return redirect("admin:shop:lpg_receipt", sale.pk)
 
 
+@admin_page("Deposit cylinders out", permission="shop.view_lpgsale", template="shop/lpg_deposits.html")
 def deposits(request):
     """Customers holding our cylinders on deposit, per type: how many and the deposit to refund."""
-    business = _business(request, "shop.view_lpgsale")
+    business = _business(request)
     phone = request.GET.get("phone", "").strip()
     try:
         rows = services.deposit_balances(business, phone or None)
     except ValidationError as exc:
         rows = []
         messages.error(request, " ".join(exc.messages))
-    return _render(request, "shop/lpg_deposits.html", {"title": "Deposit cylinders out", "rows": rows,
-                                                        "phone": phone})
+    return {"rows": rows, "phone": phone}
 
 
 def _lpg_lines(po):
@@ -125,18 +117,19 @@ def _lpg_lines(po):
     return [(line, full_items.get(line.item_id)) for line in po.lines.select_related("item") if line.outstanding > 0]
 
 
+@admin_page("LPG restock", permission="purchasing.add_goodsreceipt", template="shop/lpg_restock_list.html")
 def restock_list(request):
-    business = _business(request, "purchasing.add_goodsreceipt")
+    business = _business(request)
     orders = (PurchaseOrder.objects.filter(business=business, status__in=[PurchaseOrder.Status.SENT,
                                                                           PurchaseOrder.Status.PARTLY_RECEIVED])
               .select_related("supplier").order_by("-created_at"))
-    return _render(request, "shop/lpg_restock_list.html", {"title": "LPG restock", "orders": orders,
-                                                            "stock": services.cylinder_stock(business)})
+    return {"orders": orders, "stock": services.cylinder_stock(business)}
 
 
+@admin_page(permission="purchasing.add_goodsreceipt", template="shop/lpg_restock.html")
 def restock(request, po_id):
     """Receive fulls on a sent order and hand the supplier our empties, in one posting."""
-    business = _business(request, "purchasing.add_goodsreceipt")
+    business = _business(request)
     po = get_object_or_404(PurchaseOrder.objects.select_related("supplier"), pk=po_id, business=business)
     lines = _lpg_lines(po)
     if request.method == "POST":
@@ -147,8 +140,6 @@ def restock(request, po_id):
             receipt_ = services.restock_exchange(po, quantities, location, empties=empties, user=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-        except (services.OutOfStock, LedgerError, InvalidOperation) as exc:
-            messages.error(request, str(exc) or "Enter numbers only.")
         else:
             messages.success(request, f"Received KES {receipt_.total:,} of gas on {po}; empties handed back.")
             return redirect("admin:shop:lpg_restock_list")
@@ -156,8 +147,7 @@ def restock(request, po_id):
              "received": request.POST.get(f"line-{line.pk}", f"{line.outstanding.normalize():f}"),
              "empties": request.POST.get(f"empty-{line.pk}", f"{line.outstanding.normalize():f}" if type_id else "")}
             for line, type_id in lines]
-    return _render(request, "shop/lpg_restock.html", {"title": f"Restock {po} from {po.supplier.name}", "po": po,
-                                                       "rows": rows})
+    return {"title": f"Restock {po} from {po.supplier.name}", "po": po, "rows": rows}
 
 
 admin_urlpatterns = [

@@ -12,12 +12,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
+from modules.core.businesses.admin_kit import BusinessScopedAdminMixin, ReadOnlyAdminMixin
 from modules.core.businesses.models import Business
 from modules.core.customers import services as customers
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
 from modules.core.live.locking import LiveEditingAdminMixin
 from modules.core.inventory.models import Item, Location
-from modules.core.ledger.admin import ReadOnlyAdminMixin
 from modules.core.payments.phones import normalize_phone
 
 from .models import BottleMovement, DeliveryLine, DeliveryOrder, ProductionBatch, Recipe, RecipeLine
@@ -161,7 +160,7 @@ class DeliveryForm(WaterForm):
     def clean_customer_phone(self):
         try:
             return normalize_phone(self.cleaned_data["customer_phone"])
-        except (ValueError, forms.ValidationError):
+        except forms.ValidationError:
             raise forms.ValidationError("Enter a Kenyan phone number, e.g. 0712 345 678.") from None
 
     def save(self, commit=True):

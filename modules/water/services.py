@@ -31,6 +31,7 @@ from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
 from modules.core.registry import events
+from modules.core.registry.refusals import Refusal
 from modules.core.sales import services as sales
 from modules.core.sales import tax
 
@@ -43,7 +44,7 @@ COST_PLACES = Decimal("0.0001")
 METHODS = ("cash", "mpesa")
 
 
-class WaterError(ValidationError):
+class WaterError(Refusal):
     """A water step refused; the message is written for the person who tried it."""
 
 
@@ -55,6 +56,13 @@ def _quantity(value, what) -> Decimal:
     if not number.is_finite() or number < 0:
         raise WaterError(f"{what} cannot be below 0.")
     return number
+
+
+def _bottles(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise WaterError(f"Bottles: {value!r} is not a whole number.") from None
 
 
 def _n(value: Decimal) -> str:
@@ -163,7 +171,7 @@ def _post_batch(batch, produced, rejects, user, ended_at):
             move_stock(material, location, -quantity, StockMovement.Kind.CONSUME, source=batch, user=user,
                        unit_cost=material.cost, reason=f"Batch {batch.pk}: {_n(made)} × {product.name}")
         except OutOfStock as error:
-            raise WaterError(str(error)) from None
+            raise WaterError(error.messages) from None
     good = tax.money(total * produced / made)
     wastage = total - good
     product = items[product.pk]
@@ -280,7 +288,7 @@ def take_deposit(business, phone, bottles, *, method="cash", per_bottle=DEPOSIT_
     from .models import BottleMovement
 
     phone = _phone(phone)
-    bottles = int(bottles)
+    bottles = _bottles(bottles)
     if bottles <= 0:
         raise WaterError("Lend at least one bottle.")
     if method not in METHODS:
@@ -309,7 +317,7 @@ def refund_deposit(business, phone, bottles, *, user=None):
     from .models import BottleMovement
 
     phone = _phone(phone)
-    bottles = int(bottles)
+    bottles = _bottles(bottles)
     if bottles <= 0:
         raise WaterError("Return at least one bottle.")
     with transaction.atomic():
@@ -392,7 +400,7 @@ def deliver(order, *, method, user=None):
             sale, _ = sales.create_sale(business=order.business, client_uuid=order.client_uuid, lines=lines,
                                         method=method, customer_phone=order.customer_phone, user=user)
         except (sales.OutOfStock, sales.SaleConflict) as error:
-            raise WaterError(str(error)) from None
+            raise WaterError(error.messages) from None
         order.status, order.sale, order.payment_method = DeliveryOrder.Status.DELIVERED, sale, method
         order.closed_at = timezone.now()
         order.save(update_fields=["status", "sale", "payment_method", "closed_at"])

@@ -2,13 +2,15 @@
 
     .venv/bin/python ops/services.py exec --instance bench -- .venv/bin/python ops/bench/sales_concurrency.py
         [--clients 20] [--browse-clients 2] [--requests 1000] [--days 365] [--per-day 500] [--workers 3]
+    (BENCH_PORT=8077 by default: gunicorn's port)
 
 First run: migrates, seeds the demo and runs `generate_history` (a few minutes) into the bench
 instance; later runs reuse it (each run adds its own sales). Then starts gunicorn as production
 does (sync workers, the app's DB role, DEBUG off) and times, phase by phase, with N clients:
 a trivial view (/health/: the middleware stack and one query, the floor), the quick sale's JSON
 POST (cash, a new client UUID each) from N sellers, and the sales and stock-movement changelists
-paged by a few browsing owners (each with its own floor at the same concurrency).
+paged by a few browsing owners (each with its own floor at the same concurrency). The ledger's
+chain follower runs beside them every 10 s, as in production.
 Queries per changelist page are counted in-process for page 1 and a deep page: they must match.
 """
 
@@ -28,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(ROOT / "ops")]
-PORT = 8077
+PORT = int(os.environ.get("BENCH_PORT", "8077"))  # each engineer's machine share has its own port range
 BASE = f"http://127.0.0.1:{PORT}"
 PASSWORD = "bench-pass-2026"
 SELLERS = ["water_staff", "shop_staff", "laundry_staff"]
@@ -56,6 +58,12 @@ def prepare(days: int, per_day: int) -> dict:
     if Sale.objects.count() < wanted:
         print(f"generating {days} days x {per_day} sales (once per bench instance)…", flush=True)
         call_command("generate_history", days=days, per_day=per_day)
+    from modules.core.ledger import chain
+
+    started = time.perf_counter()
+    linked = chain.extend(full=True).linked  # the chain follower catches up before timing starts
+    if linked:
+        print(f"chain follower linked {linked:,} entries in {time.perf_counter() - started:.1f} s", flush=True)
     items = {}
     for username in SELLERS:
         code = username.split("_")[0]
@@ -90,6 +98,25 @@ def query_counts() -> dict:
     return counts
 
 
+def sale_queries(items) -> tuple[int, int]:
+    """(queries of one cash sale POST, of them in ledger tables), as water_staff, in-process."""
+    import json
+
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(User.objects.get(username="water_staff"))
+    body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "cash", "lines": [{"item": items[0], "quantity": 1}]}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/admin/sales/quick/submit/", json.dumps(body), content_type="application/json",
+                               HTTP_HOST="127.0.0.1")
+    assert response.status_code == 201, response.content
+    return len(captured), sum(1 for q in captured if "ledger_" in q["sql"] or "advisory" in q["sql"])
+
+
 def start_gunicorn(workers: int):
     from services import APP_ROLE, OWNER_ROLE
 
@@ -103,8 +130,32 @@ def start_gunicorn(workers: int):
         cwd=ROOT, env=env, start_new_session=True)
     from services import wait_for_http
 
-    wait_for_http(f"{BASE}/health/")
+    try:
+        wait_for_http(f"{BASE}/health/", 180)  # three workers starting on a busy machine
+    except OSError:
+        os.killpg(process.pid, 15)  # its own session: never leave workers behind
+        raise
     return process
+
+
+class Follower(threading.Thread):
+    """The chain follower as production runs it (schedule ledger.follow_chain, every 10 s), beside
+    the sellers, so its cost is in the figures; counts what each pass linked and how long it took."""
+
+    def __init__(self, every: float = 10):
+        super().__init__(daemon=True)
+        self.every, self.passes, self.stopped = every, [], threading.Event()
+
+    def run(self):
+        from django.db import connection
+
+        from modules.core.ledger import chain
+
+        while not self.stopped.wait(self.every):
+            started = time.perf_counter()
+            linked = chain.extend().linked
+            self.passes.append((linked, time.perf_counter() - started))
+        connection.close()
 
 
 def logged_in(username: str):
@@ -163,6 +214,7 @@ def main() -> None:
     setup_django()
     prepared = prepare(args.days, args.per_day)
     counts = query_counts()
+    sale_count, ledger_count = sale_queries(prepared["items"]["water_staff"])
     gunicorn = start_gunicorn(args.workers)
     try:
         sellers = [logged_in(SELLERS[i % len(SELLERS)]) for i in range(args.clients)]
@@ -194,8 +246,12 @@ def main() -> None:
         ]
         for _, sessions, fn in phases:  # warm up: templates compiled, connections open in every worker
             run_phase(sessions, len(sessions) * 2, fn)
+        follower = Follower()
+        follower.start()
         results = [(name, run_phase(sessions, args.requests if len(sessions) == args.clients else args.requests // 4, fn))
                    for name, sessions, fn in phases]
+        follower.stopped.set()
+        follower.join()
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
@@ -210,6 +266,11 @@ def main() -> None:
         p95, floor = percentile(lat, 95), floors[len(sessions)]
         print(f"{name:<30}{percentile(lat, 50):>8.1f}{p95:>8.1f}{percentile(lat, 99):>8.1f}"
               f"{len(lat) / result['wall']:>8.1f}{p95 / floor:>10.2f}  {dict(result['statuses'])}")
+    if follower.passes:
+        linked, seconds = sum(p[0] for p in follower.passes), max(p[1] for p in follower.passes)
+        print(f"\nchain follower beside them: {len(follower.passes)} passes linked {linked:,} entries, "
+              f"slowest pass {seconds * 1000:.0f} ms")
+    print(f"\nqueries per cash sale POST: {sale_count} ({ledger_count} of them the ledger's)")
     print(f"\n{'queries per changelist page':<30}{'page 1':>8}{'page 200':>10}")
     for name in ("sales", "stock movements"):
         print(f"{name:<30}{counts[(name, '1')]:>8}{counts[(name, '200')]:>10}")

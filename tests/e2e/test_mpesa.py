@@ -3,7 +3,6 @@
 import pytest
 
 from modules.core.businesses.models import Business
-from modules.core.payments import daraja
 from modules.core.payments import services as payments
 from tests.e2e.conftest import ARTIFACTS, log_in
 
@@ -11,12 +10,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def simulator(settings, live_server):
-    settings.MPESA_BASE_URL = f"{live_server.url}/simulator/daraja"
-    settings.MPESA_CALLBACK_BASE_URL = live_server.url
+def simulator(settings, daraja_simulator):
     settings.MPESA_SIMULATOR_DELAY = 3
-    yield live_server
-    daraja.SESSION.close()  # a kept-alive connection would pin a live-server thread and its DB session
+    return daraja_simulator
 
 
 def test_waiting_screen_shows_the_receipt(simulator, demo, phone):
@@ -45,3 +41,32 @@ def test_a_cancelled_prompt_offers_retry_or_cash(simulator, demo, phone):
     phone.wait_for_url("**/admin/payments/invoice/")
     invoice.refresh_from_db()
     assert invoice.paid_at is not None
+
+
+def test_a_till_payment_lands_in_the_inbox_and_is_allocated_in_one_tap(simulator, demo, phone, settings):
+    """A walk-in pays the till from their phone; nothing on the bill names them, so the owner gets a
+    suggestion in the M-Pesa inbox and allocates it with one tap, on a phone."""
+    import hashlib
+
+    from modules.core.payments.models import MpesaReceipt, MpesaSetting
+
+    shop = Business.objects.get(code="shop")
+    MpesaSetting.objects.create(business=shop, kind="till", shortcode="300584", till_number="5170231", passkey="p")
+    bill = payments.issue_invoice(shop, description="13 kg gas refill", amount="3050")
+    confirmation = {"TransactionType": "Buy Goods", "TransID": "RKT7Q2M9W6", "TransTime": "20261120101500",
+                    "TransAmount": "3050.00", "BusinessShortCode": "5170231", "BillRefNumber": "",
+                    "MSISDN": hashlib.sha256(b"254712345678").hexdigest(), "FirstName": "AMINA"}
+    import requests
+
+    answer = requests.post(f"{simulator.url}/payments/c2b/{settings.MPESA_CALLBACK_TOKEN}/confirmation/",
+                           json=confirmation, timeout=30)
+    assert answer.json()["ResultCode"] == 0
+    log_in(phone, simulator, "owner")
+    phone.goto(f"{simulator.url}/admin/payments/inbox/")
+    phone.get_by_role("link", name="RKT7Q2M9W6 · Shop and LPG gas").click()  # the bell names it too
+    phone.screenshot(path=str(ARTIFACTS / "mpesa-inbox-receipt.png"))
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    phone.locator("[data-allocate-suggested]").click()
+    phone.locator('[data-receipt-page][data-state="allocated"]').wait_for()
+    bill.refresh_from_db()
+    assert bill.paid_at is not None and MpesaReceipt.objects.get().state == "allocated"

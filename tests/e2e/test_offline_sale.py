@@ -1,5 +1,5 @@
 """The quick sale with no network, on a 390×844 phone: it opens from the service worker's cache,
-cash sales wait in IndexedDB with a provisional receipt, and each reaches the server exactly once
+cash and till-code sales wait in IndexedDB with a provisional receipt, and each reaches the server exactly once
 when the network comes back — after a reload, through cuts in the middle of sending, and with two
 tabs sending at the same moment. Money pages are never served from cache."""
 
@@ -146,6 +146,41 @@ def test_two_tabs_sending_at_the_same_moment_send_each_sale_once(live_server, st
         page.evaluate(f"() => {{ ({SEND})(); }}")
     wait_until_sent(phone)
     assert_sold_exactly(5, before)
+
+
+def test_a_till_payment_offline_keeps_its_m_pesa_code_and_is_booked_once(live_server, stocked, phone):
+    """The customer pays the till from their own phone while ours has no network: the seller types
+    the code from the customer's SMS; the sale waits, then is booked once, paid by that code, which
+    waits for M-Pesa's confirmation."""
+    from modules.core.payments import services as payments
+    from modules.core.payments.models import MpesaReceipt
+
+    before = snapshot()
+    open_quick_sale_online(phone, live_server)
+    phone.context.set_offline(True)
+    phone.reload()
+    phone.locator(f'[data-item="{SACHET}"]').click()
+    phone.locator("[data-toggle-till]").click()
+    phone.locator("[data-till-code]").fill("qk7ab1 cd2")  # too short: asked again, nothing sent
+    phone.locator("[data-till-pay]").click()
+    phone.get_by_role("alert").get_by_text("10 letters and digits").wait_for()
+    phone.locator("[data-till-code]").fill("qk7ab1cd2e")
+    phone.locator("[data-till-pay]").click()
+    receipt = phone.locator("[data-provisional-receipt]")
+    receipt.get_by_text("M-Pesa till, code QK7AB1CD2E").wait_for()
+    phone.locator("[data-waiting]").get_by_text("Waiting to send (1)").wait_for()
+    phone.screenshot(path=str(ARTIFACTS / "quick-sale-offline-till.png"), full_page=True)
+
+    phone.context.set_offline(False)
+    send_now(phone)
+    send_now(phone)  # a second round finds nothing more to send
+    wait_until_sent(phone)
+    assert_sold_exactly(1, before)
+    sale = Sale.objects.filter(business__code="water").exclude(pk__in=before["sales"]).get()
+    assert [(p.method, p.amount) for p in payments.payments_for(sale)] == [("mpesa", sale.total)]
+    assert payments.amount_due(sale) == 0
+    code = MpesaReceipt.objects.get(receipt="QK7AB1CD2E")  # waits for M-Pesa's confirmation (C2B or statement)
+    assert (code.source, code.amount, code.confirmed_at) == (MpesaReceipt.Source.TYPED, sale.total, None)
 
 
 def test_the_back_office_is_installable(live_server, demo, phone):

@@ -2,7 +2,6 @@
 
 import pytest
 
-from modules.core.payments import daraja
 from modules.core.sales.models import Sale
 from tests.e2e.conftest import ARTIFACTS, log_in
 
@@ -24,12 +23,9 @@ class Taps:
 
 
 @pytest.fixture
-def simulator(settings, live_server):
-    settings.MPESA_BASE_URL = f"{live_server.url}/simulator/daraja"
-    settings.MPESA_CALLBACK_BASE_URL = live_server.url
+def simulator(settings, daraja_simulator):
     settings.MPESA_SIMULATOR_DELAY = 2
-    yield live_server
-    daraja.SESSION.close()
+    return daraja_simulator
 
 
 def test_a_one_item_cash_sale_takes_at_most_five_taps(live_server, stocked, phone):

@@ -21,9 +21,9 @@ def test_logging_in_with_no_next_lands_on_the_dashboard(client, demo, username):
 @pytest.mark.parametrize("username", ROLE_USERS)
 def test_every_sidebar_link_answers(login, username, request):
     client = login(username)
-    request = RequestFactory().get("/admin/")
-    request.user = User.objects.get(username=username)
-    links = [item["link"] for group in navigation(request) for item in group["items"]]
+    page_request = RequestFactory().get("/admin/")
+    page_request.user = User.objects.get(username=username)
+    links = [item["link"] for group in navigation(page_request) for item in group["items"]]
     assert links
     if any(link.startswith("/health/") for link in links):
         request.getfixturevalue("worker")  # the Health page reports a missing worker as a failure

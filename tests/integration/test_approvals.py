@@ -98,7 +98,7 @@ def test_a_staff_expense_waits_for_the_owner_then_is_paid_and_posted(demo):
     cash_in("water", 2000)
     staff, owner = user("water_staff"), user("owner")
     expense = approvals.request_expense("water", "450", staff, description="Fuel for the van",
-                                        category=ExpenseRequest.Category.TRANSPORT)
+                                        category=chart.TRANSPORT)
     request = approvals.latest(expense)
     assert (expense.status, request.status, request.amount, request.requested_by) == (
         ExpenseRequest.Status.PENDING, Status.PENDING, Decimal("450"), staff)
@@ -120,8 +120,8 @@ def test_a_staff_expense_waits_for_the_owner_then_is_paid_and_posted(demo):
     assert request.decided_at is not None
     [entry] = ledger.entries_for(expense)
     assert expense.journal_entry == entry
-    assert lines_of(entry) == [(chart.OPERATING_EXPENSES, 450, 0), (chart.CASH, 0, 450)]
-    assert balance("water", chart.CASH) == 1550 and balance("water", chart.OPERATING_EXPENSES) == 450
+    assert lines_of(entry) == [(chart.TRANSPORT, 450, 0), (chart.CASH, 0, 450)]  # the category's own account
+    assert balance("water", chart.CASH) == 1550 and balance("water", chart.TRANSPORT) == 450
     assert trial_balance_ok()
     with pytest.raises(approvals.AlreadyDecided, match="already approved by Wanjiru"):
         approvals.approve(request, owner)
@@ -154,6 +154,8 @@ def test_the_owners_own_expense_is_paid_at_once_and_staff_only_ask_for_their_bus
         approvals.request_expense("shop", "100", user("laundry_staff"), description="Not mine")
     with pytest.raises(approvals.ApprovalError, match="more than 0"):
         approvals.request_expense("laundry", "-5", user("laundry_staff"), description="Negative")
+    with pytest.raises(approvals.ApprovalError, match="Pick an expense category of Laundry"):
+        approvals.request_expense("laundry", "50", user("laundry_staff"), description="Soap", category="9999")
     assert ExpenseRequest.objects.count() == 1
 
 
@@ -204,6 +206,8 @@ def test_a_rule_with_a_second_approver_needs_two_different_people(demo, monkeypa
     assert (request.status, request.decided_by, expense.status) == (Status.APPROVED, partner,
                                                                      ExpenseRequest.Status.PAID)
     assert balance("water", chart.CASH) == 800
+    assert [(d.action, d.user, d.ip) for d in request.decisions.all()] == [
+        ("first_approval", owner, "41.90.1.1"), ("approved", partner, None)]
 
 
 # --- exactly once --------------------------------------------------------------------------------
@@ -258,6 +262,7 @@ def test_a_hundred_concurrent_approve_clicks_make_one_decision_and_one_payment()
     assert all("already approved by Wanjiru" in message for message in lost)
     request.refresh_from_db(), expense.refresh_from_db()
     assert request.status == Status.APPROVED and request.comment == won[0].comment
+    assert [(d.action, d.comment) for d in request.decisions.all()] == [("approved", won[0].comment)]
     assert expense.status == ExpenseRequest.Status.PAID
     assert len(ledger.entries_for(expense)) == 1
     assert balance("water", chart.CASH) == Decimal("9250")
@@ -411,7 +416,7 @@ def test_the_owner_approves_from_the_phone_page_and_the_audit_is_shown(login):
     cash_in("water", 1000)
     client = login("water_staff")
     response = client.post(reverse("admin:approvals_expenserequest_add"), {
-        "business": Business.objects.get(code="water").pk, "amount": "250", "category": "airtime",
+        "business": Business.objects.get(code="water").pk, "amount": "250", "category": chart.AIRTIME,
         "description": "Airtime for M-Pesa line", "method": "cash"})
     expense = ExpenseRequest.objects.get()
     request = approvals.latest(expense)
@@ -468,7 +473,7 @@ def test_expense_lists_are_scoped_to_the_business(login):
     shop_request = approvals.latest(shop)
     assert client.get(reverse("admin:approvals_approvalrequest_change", args=[shop_request.pk])).status_code == 403
     form = client.post(reverse("admin:approvals_expenserequest_add"), {
-        "business": Business.objects.get(code="shop").pk, "amount": "5", "category": "other",
+        "business": Business.objects.get(code="shop").pk, "amount": "5", "category": chart.OPERATING_EXPENSES,
         "description": "Sneaky", "method": "cash"})
     assert form.status_code == 200 and not ExpenseRequest.objects.filter(description="Sneaky").exists()
 

@@ -20,7 +20,8 @@ import requests
 from django.core.management import call_command
 
 from fixtures.demo import seed
-from modules.core.ledger.models import JournalEntry
+from modules.core.ledger import anchors
+from modules.core.ledger.models import ChainLink, JournalEntry
 from modules.core.sales.models import Sale
 from modules.core.system.models import BackupRun
 from tests.conftest import PASSWORD
@@ -93,7 +94,8 @@ def test_backup_offsite_encrypted_then_restore_into_a_fresh_database(transaction
         [sys.executable, "ops/backup.py"], cwd=ROOT, capture_output=True, text=True, timeout=600,
         env=tool_env({**s3, "DATABASE_URL": database_url(), "MEDIA_ROOT": str(media),
                       "BACKUP_DIR": str(tmp_path / "local"), "BACKUP_AGE_RECIPIENTS": str(recipients),
-                      "BACKUP_REMOTE": "offsite:backups/shop1", "BACKUP_NOW": "20261130-0230"}))
+                      "BACKUP_REMOTE": "offsite:backups/shop1", "BACKUP_NOW": "20261130-0230",
+                      "LEDGER_ANCHOR_DIR": str(tmp_path / "ledger-anchors")}))
     assert backup.returncode == 0, backup.stderr[-3000:]
     result = json.loads(backup.stdout.strip().splitlines()[-1])
     assert result["offsite_error"] == ""
@@ -101,7 +103,11 @@ def test_backup_offsite_encrypted_then_restore_into_a_fresh_database(transaction
     assert run.ok and run.offsite_ok and run.stamp == "20261130-0230"
 
     local = sorted(p.name for p in (tmp_path / "local").iterdir() if not p.name.startswith("."))
-    assert local == ["db-20261130-0230.dump.age", "manifest-20261130-0230.json", "media-20261130-0230.tar.gz.age"]
+    assert local == ["checkpoint-20261130-0230.json", "db-20261130-0230.dump.age", "manifest-20261130-0230.json",
+                     "media-20261130-0230.tar.gz.age"]
+    checkpoint = anchors.read(tmp_path / "local" / "checkpoint-20261130-0230.json")  # signed with the ledger's key
+    assert checkpoint.valid_signature and checkpoint.kind == "checkpoint"
+    assert checkpoint.seq == ChainLink.objects.count() == JournalEntry.objects.count()
     for name in ("db-20261130-0230.dump.age", "media-20261130-0230.tar.gz.age"):
         content = (tmp_path / "local" / name).read_bytes()
         assert content.startswith(b"age-encryption.org/v1") and b"PGDMP" not in content[:4096]
@@ -110,7 +116,7 @@ def test_backup_offsite_encrypted_then_restore_into_a_fresh_database(transaction
     assert sorted(remote) == local
 
     last_sale = Sale.objects.order_by("-id").first()
-    head = JournalEntry.objects.order_by("-number").values("number", "hash").first()
+    head = JournalEntry.objects.order_by("-number").values("number", "seal").first()
     restore = subprocess.run(
         [sys.executable, "ops/restore.py", "--source", "offsite:backups/shop1", "--identity", str(key),
          "--superuser-url", database_url("postgres"), "--database", restored_database,

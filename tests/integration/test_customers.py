@@ -19,6 +19,7 @@ from modules.core.system.db_roles import grant_app_role
 from modules.core.businesses.models import Business
 from modules.core.customers import services as customers
 from modules.core.customers.models import Customer, CustomerPhone
+from tests import db_roles
 from tests.conftest import PASSWORD
 
 # sha256("254712345678"), worked out once outside the code: M-Pesa hashes the 12-digit MSISDN
@@ -115,15 +116,16 @@ def test_phone_keyed_records_become_customers_without_loss():
     """Migrate back to before customers existed, write the old phone-keyed rows (a sales.Customer and
     its sale, laundry jobs, LPG receipts with and without a phone, bottle deposits, a delivery, an
     invoice), migrate forward: every row points at the customer of its phone, one per number."""
-    executor = MigrationExecutor(connection)
-    leaves = executor.loader.graph.leaf_nodes()
-    old = executor.migrate(BEFORE).apps
-    try:
-        made = _old_records(old)
-    finally:
+    with db_roles.default_connection_as("owner"):  # migrations run as the owner, as in production
         executor = MigrationExecutor(connection)
-        executor.migrate(leaves)
-        grant_app_role()  # the tables made again need the app role's grants, as after `migrate`
+        leaves = executor.loader.graph.leaf_nodes()
+        old = executor.migrate(BEFORE).apps
+        try:
+            made = _old_records(old)
+        finally:
+            executor = MigrationExecutor(connection)
+            executor.migrate(leaves)
+            assert grant_app_role()  # the tables made again need the app role's grants, as after `migrate`
     from modules.laundry.models import Job
     from modules.shop.models import LpgSale
     from modules.water.models import BottleMovement, DeliveryOrder

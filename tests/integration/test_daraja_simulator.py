@@ -9,7 +9,7 @@ import logging
 import re
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from modules.core.payments import daraja as daraja_module
 from modules.core.payments.daraja import (
-    NAIROBI,
     DarajaError,
     StkQueryResult,
     get_client,
@@ -29,6 +28,7 @@ from modules.core.payments.daraja import (
     password,
     timestamp,
 )
+from modules.core.payments.simulator import deliveries
 from modules.core.payments.simulator.models import SimulatedAccessToken, SimulatedStkPush
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -96,6 +96,7 @@ def simulator_url(live_server, settings, callbacks):
     settings.MPESA_SIMULATOR_DELAY = DELAY
     settings.MPESA_SIMULATOR_LATE_SECONDS = LATE
     yield settings.MPESA_BASE_URL
+    deliveries.settle()  # no callback may still be writing while the database is emptied
     # Drop the client's keep-alive connections: the live server thread serving one holds a
     # database connection, which would block the test database's teardown.
     daraja_module.SESSION.close()
@@ -115,7 +116,7 @@ def settled(client, checkout_request_id, timeout=5.0):
 
 
 def callback_path():
-    return f"/payments/mpesa/callback/{django_settings.MPESA_CALLBACK_TOKEN}/"
+    return f"/payments/stk/{django_settings.MPESA_CALLBACK_TOKEN}/"
 
 
 def raw_push(simulator_url, callbacks, token, **changes):
@@ -197,8 +198,8 @@ def test_success_sends_a_callback_with_a_receipt_and_query_says_success(daraja, 
     assert callback.amount == Decimal("150.00")
     assert re.fullmatch(r"[A-Z][A-Z0-9]{9}", callback.receipt) and callback.receipt == record.receipt
     assert callback.phone == "254712345670"
-    paid_at = datetime.strptime(callback.transaction_date, "%Y%m%d%H%M%S").replace(tzinfo=NAIROBI)
-    assert abs((paid_at - timezone.now()).total_seconds()) < 60
+    paid_at = callback.transaction_date  # parsed from YYYYmmddHHMMSS in Nairobi time
+    assert paid_at.tzinfo is not None and abs((paid_at - timezone.now()).total_seconds()) < 60
     assert [item["Name"] for item in body["Body"]["stkCallback"]["CallbackMetadata"]["Item"]] == [
         "Amount", "MpesaReceiptNumber", "Balance", "TransactionDate", "PhoneNumber"]
 
@@ -291,20 +292,26 @@ def test_an_unreachable_callback_url_is_logged_and_swallowed(daraja, callbacks, 
 
 # --- refusals ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("header", ["Bearer nope", "Bearer ", "Basic abc", None])
-def test_a_bad_bearer_token_is_refused_with_401(simulator_url, callbacks, header):
+@pytest.mark.parametrize("header, status", [("Bearer nope", 404), ("Bearer ", 401), ("Basic abc", 401), (None, 401)])
+def test_a_bad_bearer_token_is_refused(simulator_url, callbacks, header, status):
+    """No token: 401. A token Daraja does not know: 404.001.03 with a 404, as several clients see it."""
     headers = {"Authorization": header} if header else {}
     for path in ("mpesa/stkpush/v1/processrequest", "mpesa/stkpushquery/v1/query"):
         response = requests.post(f"{simulator_url}/{path}", json={}, headers=headers, timeout=5)
-        assert_daraja_error(response, 401, "404.001.03", "Invalid Access Token")
+        assert_daraja_error(response, status, "404.001.03", "Invalid Access Token")
     assert SimulatedStkPush.objects.count() == 0
 
 
-def test_an_expired_token_is_refused(daraja, simulator_url, callbacks):
+def test_an_expired_token_is_refused_as_invalid_and_the_client_takes_a_new_one(daraja, simulator_url, callbacks,
+                                                                               settings):
+    settings.MPESA_SIMULATOR_TOKEN_SECONDS = 1
     token = daraja.access_token()
     assert raw_push(simulator_url, callbacks, token).status_code == 200
-    SimulatedAccessToken.objects.update(expires_at=timezone.now())
-    assert_daraja_error(raw_push(simulator_url, callbacks, token), 401, "404.001.03", "Invalid Access Token")
+    time.sleep(1.1)
+    assert_daraja_error(raw_push(simulator_url, callbacks, token), 404, "404.001.03", "Invalid Access Token")
+    cache.set(daraja.token_cache_key, token, 60)  # as if our cache still believed in it
+    assert daraja.stk_push("0712345670", 10, "T-4", "Expired").response_code == "0"
+    assert SimulatedAccessToken.objects.count() == 2
 
 
 def test_a_bad_password_gets_darajas_wrong_credentials_error(daraja, simulator_url, callbacks):
@@ -312,7 +319,7 @@ def test_a_bad_password_gets_darajas_wrong_credentials_error(daraja, simulator_u
     response = raw_push(simulator_url, callbacks, token, Password="d3Jvbmc=")
     assert_daraja_error(response, 500, "500.001.1001", "Wrong credentials")
 
-    daraja.passkey = "not-the-passkey"
+    daraja.default_pay_to = daraja_module.PayTo(daraja.shortcode, "not-the-passkey")
     with pytest.raises(DarajaError, match="Wrong credentials") as caught:
         daraja.stk_push("0712345670", 10, "SALE-8", "Bad password")
     assert (caught.value.status, caught.value.code) == (500, "500.001.1001")
@@ -327,7 +334,7 @@ def test_a_bad_password_gets_darajas_wrong_credentials_error(daraja, simulator_u
     ({"PhoneNumber": "0712345670"}, "PhoneNumber"),
     ({"PhoneNumber": "254201234567"}, "PhoneNumber"),
     ({"PartyA": "254700000000"}, "PartyA"),
-    ({"PartyB": "600000"}, "PartyB"),
+    ({"PartyB": "six"}, "PartyB"),
     ({"Amount": 0}, "Amount"),
     ({"Amount": "1.5"}, "Amount"),
     ({"Amount": True}, "Amount"),
@@ -360,3 +367,143 @@ def test_an_unreachable_daraja_is_a_daraja_error(settings, simulator_url):
     settings.MPESA_HTTP_TIMEOUT = 2
     with pytest.raises(DarajaError, match="could not reach Daraja"):
         get_client().stk_query("ws_CO_1")
+
+
+# --- every case the payments core must handle (issue 13 §6) --------------------------------------
+
+@pytest.mark.parametrize("phone, code", [
+    ("0712345001", 1001), ("0712345019", 1019), ("0712345025", 1025), ("0712345031", 1031),
+    ("0712345036", 1036), ("0712345201", 2001), ("0712345999", 9999),
+])
+def test_every_result_code_reaches_the_callback_and_the_query(daraja, callbacks, phone, code):
+    push = daraja.stk_push(phone, 30, "CODES", "Codes")
+    ((_, body, _),) = callbacks.wait_for(1)
+    assert parse_callback(body).result_code == code
+    assert daraja.stk_query(push.checkout_request_id).result_code == code
+
+
+def test_wrong_pin_first_then_paid_on_the_retry(daraja, callbacks):
+    daraja.stk_push("0712345202", 30, "PIN", "Pin")
+    daraja.stk_push("0712345202", 30, "PIN", "Pin")
+    first, second = callbacks.wait_for(2)
+    assert [parse_callback(first[1]).result_code, parse_callback(second[1]).result_code] == [2001, 0]
+
+
+def test_a_query_answers_4999_until_the_payment_settles(daraja, callbacks, settings):
+    settings.MPESA_SIMULATOR_DELAY = 1.0
+    push = daraja.stk_push("0712345499", 30, "PROC", "Processing")
+    first = daraja.stk_query(push.checkout_request_id)
+    assert (first.state, first.result_code) == ("pending", 4999)
+    assert settled(daraja, push.checkout_request_id).state == "success"
+    assert callbacks.wait_for(1, timeout=1.5) == []  # only the query tells
+
+
+def test_an_ambiguous_503_push_still_prompts_and_pays(daraja, callbacks):
+    with pytest.raises(DarajaError) as caught:
+        daraja.stk_push("0712345503", 30, "AMB", "Ambiguous")
+    assert caught.value.status == 503 and caught.value.ambiguous
+    ((_, body, _),) = callbacks.wait_for(1)
+    assert parse_callback(body).result_code == 0
+
+
+def test_a_push_answered_after_the_client_gave_up_is_ambiguous(daraja, callbacks, settings):
+    settings.MPESA_HTTP_TIMEOUT = 0.5
+    settings.MPESA_SIMULATOR_SLOW_SECONDS = 1.5
+    with pytest.raises(DarajaError) as caught:
+        get_client().stk_push("0712345504", 30, "SLOW", "Slow")
+    assert caught.value.ambiguous and caught.value.status is None
+    ((_, body, _),) = callbacks.wait_for(1, timeout=4)
+    assert parse_callback(body).result_code == 0
+
+
+def test_a_payment_after_the_give_up_calls_back_late(daraja, callbacks, settings):
+    settings.MPESA_SIMULATOR_AFTER_GIVE_UP_SECONDS = 1.5
+    push = daraja.stk_push("0712345777", 30, "LATE", "After give-up")
+    assert daraja.stk_query(push.checkout_request_id).state == "pending"
+    assert callbacks.wait_for(1, timeout=0.5) == []
+    ((_, body, _),) = callbacks.wait_for(1, timeout=4)
+    assert parse_callback(body).result_code == 0
+
+
+@pytest.fixture
+def till(db):
+    from fixtures.demo import seed
+    from modules.core.businesses.models import Business
+    from modules.core.payments.models import MpesaSetting
+    from tests.conftest import PASSWORD
+
+    seed(PASSWORD, opening_stock=False)
+    return MpesaSetting.objects.create(business=Business.objects.get(code="shop"), kind="till", shortcode="300584",
+                                       till_number="5170231", passkey="till-passkey")
+
+
+def test_a_till_is_pushed_as_buy_goods_and_a_wrong_set_up_answers_sfc_ic0003(daraja, callbacks, till):
+    right = daraja_module.PayTo("300584", "till-passkey", "CustomerBuyGoodsOnline", "5170231")
+    daraja.stk_push("0712345670", 30, "TILL", "Till", pay_to=right)
+    ((_, body, _),) = callbacks.wait_for(1)
+    assert parse_callback(body).result_code == 0
+    for wrong in (daraja_module.PayTo("300584", "till-passkey"),  # a till pushed as a paybill
+                  daraja_module.PayTo("300584", "till-passkey", "CustomerBuyGoodsOnline", "300584")):  # PartyB
+        push = daraja.stk_push("0712345670", 30, "TILL", "Till", pay_to=wrong)
+        assert settled(daraja, push.checkout_request_id) == StkQueryResult(
+            "failed", "SFC_IC0003", "The PartyB or TransactionType does not match the BusinessShortCode's set-up.")
+    assert [parse_callback(b).result_code for b in callbacks.bodies()] == [0, "SFC_IC0003", "SFC_IC0003"]
+    with pytest.raises(DarajaError, match="Wrong credentials"):  # the till's own passkey, not the paybill's
+        daraja.stk_push("0712345670", 30, "TILL", "Till", pay_to=daraja_module.PayTo("300584", "other",
+                                                                                    "CustomerBuyGoodsOnline", "5170231"))
+
+
+def test_c2b_urls_are_registered_and_a_till_payment_is_confirmed_with_a_hashed_phone(daraja, callbacks, till,
+                                                                                    simulator_url):
+    import hashlib
+
+    daraja.callback_base_url = callbacks.url
+    assert daraja.register_c2b_urls("5170231") == "Success"
+    daraja.callback_base_url = "https://mpesa-payments.example.co.ke"
+    with pytest.raises(DarajaError, match="Invalid URL"):  # Safaricom drops URLs that say mpesa
+        daraja.register_c2b_urls("5170231")
+    token = daraja.access_token()
+    answer = requests.post(f"{simulator_url}/mpesa/c2b/v1/simulate", timeout=5, headers={
+        "Authorization": f"Bearer {token}"}, json={"ShortCode": "5170231", "CommandID": "CustomerBuyGoodsOnline",
+                                                   "Amount": 430, "Msisdn": "254712345678", "BillRefNumber": ""})
+    assert answer.json()["ResponseCode"] == "0"
+    (validation, confirmation) = callbacks.wait_for(2)
+    assert validation[0].endswith("/validation/") and confirmation[0].endswith("/confirmation/")
+    body = confirmation[1]
+    assert body["MSISDN"] == hashlib.sha256(b"254712345678").hexdigest()
+    assert (body["TransactionType"], body["TransAmount"], body["BusinessShortCode"]) == ("Buy Goods", "430.00",
+                                                                                         "5170231")
+    assert body["TransID"] == answer.json()["TransID"]
+
+
+def test_the_portal_statement_lists_money_in_and_charges_with_the_real_headers(daraja, callbacks, simulator_url):
+    from modules.core.payments import statements
+
+    paid = daraja.stk_push("0712345670", 1000, "W000001", "Statement")
+    daraja.stk_push("0712345671", 50, "W000002", "Statement")  # cancelled: not on the statement
+    callbacks.wait_for(2)
+    today = timezone.localdate()
+    response = requests.get(f"{simulator_url}/portal/statement", timeout=5, params={
+        "shortcode": django_settings.MPESA_SHORTCODE, "start": str(today - timedelta(days=1)), "end": str(today)},
+        auth=(django_settings.MPESA_CONSUMER_KEY, django_settings.MPESA_CONSUMER_SECRET))
+    assert response.status_code == 200 and "Receipt No.,Completion Time,Initiation Time,Details" in response.text
+    lines, heading = statements.parse(response.content)
+    receipt = SimulatedStkPush.objects.get(checkout_request_id=paid.checkout_request_id).receipt
+    assert [(line.receipt, line.kind, line.amount, line.account) for line in lines] == [
+        (receipt, "payment", Decimal("1000.00"), "W000001"), (receipt, "charge", Decimal("5.50"), "")]
+    assert heading["Short Code"] == django_settings.MPESA_SHORTCODE and heading["Closing Balance"] == "994.50"
+    assert lines[0].phone_seen == "2547*****670"
+
+
+def test_the_register_command_registers_each_business_number(daraja, till, capsys):
+    from django.core.management import call_command
+
+    from modules.core.payments.simulator.models import SimulatedC2BRegistration
+
+    call_command("mpesa_register_c2b")
+    out = capsys.readouterr().out
+    registration = SimulatedC2BRegistration.objects.get(shortcode="300584")
+    assert registration.confirmation_url.endswith("/confirmation/") and registration.response_type == "Completed"
+    assert "mpesa" not in registration.validation_url.lower() and "300584 (Shop and LPG gas): Success" in out
+    till.refresh_from_db()
+    assert till.c2b_registered_at is not None and till.c2b_registration.startswith("Success")

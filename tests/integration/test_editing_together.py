@@ -1,6 +1,7 @@
 """Two people on one laundry job: presence is shown and a stale save is refused, nothing lost."""
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -100,3 +101,22 @@ def test_a_stale_price_edit_is_refused_too(demo, username, url_name, make):
     refused = second.post(url, second_form)
     assert refused.status_code == 200 and "Someone saved this record after you opened it" in refused.content.decode()
     assert Item.objects.get(pk=item.pk).selling_price == Decimal("130.00")
+
+
+def live_token(page: str) -> str:
+    return re.search(r'data-live-editing="([^"]+)"', page).group(1)
+
+
+@pytest.mark.django_db
+def test_presence_is_told_only_about_records_the_user_may_open(job):
+    url = reverse("admin:laundry_job_change", args=[job.pk])
+    owner = staff("owner")
+    owners_token = live_token(owner.get(url).content.decode())  # the owner has the job open
+    water = staff("water_staff")
+    assert water.get(url).status_code in (302, 403, 404)  # not hers to open
+    for editing in [f"laundry.job:{job.pk}", owners_token, "laundry.job:1:forged"]:
+        response = water.get("/admin/live/", {"editing": editing})
+        assert response.status_code == 200 and response.json()["editors"] == [], editing
+    mwangi = staff("laundry_staff")  # who may open it sees the owner through his own form's token
+    editors = mwangi.get("/admin/live/", {"editing": live_token(mwangi.get(url).content.decode())}).json()["editors"]
+    assert len(editors) == 1

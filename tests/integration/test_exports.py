@@ -102,6 +102,9 @@ def test_desk_export_makes_each_dangerous_prefix_inert_and_keeps_money_numeric(l
     audit = ExportJob.objects.get(kind="inventory.items")
     assert (audit.requested_by.username, audit.mode, audit.filters["business"], audit.rows_done) == (
         "accountant", "inline", "water", Item.objects.filter(business__code="water").count())
+    logged = audit.log_entry  # the append-only trail
+    assert (logged.user.username, logged.kind, logged.mode, logged.filters, logged.at) == (
+        "accountant", "inventory.items", "inline", audit.filters, audit.created_at)
 
 
 @pytest.mark.django_db

@@ -8,9 +8,33 @@ import pytest
 from tests.jobs import mark_done
 
 
+TOKEN = "monitor-token-for-the-tests-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def health_token(settings):
+    settings.HEALTH_TOKEN = TOKEN
+
+
 def deps(client):
-    response = client.get("/health/deps/?format=json")
+    response = client.get("/health/deps/?format=json", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     return response.status_code, response.json()
+
+
+@pytest.mark.django_db
+def test_dependency_health_is_for_the_owner_or_a_monitor_holding_the_token(client, login, settings):
+    anonymous = client.get("/health/deps/?format=json")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/")
+    assert client.get("/health/?format=json").status_code == 200  # liveness stays public
+    for header in ["Bearer wrong-token", f"Basic {TOKEN}", "Bearer "]:
+        assert client.get("/health/deps/", HTTP_AUTHORIZATION=header).status_code == 403, header
+    for username in ["accountant", "water_staff", "laundry_staff", "shop_staff"]:
+        assert login(username).get("/health/deps/?format=json").status_code == 403, username
+    assert login("owner").get("/health/deps/?format=json").status_code in (200, 500)  # answered, not refused
+    client.logout()
+    assert deps(client)[0] in (200, 500)
+    settings.HEALTH_TOKEN = ""  # no token configured: no token opens it
+    assert client.get("/health/deps/", HTTP_AUTHORIZATION="Bearer ").status_code == 403
 
 
 @pytest.mark.django_db

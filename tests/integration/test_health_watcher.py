@@ -111,15 +111,14 @@ def test_low_disk_on_a_real_small_filesystem(healthy, tmp_path):
 
 
 def test_a_broken_ledger_found_by_the_nightly_walk(healthy):
-    from django.db import connection, transaction
-
+    from tests import db_roles
     from tests.ledger_helpers import cash_sale
 
     cash_sale("water", 116, timezone.localdate())
     assert "entries verified" in jobs.verify_ledger()
-    with transaction.atomic(), connection.cursor() as cursor:  # as test_ledger tampers: triggers off
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("UPDATE ledger_journalentry SET memo = memo || ' (edited)' WHERE number = 1")
+    with db_roles.connect("superuser") as superuser, superuser.transaction():  # as test_ledger tampers
+        superuser.execute("SET LOCAL session_replication_role = replica")  # superuser: triggers off
+        superuser.execute("UPDATE ledger_journalentry SET memo = memo || ' (edited)' WHERE number = 1")
     assert "verify_ledger failed" in jobs.verify_ledger()
     assert "#1" in watcher.watch()["ledger_broken"]
 

@@ -12,6 +12,7 @@ from fixtures.history import verify_history
 from modules.core.inventory.models import Item, StockLevel, StockMovement
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import JournalEntry
+from modules.core.money.models import Movement
 from modules.core.payments.models import Payment
 from modules.core.sales import services as sales
 from modules.core.sales.models import Sale
@@ -31,6 +32,11 @@ def test_a_few_days_of_history_keep_every_invariant(stocked):
     assert days <= {today - timedelta(days=n) for n in (1, 2, 3)}  # three days, ending yesterday
     paid = Payment.objects.filter(document_type__model="sale").aggregate(s=Sum("amount"))["s"]
     assert paid == Sale.objects.aggregate(s=Sum("total"))["s"]
+    kinds = set(Movement.objects.values_list("kind", flat=True))  # the owner's money moved too
+    assert {"capital", "float_in", "bank_deposit"} <= kinds
+    for movement in Movement.objects.all():
+        assert movement.entry is not None and movement.status == "posted"
+        assert sum(line.debit - line.credit for entry in ledger.entries_for(movement) for line in entry.lines.all()) == 0
     rows = ledger.trial_balance()
     assert sum(r["debit"] for r in rows) == sum(r["credit"] for r in rows)
     for level in StockLevel.objects.filter(item__tracks_stock=True):

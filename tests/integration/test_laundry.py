@@ -23,17 +23,15 @@ from modules.core.inventory.models import Item
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalEntry
-from modules.core.payments import daraja
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment, StkRequest
 from modules.core.registry import registry
 from modules.core.registry.contract import Subscription
-from modules.core.system.db_roles import grant_app_role
 from modules.laundry import jobs, services
 from modules.laundry.models import Job, JobEvent, OverdueDigest
 from modules.laundry.resources import JobEventResource, JobLineResource, JobResource
 from tests.conftest import PASSWORD
-from tests.integration.test_ledger import connect_as, ensure_role
+from tests import db_roles
 from tests.integration.test_payments import wait_until
 
 PUBLISHED = []  # payloads of laundry.overdue seen by the test subscriber below
@@ -396,10 +394,7 @@ def test_history_cannot_be_edited_by_the_model(demo):
 def test_the_app_role_may_only_insert_job_history():
     seed(PASSWORD, opening_stock=False)
     drop_off()
-    with connection.cursor() as cursor:
-        ensure_role("biashara_app", cursor)
-    assert grant_app_role("biashara_app")
-    with connect_as("biashara_app") as app:
+    with db_roles.connect("app") as app:
         assert app.execute("SELECT count(*) FROM laundry_jobevent").fetchone() == (2,)
         for sql in ["UPDATE laundry_jobevent SET note = 'x'", "DELETE FROM laundry_jobevent",
                     "UPDATE laundry_jobline SET quantity = 1"]:
@@ -422,13 +417,8 @@ def test_demo_data_has_believable_jobs_in_every_status(db):
 
 
 @pytest.fixture
-def mpesa(settings, live_server):
-    """Daraja = the simulator on the live server; callbacks come back to the live server."""
-    settings.MPESA_BASE_URL = f"{live_server.url}/simulator/daraja"
-    settings.MPESA_CALLBACK_BASE_URL = live_server.url
-    settings.MPESA_SIMULATOR_DELAY = 0.3
-    yield live_server
-    daraja.SESSION.close()
+def mpesa(daraja_simulator):
+    return daraja_simulator
 
 
 @pytest.mark.django_db(transaction=True)

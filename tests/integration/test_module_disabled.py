@@ -10,9 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg
 import pytest
-from django.conf import settings
+
+from tests import db_roles
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "test_biashara_without_laundry"
@@ -39,19 +39,13 @@ print(json.dumps({
 
 
 @pytest.fixture
-def database_url():
-    db = settings.DATABASES["default"]
-    params = {"dbname": "postgres", "user": db["USER"], "password": db["PASSWORD"] or None,
-              "host": db["OPTIONS"].get("host") or db["HOST"] or None, "port": db["PORT"] or None}
-    params = {k: v for k, v in params.items() if v}
-    with psycopg.connect(**params, autocommit=True) as conn:
+def database():
+    """A database of its own, created by the owner role (which then migrates it, as in production)."""
+    with db_roles.connect("owner", "postgres") as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
         conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    url = os.environ["DATABASE_URL"]
-    path_start = url.index("/", url.index("://") + 3)
-    query = url[url.index("?"):] if "?" in url else ""
-    yield url[:path_start] + "/" + DATABASE + query
-    with psycopg.connect(**params, autocommit=True) as conn:
+    yield DATABASE
+    with db_roles.connect("owner", "postgres") as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
@@ -61,10 +55,10 @@ def run(args, env):
     return result.stdout
 
 
-def test_the_rest_works_without_the_laundry_module(database_url):
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "backoffice.settings.test",
-           "BACKOFFICE_MODULES": "modules.water,modules.shop"}
-    run(["migrate", "--noinput"], env)
+def test_the_rest_works_without_the_laundry_module(database):
+    env = {**os.environ, "DATABASE_URL": db_roles.url("app", database), "DJANGO_SETTINGS_MODULE":
+           "backoffice.settings.test", "BACKOFFICE_MODULES": "modules.water,modules.shop"}
+    run(["migrate", "--noinput"], {**env, "DATABASE_URL": db_roles.url("owner", database)})
     run(["check"], env)
     result = json.loads(run(["shell", "-c", PROBE], env).strip().splitlines()[-1])
     assert result == {

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,7 +20,7 @@ from modules.core.businesses.models import Business
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalEntry
-from modules.core.payments import daraja
+from modules.core.payments import daraja, stk
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment, StkRequest
 from modules.core.system.models import SecurityEvent
@@ -29,15 +30,9 @@ TOKEN = "callback-token-for-tests-0123456789"
 
 
 @pytest.fixture
-def mpesa(settings, live_server):
-    """Daraja = the simulator on the live server; callbacks come back to the live server."""
-    settings.MPESA_BASE_URL = f"{live_server.url}/simulator/daraja"
-    settings.MPESA_CALLBACK_BASE_URL = live_server.url
+def mpesa(settings, daraja_simulator):
     settings.MPESA_CALLBACK_TOKEN = TOKEN
-    settings.MPESA_SIMULATOR_DELAY = 0.3
-    settings.MPESA_SIMULATOR_LATE_SECONDS = 2.5
-    yield live_server
-    daraja.SESSION.close()  # a kept-alive connection would pin a live-server thread and its DB session
+    return daraja_simulator
 
 
 @pytest.fixture
@@ -54,7 +49,7 @@ def balance(code, business="water"):
 def pending_request(invoice, amount=450, phone="254712345670"):
     """A request as if Daraja had accepted the push (for callback tests that need no simulator)."""
     return StkRequest.objects.create(business=invoice.business, document=invoice, phone=phone, amount=amount,
-                                     merchant_request_id=f"m-{uuid.uuid4().hex[:8]}",
+                                     status=StkRequest.Status.PENDING, merchant_request_id=f"m-{uuid.uuid4().hex[:8]}",
                                      checkout_request_id=f"ws_CO_{uuid.uuid4().hex[:12]}")
 
 
@@ -157,8 +152,17 @@ def settle_by_polling(stk):
     raise AssertionError("polling never settled the request")
 
 
+def sent(stk):
+    """The request once the worker has sent the push."""
+    wait_until(lambda: StkRequest.objects.get(pk=stk.pk).status not in ("queued", "sending"))
+    stk.refresh_from_db()
+    return stk
+
+
 def test_a_lost_callback_is_settled_by_stk_query(invoice, mpesa):
     stk = payments.request_stk_push(invoice, "0712345674")  # simulator: pays, callback lost
+    assert stk.status == "queued" and not stk.checkout_request_id  # the page does not wait for Daraja
+    stk = sent(stk)
     assert stk.status == "pending" and stk.checkout_request_id
     stk = settle_by_polling(stk)
     assert (stk.status, stk.settled_by) == ("success", "query")
@@ -168,7 +172,7 @@ def test_a_lost_callback_is_settled_by_stk_query(invoice, mpesa):
 
 
 def test_a_late_callback_after_polling_changes_nothing(invoice, mpesa):
-    stk = settle_by_polling(payments.request_stk_push(invoice, "0712345676"))  # callback arrives late
+    stk = settle_by_polling(sent(payments.request_stk_push(invoice, "0712345676")))  # callback arrives late
     assert stk.settled_by == "query" and stk.mpesa_receipt is None
     entries = JournalEntry.objects.count()
     wait_until(lambda: StkRequest.objects.get(pk=stk.pk).mpesa_receipt)  # the late callback arrived
@@ -177,13 +181,14 @@ def test_a_late_callback_after_polling_changes_nothing(invoice, mpesa):
 
 def test_two_pushes_both_paid_settle_once_and_keep_the_surplus_as_credit(invoice, mpesa):
     first = payments.request_stk_push(invoice, "0712345670")
-    second = payments.request_stk_push(invoice, "0712345670")
+    second = payments.request_stk_push(invoice, "0712345680")  # another phone: one prompt per phone at a time
     wait_until(lambda: Payment.objects.count() == 2)
     invoice.refresh_from_db()
     assert invoice.paid_at is not None
     assert sorted(Payment.objects.values_list("applied", "credit")) == [
         (Decimal("0.00"), Decimal("450.00")), (Decimal("450.00"), Decimal("0.00"))]
-    assert payments.customer_credit(invoice.business, "254712345670") == Decimal("450.00")
+    surplus = Payment.objects.get(credit=450).payer_phone
+    assert payments.customer_credit(invoice.business, surplus) == Decimal("450.00")
     assert {first.pk, second.pk} == set(Payment.objects.values_list("stk_request", flat=True))
     assert balance(chart.MPESA) == Decimal("900.00") and balance(chart.RECEIVABLES) == 0
 
@@ -247,13 +252,13 @@ def test_callbacks_from_outside_the_allowlist_change_nothing(invoice, client, se
 
 def test_polling_gives_up_after_a_bounded_time(invoice, mpesa, settings):
     settings.MPESA_SIMULATOR_DELAY = 3600  # the simulated phone never settles
-    stk = payments.request_stk_push(invoice, "0712345670")
+    stk = sent(payments.request_stk_push(invoice, "0712345670"))
     StkRequest.objects.filter(pk=stk.pk).update(next_check_at=timezone.now())
     assert payments.check_stk_request(stk.pk).status == "pending"
     StkRequest.objects.filter(pk=stk.pk).update(
         created_at=timezone.now() - payments.GIVE_UP_AFTER - timedelta(seconds=1), next_check_at=timezone.now())
     stk = payments.check_stk_request(stk.pk)
-    assert (stk.status, stk.settled_by) == ("failed", "query")
+    assert (stk.status, stk.settled_by) == ("gave_up", "query")
     assert "No final answer from M-Pesa after 10 minutes" in stk.result_desc
     assert Payment.objects.count() == 0
 
@@ -267,7 +272,7 @@ def test_the_reconciler_is_scheduled_every_15_seconds(redis_conn):
     jobs = {job.name: job for job in scheduler.get_jobs()}
     assert jobs["payments.reconcile_stk"].interval == 15
     assert jobs["payments.reconcile_stk"].func is payments.reconcile_pending
-    assert jobs["system.prune_failed_jobs"].cron == "17 3 * * *"
+    assert jobs["system.prune_old_rows"].cron == "17 3 * * *"
 
 
 def test_behind_nginx_the_allowlist_reads_the_address_nginx_appended(invoice, client, settings):
@@ -334,34 +339,64 @@ def test_a_callback_with_the_right_token_never_answers_500(invoice, client, sett
 
 
 class FakeDaraja:
-    """Accepts every push (for tests of what is asked, not of Daraja)."""
+    """Accepts every push (for tests of what is asked, not of Daraja); ``fail`` makes the next one
+    raise that DarajaError instead."""
+
+    callback_url = "https://biashara.example.co.ke/payments/stk/t/"
 
     def __init__(self):
         self.pushes = []
+        self.fail = None
 
-    def stk_push(self, phone, amount, reference, description):
+    def stk_push(self, phone, amount, reference, description, *, pay_to=None, callback_url=None):
         self.pushes.append((phone, amount))
+        if self.fail is not None:
+            error, self.fail = self.fail, None
+            raise error
         n = len(self.pushes)
         return daraja.StkPushResponse(f"m-{n}-{uuid.uuid4().hex[:6]}", f"ws_CO_{n}_{uuid.uuid4().hex[:8]}", "0", "ok")
 
 
+@pytest.fixture
+def fake_daraja(monkeypatch):
+    fake = FakeDaraja()
+    monkeypatch.setattr(stk, "get_client", lambda: fake)
+    return fake
+
+
+def push(request):
+    """What the worker's job does with a queued request."""
+    return stk.send_push(request.pk)
+
+
+def callback(client, body, ref=None):
+    path = f"/payments/stk/{TOKEN}/" + (f"{ref}/" if ref else "")
+    return client.post(path, body, content_type="application/json")
+
+
+def failure_body(request, code=1032, desc="Request cancelled by user"):
+    return {"Body": {"stkCallback": {"MerchantRequestID": request.merchant_request_id,
+                                     "CheckoutRequestID": request.checkout_request_id,
+                                     "ResultCode": code, "ResultDesc": desc}}}
+
+
 def test_ask_mpesa_prompts_once_while_a_request_may_pay_and_again_once_it_cannot(invoice, client, settings,
-                                                                                 monkeypatch):
+                                                                                 fake_daraja):
     """Payments' one retry rule, used by every page that asks for M-Pesa."""
     settings.MPESA_CALLBACK_TOKEN = TOKEN
-    fake = FakeDaraja()
-    monkeypatch.setattr(payments, "get_client", lambda: fake)
     first = payments.ask_mpesa(invoice, "0712345670", amount=200)
-    assert payments.ask_mpesa(invoice, "0712345670") == first and len(fake.pushes) == 1  # still may pay
-    client.post(f"/payments/mpesa/callback/{TOKEN}/", {"Body": {"stkCallback": {
-        "MerchantRequestID": first.merchant_request_id, "CheckoutRequestID": first.checkout_request_id,
-        "ResultCode": 1032, "ResultDesc": "Request cancelled by user"}}}, content_type="application/json")
-    second = payments.ask_mpesa(invoice, "0712345670", amount=200)  # cancelled: ask again
-    assert second != first and len(fake.pushes) == 2
-    client.post(f"/payments/mpesa/callback/{TOKEN}/", success_body(second), content_type="application/json")
-    third = payments.ask_mpesa(invoice, "0712345670")  # paid a part: the rest is asked for
-    assert third not in (first, second) and fake.pushes[-1] == ("254712345670", 250)
-    client.post(f"/payments/mpesa/callback/{TOKEN}/", success_body(third, receipt="TKA1B2C3D5"),
-                content_type="application/json")
-    assert payments.ask_mpesa(invoice, "0712345670") == third and len(fake.pushes) == 3  # nothing due
+    assert payments.ask_mpesa(invoice, "0712345670") == first  # queued: may still pay
+    first = push(first)
+    assert payments.ask_mpesa(invoice, "0712345670") == first and len(fake_daraja.pushes) == 1  # pending
+    callback(client, failure_body(first))
+    with pytest.raises(ValidationError, match="Wait [0-9]+ s"):  # a short rest after a cancel
+        payments.ask_mpesa(invoice, "0712345670", amount=200)
+    StkRequest.objects.filter(pk=first.pk).update(settled_at=timezone.now() - stk.COOL_DOWN_AFTER_CANCEL)
+    second = push(payments.ask_mpesa(invoice, "0712345670", amount=200))  # cancelled: ask again
+    assert second != first and len(fake_daraja.pushes) == 2
+    callback(client, success_body(second))
+    third = push(payments.ask_mpesa(invoice, "0712345670"))  # paid a part: the rest is asked for
+    assert third not in (first, second) and fake_daraja.pushes[-1] == ("254712345670", 250)
+    callback(client, success_body(third, receipt="TKA1B2C3D5"))
+    assert payments.ask_mpesa(invoice, "0712345670") == third and len(fake_daraja.pushes) == 3  # nothing due
     assert [p.amount for p in payments.payments_for(invoice)] == [Decimal("200.00"), Decimal("250.00")]

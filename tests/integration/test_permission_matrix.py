@@ -18,9 +18,10 @@ SEES = {"owner": ALL, "accountant": ALL, "water_staff": {"water"}, "laundry_staf
         "shop_staff": {"shop"}}
 MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label)
 # Who sees each widget that belongs to no single business: a new one must be added here.
-WIDGET_AUDIENCE = {"system": {"owner"}, "payments.waiting": set(SEES), "sales.quick": set(SEES) - {"accountant"},
+WIDGET_AUDIENCE = {"system": {"owner"}, "payments.waiting": set(SEES), "payments.inbox": set(SEES), "sales.quick": set(SEES) - {"accountant"},
                    "inventory.low_stock": set(SEES), "approvals.pending": {"owner"},
-                   "sales.today": {"owner", "accountant"}, "reports.revenue_trend": {"owner", "accountant"}}
+                   "sales.today": {"owner", "accountant"}, "reports.revenue_trend": {"owner", "accountant"},
+                   "money.tills": set(SEES) - {"accountant"}, "cms.requests": set(SEES)}
 CAN = {"changelist": ("view", "change"), "history": ("view", "change"), "change": ("view", "change"),
        "add": ("add",), "delete": ("delete",)}
 

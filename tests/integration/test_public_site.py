@@ -340,6 +340,19 @@ def test_staff_list_their_business_requests_only(client, demo):
     assert "Laundry pick-up" in html and "Water delivery" not in html
 
 
+def test_the_dashboard_widget_shows_new_requests_of_the_users_businesses(client, demo):
+    ask(client)
+    url = reverse("admin:widget", args=["cms.requests"])
+    client.force_login(User.objects.get(username="water_staff"))
+    html = client.get(url).content.decode()
+    assert 'data-requests-count>1<' in html and "Water delivery: 3 × 20 L refill · Wambui" in html
+    client.force_login(User.objects.get(username="laundry_staff"))
+    assert 'data-requests-count>0<' in client.get(url).content.decode()
+    client.force_login(User.objects.get(username="water_staff"))
+    client.post(reverse("admin:cms:take", args=[CustomerRequest.objects.get().pk]))
+    assert 'data-requests-count>0<' in client.get(url).content.decode()
+
+
 def test_prune_drops_old_windows_and_old_requests(demo):
     from datetime import timedelta
 

@@ -148,8 +148,10 @@ def test_bills_and_payments_post_to_payables_and_the_tills(owner, bidco):
         purchasing.record_bill(bidco, "1400", purchase_order=po)
     po_bill = purchasing.record_bill(bidco, "1500", reference="INV-77", purchase_order=po, user=owner)
     assert po_bill.journal_entry is None and JournalEntry.objects.count() == entries  # receiving booked it
-    transport = purchasing.record_bill(bidco, "300", reference="T-1", user=owner)
-    assert lines_of(transport.journal_entry) == [(chart.OPERATING_EXPENSES, 300, 0), (chart.PAYABLES, 0, 300)]
+    transport = purchasing.record_bill(bidco, "300", reference="T-1", category=chart.TRANSPORT, user=owner)
+    assert lines_of(transport.journal_entry) == [(chart.TRANSPORT, 300, 0), (chart.PAYABLES, 0, 300)]
+    with pytest.raises(ValidationError, match="Pick an expense category of Shop"):
+        purchasing.record_bill(bidco, "300", category=chart.BANK, user=owner)
     assert purchasing.supplier_balance(bidco) == balance("shop", chart.PAYABLES) == 1800
 
     owner_capital("shop", "1000", timezone.localdate())
@@ -185,8 +187,9 @@ def test_input_vat_on_bills_is_claimable_and_owed_to_the_supplier(owner, bidco):
     assert lines_of(po_bill.journal_entry) == [(chart.INPUT_VAT, 240, 0), (chart.PAYABLES, 0, 240)]
     assert purchasing.unbilled_value(po) == 0 and sugar.__class__.objects.get(pk=sugar.pk).cost == 150
 
-    rent = purchasing.record_bill(bidco, "11600", vat="1600", reference="RENT-11", user=owner)
-    assert lines_of(rent.journal_entry) == [(chart.OPERATING_EXPENSES, 10000, 0), (chart.INPUT_VAT, 1600, 0),
+    rent = purchasing.record_bill(bidco, "11600", vat="1600", reference="RENT-11", category=chart.RENT, user=owner)
+    assert rent.category.name == "Rent"
+    assert lines_of(rent.journal_entry) == [(chart.RENT, 10000, 0), (chart.INPUT_VAT, 1600, 0),
                                             (chart.PAYABLES, 0, 11600)]
     assert balance("shop", chart.INPUT_VAT) == 1840
     assert purchasing.supplier_balance(bidco) == balance("shop", chart.PAYABLES) == 1500 + 240 + 11600
@@ -206,6 +209,19 @@ def test_the_payment_form_shows_the_ledgers_refusal(bidco, login):
     owner_capital("shop", "800", timezone.localdate())
     assert client.post(url, form).status_code == 302
     assert SupplierPayment.objects.get().amount == 500 and balance("shop", chart.CASH) == 300
+
+
+def test_a_bill_without_an_order_picks_its_expense_category(bidco, login):
+    client = login("owner")
+    url = reverse("admin:purchasing_supplierbill_add")
+    form = {"supplier": bidco.pk, "purchase_order": "", "reference": "R-1", "bill_date": timezone.localdate().isoformat(),
+            "amount": "2500", "vat": "0", "category": ""}
+    refused = client.post(url, form)
+    assert refused.status_code == 200 and "A bill without an order needs its category." in refused.content.decode()
+    assert client.post(url, {**form, "category": chart.REPAIRS}).status_code == 302
+    bill = SupplierBill.objects.get()
+    assert bill.category.code == chart.REPAIRS and lines_of(bill.journal_entry) == [
+        (chart.REPAIRS, 2500, 0), (chart.PAYABLES, 0, 2500)]
 
 
 def test_receiving_from_its_admin_page(owner, bidco, login):

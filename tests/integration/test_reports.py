@@ -197,6 +197,17 @@ def test_cash_up_variance_is_posted_only_after_approval(day):
     assert (row["expected"], row["counted"], row["status"]) == (D("550.00"), D("550.00"), "Approved, difference posted")
 
 
+def test_the_approver_reads_the_cash_up_on_the_decide_page(day, login):
+    cashup = reports.submit_cashup(biz("water"), day, "550", User.objects.get(username="water_staff"),
+                                   note="Gave wrong change")
+    page = login("owner").get(reverse("admin:approvals:decide", args=[approvals.pending_for(cashup).pk]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    for shown in ("Counted", "KES 550.00", "Expected (ledger cash)", "KES 560.00", "KES 10.00 short",
+                  "Gave wrong change", "water_staff"):
+        assert shown in text
+
+
 def test_a_rejected_cash_up_posts_nothing_and_may_be_counted_again(day):
     laundry, owner = biz("laundry"), User.objects.get(username="owner")
     staff = User.objects.get(username="laundry_staff")

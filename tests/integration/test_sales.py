@@ -1,9 +1,14 @@
 """Sales: one transaction each (sale, stock, ledger, cash), idempotent by the phone's UUID."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -21,6 +26,8 @@ from modules.core.payments.models import Payment, StkRequest
 from modules.core.sales import services as sales
 from modules.core.sales.models import Sale
 from tests.conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def item(sku):
@@ -109,13 +116,13 @@ def test_double_tapping_pay_from_ten_threads_makes_one_sale():
 @pytest.mark.django_db
 def test_void_puts_stock_and_money_back_through_reversals(stocked):
     sale, _ = sell("W-PACK-500x24", 2)
-    original = set(JournalEntry.objects.filter(source_id=str(sale.pk)).values_list("pk", "hash"))
+    original = set(JournalEntry.objects.filter(source_id=str(sale.pk)).values_list("pk", "seal"))
     sales.void_sale(sale, reason="customer changed mind")
     sale.refresh_from_db()
     assert sale.status == "voided"
     assert on_hand(item("W-PACK-500x24"), sale.location) == 60
     assert balance(chart.CASH) == 0 and balance(chart.SALES) == 0 and balance(chart.COST_OF_SALES) == 0
-    assert original <= set(JournalEntry.objects.values_list("pk", "hash"))  # untouched
+    assert original <= set(JournalEntry.objects.values_list("pk", "seal"))  # untouched
     assert JournalEntry.objects.filter(reversal_of__in=[pk for pk, _ in original]).count() == len(original)
     with pytest.raises(Exception, match="already void"):
         sales.void_sale(sale, reason="again")
@@ -169,6 +176,37 @@ def test_submit_takes_a_discount_and_a_cash_part_and_refuses_bad_amounts(stocked
 
 
 @pytest.mark.django_db
+def test_a_sale_paid_to_the_till_books_its_typed_m_pesa_code_once(stocked, client):
+    """method "till": the customer paid our till from their own phone (also offline, replayed later);
+    the code from their SMS pays the sale and waits for M-Pesa's confirmation. No prompt is sent."""
+    from modules.core.payments.models import MpesaReceipt
+
+    client.force_login(User.objects.get(username="water_staff"))
+    url = reverse("admin:sales:submit")
+    body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "till", "code": "qk7ab1cd2e",
+            "lines": [{"item": item("W-PACK-1Lx12").pk, "quantity": 1}], "offline": True}  # KES 420
+    till, stock = balance(chart.MPESA), on_hand(item("W-PACK-1Lx12"), default_location(item("W-PACK-1Lx12").business))
+    first = client.post(url, json.dumps(body), content_type="application/json")
+    assert first.status_code == 201, first.json()
+    sale = Sale.objects.get(pk=first.json()["sale"])
+    assert first.json()["next"] == reverse("admin:sales:receipt", args=[sale.pk]) and not StkRequest.objects.exists()
+    assert client.post(url, json.dumps(body), content_type="application/json").status_code == 200  # the replay
+    assert [(p.method, p.amount) for p in Payment.objects.filter(document_id=str(sale.pk))] == [("mpesa", 420)]
+    assert sale.payment_method == "mpesa" and balance(chart.MPESA) == till + 420
+    typed = MpesaReceipt.objects.get(receipt="QK7AB1CD2E")
+    assert (typed.source, typed.amount, typed.confirmed_at) == (MpesaReceipt.Source.TYPED, 420, None)
+
+    again = client.post(url, json.dumps({**body, "uuid": str(uuid.uuid4())}), content_type="application/json")
+    assert again.status_code == 400 and "already in the books" in again.json()["error"]
+    bad = client.post(url, json.dumps({**body, "uuid": str(uuid.uuid4()), "code": "12345"}),
+                      content_type="application/json")
+    assert bad.status_code == 400 and "10 letters and digits" in bad.json()["error"]
+    assert Sale.objects.count() == 1  # a refused code takes its sale back: no stock moved, nothing booked
+    assert on_hand(item("W-PACK-1Lx12"), default_location(item("W-PACK-1Lx12").business)) == stock - 1
+    assert balance(chart.MPESA) == till + 420
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("username, business, status", [
     ("accountant", "water", 403), ("shop_staff", "water", 403), ("water_staff", "shop", 403)])
 def test_who_may_sell_where(stocked, client, username, business, status):
@@ -191,6 +229,31 @@ def test_the_receipt_can_be_shared_by_a_signed_link(stocked, client):
     assert public.status_code == 200 and "Receipt W-000001" in public.content.decode()
     assert client.get(share_url[:-3] + "xyz/").status_code == 404  # tampered
     assert client.get(reverse("admin:sales:receipt", args=[sale.pk])).status_code == 302  # the admin copy needs a login
+
+
+@pytest.mark.django_db
+def test_a_shared_receipt_link_expires(stocked, client, settings):
+    from unittest import mock
+
+    from modules.core.sales.views import share_token
+
+    sale, _ = sell("W-SACHET", 1)
+    signed_at = time.time() - settings.RECEIPT_LINK_MAX_AGE - 60
+    with mock.patch("django.core.signing.time.time", return_value=signed_at):  # a link shared 90 days ago
+        old = share_token(sale)
+    expired = client.get(reverse("sales:public_receipt", args=[old]))
+    assert expired.status_code == 410 and "expired" in expired.content.decode()
+    assert client.get(reverse("sales:public_receipt", args=[share_token(sale)])).status_code == 200
+
+
+def test_make_run_keeps_a_random_secret_key_of_its_own():
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env["DJANGO_SETTINGS_MODULE"] = "backoffice.settings.dev"
+    show = [sys.executable, "manage.py", "shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"]
+    keys = {subprocess.run(show, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
+            for _ in range(2)}
+    assert len(keys) == 1 and len(keys.pop()) >= 50, "one key, kept between runs"
+    assert (ROOT / ".data" / "secret.key").stat().st_mode & 0o077 == 0
 
 
 @pytest.mark.django_db

@@ -79,6 +79,12 @@ class FakeCache:
         if not self.broken:
             self.data[key], self.timeouts[key] = value, timeout
 
+    def add(self, key, value, timeout=None):
+        if self.broken or key in self.data:
+            return False
+        self.data[key] = value
+        return True
+
     def delete(self, key):
         return self.data.pop(key, None) is not None
 
@@ -189,6 +195,89 @@ def test_a_rejected_token_is_dropped_and_one_fresh_token_tried(fake_cache):
     assert fake_cache.data[client.token_cache_key] == "token-1"
 
 
+@pytest.mark.parametrize("status", [400, 404, 500])
+def test_invalid_access_token_404_001_03_is_refreshed_whatever_the_http_status(fake_cache, status):
+    """Several clients report Daraja's "Invalid Access Token" with statuses other than 401: the
+    stale token must not stay cached for the rest of its hour."""
+    invalid = FakeResponse(status, {"requestId": "x", "errorCode": "404.001.03", "errorMessage": "Invalid Access Token"})
+    session = StubSession({daraja.STK_PUSH_PATH: [invalid, FakeResponse(200, ACCEPTED)]})
+    client = make_client(session)
+    fake_cache.set(client.token_cache_key, "stale", 100)
+    client.stk_push("0712345678", 10, "R1", "Shop")
+    assert [c["headers"]["Authorization"] for c in session.posts()] == ["Bearer stale", "Bearer token-1"]
+    assert fake_cache.data[client.token_cache_key] == "token-1"
+
+
+def test_one_token_refresh_at_a_time(fake_cache):
+    """Ten workers find no token at once: one asks Daraja, the others wait for its token."""
+    import threading
+    import time as clock
+
+    class SlowTokens(StubSession):
+        def request(self, method, url, timeout=None, **kwargs):
+            if url.endswith(daraja.OAUTH_PATH):
+                clock.sleep(0.3)
+            return super().request(method, url, timeout, **kwargs)
+
+    session = SlowTokens()
+    client = make_client(session)
+    start, tokens = threading.Barrier(10), []
+
+    def ask():
+        start.wait()
+        tokens.append(client.access_token())
+
+    threads = [threading.Thread(target=ask) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert session.tokens_issued == 1 and tokens == ["token-1"] * 10
+
+
+def test_the_token_expiry_daraja_sends_as_a_string_sets_the_cache_time(fake_cache):
+    session = StubSession(token_answer=FakeResponse(200, {"access_token": "short", "expires_in": "120"}))
+    client = make_client(session)
+    client.access_token()
+    assert fake_cache.timeouts[client.token_cache_key] == 60
+
+
+def test_a_till_push_sends_buy_goods_with_the_store_number_and_the_till(fake_cache):
+    session = StubSession({daraja.STK_PUSH_PATH: [FakeResponse(200, ACCEPTED)]})
+    till = daraja.PayTo("300584", "till-passkey", "CustomerBuyGoodsOnline", "5170231")
+    make_client(session).stk_push("0712345678", 10, "R1", "Shop", pay_to=till, callback_url="https://x.example/s/1/")
+    sent = session.posts()[0]["json"]
+    assert (sent["TransactionType"], sent["BusinessShortCode"], sent["PartyB"], sent["CallBackURL"]) == (
+        "CustomerBuyGoodsOnline", "300584", "5170231", "https://x.example/s/1/")
+    assert sent["Password"] == password("300584", "till-passkey", sent["Timestamp"])
+
+
+@pytest.mark.parametrize("error, ambiguous", [
+    (requests.ConnectTimeout("connect timed out"), False),
+    (requests.ConnectionError("HTTPSConnectionPool: Failed to establish a new connection: refused"), False),
+    (requests.ReadTimeout("read timed out"), True),
+    (requests.ConnectionError("Connection reset by peer"), True),
+])
+def test_a_push_that_may_have_reached_daraja_is_ambiguous(fake_cache, error, ambiguous):
+    session = StubSession({daraja.STK_PUSH_PATH: [error]})
+    with pytest.raises(DarajaError) as caught:
+        make_client(session).stk_push("0712345678", 10, "R1", "Shop")
+    assert caught.value.ambiguous is ambiguous
+
+
+@pytest.mark.parametrize("answer, ambiguous", [
+    (FakeResponse(503, None, text="Service Unavailable"), True),
+    (FakeResponse(500, {"requestId": "r", "errorCode": "500.001.1001", "errorMessage": "Wrong credentials"}), False),
+    (FakeResponse(400, {"requestId": "r", "errorCode": "400.002.02", "errorMessage": "Bad Request - Invalid PartyB"}),
+     False),
+])
+def test_a_5xx_push_is_ambiguous_unless_it_certainly_did_nothing(fake_cache, answer, ambiguous):
+    session = StubSession({daraja.STK_PUSH_PATH: [answer]})
+    with pytest.raises(DarajaError) as caught:
+        make_client(session).stk_push("0712345678", 10, "R1", "Shop")
+    assert caught.value.ambiguous is ambiguous
+
+
 def test_a_token_refused_twice_is_an_error(fake_cache):
     invalid = FakeResponse(401, {"requestId": "x", "errorCode": "404.001.03", "errorMessage": "Invalid Access Token"})
     session = StubSession({daraja.STK_QUERY_PATH: [invalid, invalid]})
@@ -213,7 +302,7 @@ def test_stk_push_sends_darajas_fields(fake_cache):
     assert sent == {
         "BusinessShortCode": "174379", "TransactionType": "CustomerPayBillOnline", "Amount": 150,
         "PartyA": "254712345678", "PartyB": "174379", "PhoneNumber": "254712345678",
-        "CallBackURL": "https://shop.example/payments/mpesa/callback/cb-token/",
+        "CallBackURL": "https://shop.example/payments/stk/cb-token/",
         "AccountReference": "SALE-42", "TransactionDesc": "Water refill",
     }
 
@@ -275,6 +364,7 @@ def test_stk_push_errors_are_readable(fake_cache, answer, message):
      StkQueryResult("failed", 2001, "The initiator information is invalid.")),
     (query_answer("4999", "The transaction is still under processing"),
      StkQueryResult("pending", 4999, "The transaction is still under processing")),
+    (query_answer("SFC_IC0003", "Invalid till set-up"), StkQueryResult("failed", "SFC_IC0003", "Invalid till set-up")),
 ])
 def test_stk_query_states(fake_cache, answer, expected):
     session = StubSession({daraja.STK_QUERY_PATH: [answer]})
@@ -292,7 +382,7 @@ def test_stk_query_states(fake_cache, answer, expected):
                         "errorMessage": "Bad Request - Invalid CheckoutRequestID"}), "Invalid CheckoutRequestID"),
     (FakeResponse(503, None, text="Service Unavailable"), "HTTP 503: Service Unavailable"),
     (FakeResponse(200, {"ResponseCode": "0"}), "STK query failed"),
-    (query_answer("abc"), "is not a number"),
+    (query_answer({"code": 1}), "is not a result code"),
     (requests.ConnectTimeout("timed out"), "could not reach Daraja"),
     (requests.ConnectionError("refused"), "could not reach Daraja at https://daraja.test/mpesa/stkpushquery"),
     (requests.ReadTimeout("read timed out"), "read timed out"),
@@ -320,9 +410,14 @@ def test_get_client_reads_the_settings(settings):
     settings.MPESA_HTTP_TIMEOUT = 7.5
     client = get_client()
     assert client.base_url == "https://sandbox.safaricom.co.ke"
-    assert client.callback_url == "https://biashara.example/payments/mpesa/callback/t0k3n/"
+    assert client.callback_url == "https://biashara.example/payments/stk/t0k3n/"
+    assert client.c2b_urls() == ("https://biashara.example/payments/c2b/t0k3n/validation/",
+                                 "https://biashara.example/payments/c2b/t0k3n/confirmation/")
+    assert not any(word in url.lower() for url in (client.callback_url, *client.c2b_urls())
+                   for word in ("mpesa", "safaricom"))  # Safaricom drops such URLs
     assert (client.shortcode, client.timeout, client.session) == ("600000", 7.5, daraja.SESSION)
-    assert (client.consumer_key, client.passkey) == (settings.MPESA_CONSUMER_KEY, settings.MPESA_PASSKEY)
+    assert (client.consumer_key, client.default_pay_to.passkey) == (settings.MPESA_CONSUMER_KEY,
+                                                                    settings.MPESA_PASSKEY)
 
 
 # --- callbacks ---------------------------------------------------------------------------------

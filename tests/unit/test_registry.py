@@ -47,3 +47,53 @@ def test_widget_keys_are_unique_and_resolvable():
         template="inventory/widget_price_list.html", refresh_seconds=15, permission="inventory.view_item",
         business="water",
     )
+
+
+def test_the_declared_paths_templates_models_and_links_all_resolve():
+    from modules.core.registry.checks import declarations_resolve
+
+    assert declarations_resolve() == []
+
+
+def test_a_typo_in_a_declaration_fails_manage_py_check_naming_module_and_field(declared):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+    from django.urls import reverse
+
+    from modules.core.registry.contract import ApprovalRule, MenuItem, Retention, Schedule
+
+    reverse("admin:index")  # the URLconf is built from the real registry before it is replaced
+    declared(Module("car_wash", "Car wash", demo="modules.car_wash.demo.seed", menu=(
+        MenuItem("Bays", "admin:car_wash_bay_changelist"),), widgets=(
+        Widget("car_wash.queue", "Queue", "modules.core.inventory.widgets.price_lsit", "car_wash/queue.html"),),
+        schedules=(Schedule("car_wash.digest", "modules.core.reports.jobs.nightly"),),
+        approval_rules=(ApprovalRule("car_wash.Wash"), ApprovalRule("sales.Sale")),
+        retention=(Retention("system.SecurityEvent", "created", 90),)))
+    with pytest.raises(SystemCheckError) as failed:
+        call_command("check")
+    report = str(failed.value)
+    for problem in ("'car_wash': demo 'modules.car_wash.demo.seed'",
+                    "'car_wash': widgets[car_wash.queue].callable 'modules.core.inventory.widgets.price_lsit'",
+                    "'car_wash': widgets[car_wash.queue] template 'car_wash/queue.html'",
+                    "'car_wash': schedules[car_wash.digest].job 'modules.core.reports.jobs.nightly'",
+                    "'car_wash': approval_rules document 'car_wash.Wash'",
+                    "'car_wash': approval_rules document 'sales.Sale' has no approval_details()",
+                    "'car_wash': menu[Bays].link URL name 'admin:car_wash_bay_changelist'",
+                    "'car_wash': retention 'system.SecurityEvent' has no field 'created'"):
+        assert problem in report
+
+
+def test_a_new_business_s_staff_get_what_the_core_grants_staff_with_no_edit_in_the_core(declared):
+    from modules.core.registry.contract import Business
+
+    declared(Module("approvals", "Approvals", staff_permissions=("approvals.add_expenserequest",)),
+             Module("car_wash", "Car wash", business=Business("car_wash", "Car wash"),
+                    roles=(Role("Car wash staff", ("car_wash.add_wash",), business="car_wash"),
+                           Role("Accountant", ("car_wash.view_*",)))),
+             Module("reports", "Reports", staff_permissions=("reports.add_cashup",),
+                    roles=(Role("Accountant", ("reports.view_*",)),)))
+    roles = {role.name: role for role in registry.roles()}
+    assert roles["Car wash staff"].business == "car_wash"
+    assert set(roles["Car wash staff"].permissions) == {
+        "car_wash.add_wash", "approvals.add_expenserequest", "reports.add_cashup"}
+    assert roles["Accountant"].permissions == ("car_wash.view_*", "reports.view_*")  # staff grants only

@@ -1,15 +1,17 @@
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
-from unfold.admin import ModelAdmin
+from unfold.admin import ModelAdmin, TabularInline
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import (BusinessScopedAdminMixin, ScopedChoicesMixin, ServiceAdminMixin,
+                                               ServiceForm)
 from modules.core.businesses.services import businesses_for
-from modules.core.inventory.forms import ScopedChoicesMixin, ServiceAdminMixin, ServiceForm
+from modules.core.ledger import chart
 
 from . import services
-from .models import ApprovalRequest, ExpenseRequest, TransferRequest
+from .models import ApprovalDecision, ApprovalRequest, ExpenseRequest, TransferRequest
 
 
 def _decide_link(obj):
@@ -46,9 +48,28 @@ class ReadOnlyAfterAddMixin:
 
 
 class ExpenseForm(ServiceForm):
+    """The category is picked by name (one list across the user's businesses: a code means the same
+    category in each) and resolved to the chosen business's account by the service."""
+
+    category = forms.ChoiceField(label="Category")
+
     class Meta:
         model = ExpenseRequest
         fields = ["business", "amount", "category", "description", "method"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "Pick a category")] + chart.category_choices(businesses_for(self.user))
+
+    def clean(self):
+        data = super().clean()
+        code = data.pop("category", None)  # a code until resolved: never assigned to the model as text
+        if data.get("business") and code:
+            try:
+                data["category"] = chart.category_for(data["business"], code)
+            except forms.ValidationError as error:
+                self.add_error("category", error)
+        return data
 
     def perform(self, data):
         return services.request_expense(data["business"], data["amount"], self.user, description=data["description"],
@@ -104,9 +125,29 @@ class TransferRequestAdmin(ReadOnlyAfterAddMixin, ServiceAdminMixin, ScopedChoic
         return _decide_link(obj)
 
 
+class DecisionInline(TabularInline):
+    """Every decision on the request, from the append-only trail."""
+
+    model = ApprovalDecision
+    fields = ["at", "action", "user", "ip", "device", "comment"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ApprovalRequest)
 class ApprovalRequestAdmin(BusinessScopedAdminMixin, ModelAdmin):
     """The audit trail: who asked, who decided, when, from which IP and device."""
+
+    inlines = [DecisionInline]
 
     list_display = ["__str__", "amount", "status"]
     list_filter = ["status", "business"]

@@ -19,15 +19,17 @@ def _approver(request):
 
 
 def pay_expense(expense, request):
-    """Pay the expense: Dr Operating expenses / Cr the till it is paid from. Cash and M-Pesa may
-    not go below zero: the ledger's LedgerError says how much the till holds."""
-    expense = ExpenseRequest.objects.select_for_update().select_related("business").get(pk=expense.pk)
+    """Pay the expense: Dr its category (an expense account) / Cr the till it is paid from. Cash
+    and M-Pesa may not go below zero: the ledger's LedgerError says how much the till holds."""
+    expense = ExpenseRequest.objects.select_for_update(of=("self",)).select_related("business", "category").get(
+        pk=expense.pk)
     if expense.status != ExpenseRequest.Status.PENDING:
         raise ValidationError(f"{expense} is {expense.get_status_display().lower()}: it cannot be paid.")
     by = _approver(request) or expense.requested_by
     entry = ledger.post(expense.business, timezone.localdate(),
-                        f"Expense {expense.pk}: {expense.get_category_display()}: {expense.description}"[:200],
-                        [ledger.debit(chart.OPERATING_EXPENSES, expense.amount),
+                        f"Expense {expense.pk}: {expense.category_name}: {expense.description}"[:200],
+                        [ledger.debit(expense.category.code if expense.category_id else chart.OPERATING_EXPENSES,
+                                      expense.amount),
                          ledger.credit(TILLS[expense.method], expense.amount)],
                         source=expense, user=by)
     expense.status, expense.paid_at, expense.journal_entry = ExpenseRequest.Status.PAID, timezone.now(), entry

@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from modules.core.businesses.models import Business
 
@@ -64,17 +65,33 @@ class ApprovalRequest(models.Model):
         return f"#{self.pk} {self.summary}"
 
 
+class ApprovalDecision(models.Model):
+    """One act on an approval request: the first of two approvals, the approval, the rejection or
+    the cancellation. The audit trail: append-only for the app's database role (module.py)."""
+
+    class Action(models.TextChoices):
+        FIRST_APPROVAL = "first_approval", "First approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.PROTECT, related_name="decisions")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    device = models.CharField(max_length=255, blank=True, help_text="The browser's user agent.")
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} by {self.user} ({self.request_id})"
+
+
 class ExpenseRequest(models.Model):
     """Staff ask for petty cash or an expense; approval pays it and posts it to the ledger."""
-
-    class Category(models.TextChoices):
-        SUPPLIES = "supplies", "Supplies"
-        TRANSPORT = "transport", "Transport / fuel"
-        REPAIRS = "repairs", "Repairs"
-        UTILITIES = "utilities", "Water, power, rent"
-        AIRTIME = "airtime", "Airtime / data"
-        WAGES = "wages", "Casual wages"
-        OTHER = "other", "Other"
 
     class Method(models.TextChoices):
         CASH = "cash", "Cash"
@@ -89,7 +106,8 @@ class ExpenseRequest(models.Model):
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="expense_requests")
     amount = models.DecimalField("amount (KES)", validators=[MinValueValidator(Decimal("1"))], **MONEY)
-    category = models.CharField(max_length=12, choices=Category.choices, default=Category.SUPPLIES)
+    category = models.ForeignKey("ledger.Account", null=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text="An expense category (an expense account) of the business.")
     description = models.CharField(max_length=200)
     method = models.CharField("paid by", max_length=8, choices=Method.choices, default=Method.CASH)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -104,7 +122,16 @@ class ExpenseRequest(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="expense_amount_positive")]
 
     def __str__(self):
-        return f"Expense {self.pk}: KES {self.amount:,} {self.get_category_display().lower()} ({self.description})"
+        return f"Expense {self.pk}: KES {self.amount:,} {self.category_name.lower()} ({self.description})"
+
+    @property
+    def category_name(self):
+        return self.category.name if self.category_id else "uncategorised"
+
+    def approval_details(self) -> list[tuple[str, str]]:
+        """What the approver reads on the phone (approvals' decide page)."""
+        return [("For", self.description), ("Category", self.category_name),
+                ("Paid from", self.get_method_display()), ("Expense status", self.get_status_display())]
 
     def on_approval_closed(self, request):
         """The request was rejected or cancelled: so is the expense (nothing was paid)."""
@@ -141,6 +168,11 @@ class TransferRequest(models.Model):
     def __str__(self):
         return (f"Transfer request {self.pk}: {self.quantity.normalize():f} {self.item.name} "
                 f"{self.from_location.name} → {self.to_location.name}")
+
+    def approval_details(self) -> list[tuple[str, str]]:
+        return [("Item", self.item.name), ("Quantity", f"{self.quantity.normalize():f} {self.item.unit}"),
+                ("From", self.from_location.name), ("To", self.to_location.name),
+                ("Value at cost", f"KES {self.value:,.2f}"), ("Transfer status", self.get_status_display())]
 
     def on_approval_closed(self, request):
         status = self.Status.REJECTED if request.status == ApprovalRequest.Status.REJECTED else self.Status.CANCELLED

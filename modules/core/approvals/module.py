@@ -1,11 +1,6 @@
-from django.conf import settings
-
 from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role, Subscription, Widget
 
-# Staff of each business ask for expenses and stock transfers in their own business (merged by
-# name into the roles the business modules declare, with the same business scope; a disabled
-# business module's role is not declared, so no group appears for it).
-STAFF_ROLES = (("Water staff", "water"), ("Laundry staff", "laundry"), ("Shop staff", "shop"))
+# Staff of every business ask for expenses and stock transfers in their own business.
 ASK = ("approvals.view_approvalrequest", "approvals.view_expenserequest", "approvals.add_expenserequest",
        "approvals.view_transferrequest", "approvals.add_transferrequest")
 
@@ -28,11 +23,8 @@ MODULE = Module(
                template="approvals/widget_pending.html", refresh_seconds=30,
                permission="approvals.decide_approvalrequest"),
     ),
-    roles=(
-        *(Role(name, permissions=ASK, business=code) for name, code in STAFF_ROLES
-          if f"modules.{code}" in settings.BACKOFFICE_MODULES),
-        Role("Accountant", permissions=("approvals.view_*",)),
-    ),
+    roles=(Role("Accountant", permissions=("approvals.view_*",)),),
+    staff_permissions=ASK,
     approval_rules=(
         # Every expense is approved by the owner before money leaves a till.
         ApprovalRule("approvals.ExpenseRequest", threshold="0", label="Expense",
@@ -46,4 +38,5 @@ MODULE = Module(
         Subscription("approval.decided", "modules.core.approvals.handlers.on_decided", durable=True),
     ),
     admin_urls="modules.core.approvals.views.admin_urlpatterns",
+    append_only=("approvals.ApprovalDecision",),  # the audit trail of decisions
 )

@@ -26,6 +26,7 @@ class ApprovalRequestResource(resources.ModelResource):
 
 class ExpenseRequestResource(resources.ModelResource):
     business = fields.Field(attribute="business__code", column_name="business")
+    category = fields.Field(attribute="category__name", column_name="category")
     requested_by = fields.Field(attribute="requested_by__username", column_name="requested_by")
     journal_entry = fields.Field(attribute="journal_entry__number", column_name="journal_entry")
 

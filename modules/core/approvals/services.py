@@ -35,18 +35,21 @@ from django.utils.module_loading import import_string
 
 from modules.core.businesses.models import Business
 from modules.core.businesses.services import can_see_business
+from modules.core.ledger import chart
 from modules.core.registry import events, registry
 from modules.core.registry.contract import ApprovalRule
+from modules.core.registry.refusals import Refusal
 
-from .models import ApprovalRequest, ExpenseRequest, TransferRequest
+from .models import ApprovalDecision, ApprovalRequest, ExpenseRequest, TransferRequest
 
 Status = ApprovalRequest.Status
+Action = ApprovalDecision.Action
 DEFAULT_PERMISSION = "approvals.decide_approvalrequest"
 DEFAULT_RULE = ApprovalRule(document="", threshold="0")
 SELF_APPROVED = "Asked for by someone who may approve: approved as it was made."
 
 
-class ApprovalError(ValidationError):
+class ApprovalError(Refusal):
     """An approval step refused; the message is written for the person who tried it."""
 
 
@@ -266,6 +269,7 @@ def _decide(request, user, *, approve: bool, comment: str, ip, device: str, own:
         request.first_ip, request.first_device = ip or None, device
         request.comment = comment
         request.save(update_fields=["first_approved_by", "first_approved_at", "first_ip", "first_device", "comment"])
+        _record(request, Action.FIRST_APPROVAL, user, now, ip=ip, device=device, comment=comment)
         events.publish("approval.requested", **_payload(request), step=2)
         return request
     if approve and request.first_approved_by_id == user.pk:
@@ -275,6 +279,7 @@ def _decide(request, user, *, approve: bool, comment: str, ip, device: str, own:
     if comment or not request.comment:
         request.comment = comment
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_ip", "decision_device", "comment"])
+    _record(request, Action.APPROVED if approve else Action.REJECTED, user, now, ip=ip, device=device, comment=comment)
     document = request.document
     if approve and rule.on_approved and document is not None:
         import_string(rule.on_approved)(document, request)  # same transaction: both or neither
@@ -282,6 +287,12 @@ def _decide(request, user, *, approve: bool, comment: str, ip, device: str, own:
         document.on_approval_closed(request)
     events.publish("approval.decided", **_payload(request), decided_by_id=user.pk)
     return request
+
+
+def _record(request, action, user, at, *, ip=None, device="", comment=""):
+    """The append-only trail of every decision (the request row keeps only the latest state)."""
+    ApprovalDecision.objects.create(request=request, action=action, user=user, at=at, ip=ip or None,
+                                    device=device, comment=comment)
 
 
 @transaction.atomic
@@ -294,6 +305,7 @@ def cancel(request: ApprovalRequest, user) -> ApprovalRequest:
         raise PermissionDenied("Only who asked, or an approver, can cancel this request.")
     request.status, request.decided_by, request.decided_at = Status.CANCELLED, user, timezone.now()
     request.save(update_fields=["status", "decided_by", "decided_at"])
+    _record(request, Action.CANCELLED, user, request.decided_at)
     document = request.document
     if hasattr(document, "on_approval_closed"):
         document.on_approval_closed(request)
@@ -313,10 +325,11 @@ def _positive(value, what) -> Decimal:
 
 
 @transaction.atomic
-def request_expense(business, amount, user, *, description: str, category: str = ExpenseRequest.Category.OTHER,
+def request_expense(business, amount, user, *, description: str, category=chart.OPERATING_EXPENSES,
                     method: str = ExpenseRequest.Method.CASH) -> ExpenseRequest:
     """Staff ask for petty cash or an expense. Every expense needs approval (rule threshold 0): an
-    approver's own expense is paid at once; a till that would go below zero refuses (LedgerError)."""
+    approver's own expense is paid at once; a till that would go below zero refuses (LedgerError).
+    ``category``: one of the business's expense categories (an account, or its code)."""
     business = _business(business)
     if user is not None and not can_see_business(user, business.code):
         raise PermissionDenied("You cannot ask for expenses in this business.")
@@ -325,6 +338,10 @@ def request_expense(business, amount, user, *, description: str, category: str =
         raise ApprovalError("Pay by cash, M-Pesa or bank.")
     if not (description or "").strip():
         raise ApprovalError("Say what the money is for.")
+    try:
+        category = chart.category_for(business, category)
+    except ValidationError as error:
+        raise ApprovalError(error.messages) from None
     expense = ExpenseRequest.objects.create(business=business, amount=amount, category=category,
                                             description=description.strip()[:200], method=method, requested_by=user)
     if required(expense, amount):

@@ -1,59 +1,28 @@
 """Deciding from a phone: the pending list and one page per request (admin pages under /admin/approvals/)."""
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from modules.core.inventory.services import OutOfStock
-from modules.core.ledger.services import LedgerError
+from modules.core.businesses.admin_kit import admin_page
 from modules.core.system.network import client_ip
 
 from . import services
-from .models import ApprovalRequest, ExpenseRequest, TransferRequest
+from .models import ApprovalRequest
 
 Status = ApprovalRequest.Status
 
 
+@admin_page("Approvals", template="approvals/pending.html")
 def pending_view(request):
     waiting = services.pending_for_user(request.user)
     mine = (ApprovalRequest.objects.filter(requested_by=request.user).select_related("business", "decided_by")
             .order_by("-requested_at")[:10])
-    return TemplateResponse(request, "approvals/pending.html", {
-        **admin.site.each_context(request), "title": "Approvals", "waiting": waiting, "mine": mine})
-
-
-def _money(value):
-    return f"KES {value:,.2f}"
-
-
-def details_for(document) -> list[tuple[str, str]]:
-    """What the approver needs to see on the phone, per document type."""
-    from modules.core.inventory.models import StockCount
-    from modules.core.inventory.services import count_variance
-    from modules.core.purchasing.models import PurchaseOrder
-
-    if isinstance(document, ExpenseRequest):
-        return [("For", document.description), ("Category", document.get_category_display()),
-                ("Paid from", document.get_method_display()), ("Expense status", document.get_status_display())]
-    if isinstance(document, TransferRequest):
-        return [("Item", document.item.name), ("Quantity", f"{document.quantity.normalize():f} {document.item.unit}"),
-                ("From", document.from_location.name), ("To", document.to_location.name),
-                ("Value at cost", _money(document.value)), ("Transfer status", document.get_status_display())]
-    if isinstance(document, PurchaseOrder):
-        lines = [f"{line.quantity.normalize():f} × {line.item.name} @ {line.unit_cost:,}"
-                 for line in document.lines.select_related("item")]
-        return [("Supplier", document.supplier.name), ("Lines", "; ".join(lines)),
-                ("Order status", document.get_status_display())]
-    if isinstance(document, StockCount):
-        variance = count_variance(document)
-        return [("Location", document.location.name), ("Short", _money(variance["shortage"])),
-                ("Over", _money(variance["surplus"])), ("Count status", document.get_status_display())]
-    return []
+    return {"waiting": waiting, "mine": mine}
 
 
 def admin_link(document):
@@ -67,6 +36,7 @@ def admin_link(document):
 
 
 @require_http_methods(["GET", "POST"])
+@admin_page(template="approvals/decide.html")
 def decide_view(request, pk):
     approval = get_object_or_404(ApprovalRequest.objects.select_related(
         "business", "document_type", "requested_by", "decided_by", "first_approved_by"), pk=pk)
@@ -99,17 +69,15 @@ def decide_view(request, pk):
             messages.warning(request, " ".join(error.messages))
         except ValidationError as error:
             messages.error(request, "Not done: " + " ".join(error.messages))
-        except (LedgerError, OutOfStock) as error:
-            messages.error(request, f"Not done: {error}")
         except PermissionDenied as error:
             messages.error(request, str(error) or "You may not decide this request.")
         return redirect("admin:approvals:decide", approval.pk)
     document = approval.document
-    return TemplateResponse(request, "approvals/decide.html", {
-        **admin.site.each_context(request), "title": f"Approval #{approval.pk}", "approval": approval,
-        "kind": rule.label or approval.document_type.name, "details": details_for(document) if document else [],
-        "document_link": admin_link(document), "can_decide": can_decide, "can_cancel": can_cancel,
-        "now": timezone.now()})
+    return {"title": f"Approval #{approval.pk}", "approval": approval,
+            "kind": rule.label or approval.document_type.name,
+            "details": document.approval_details() if hasattr(document, "approval_details") else [],
+            "document_link": admin_link(document), "can_decide": can_decide, "can_cancel": can_cancel,
+            "now": timezone.now()}
 
 
 admin_urlpatterns = [

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, User
@@ -18,6 +19,16 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     change_password_form = AdminPasswordChangeForm
     list_display = ["username", "first_name", "is_active", "last_login"]
     list_filter = ["is_active", "groups"]
+
+    def get_deleted_objects(self, objs, request):
+        """Someone with an admin history stays (untick *active* instead): the admin log is
+        append-only for the app's database role, so it cannot follow the user out."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for user in objs:
+            entries = LogEntry.objects.filter(user=user).count()
+            if entries:
+                protected.append(f"{user}: {entries} entries in the admin log (kept for the audit)")
+        return deleted, counts, perms_needed, protected
 
 
 @admin.register(Group)

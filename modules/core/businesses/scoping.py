@@ -2,10 +2,12 @@
 
 A staff member sees only their business's rows; a row of another business answers 403,
 not a quiet redirect. Owners and accountants (roles with sees_all_businesses) see all.
+Admin classes take these from the admin kit (``admin_kit``), with the kit's other mixins.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from .models import Business
 from .services import businesses_for
 
 
@@ -43,4 +45,15 @@ class BusinessScopedAdminMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == self.business_field:
             kwargs["queryset"] = businesses_for(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScopedChoicesMixin:
+    """Foreign-key choices of any model that has a ``business`` are limited to the user's businesses
+    (BusinessScopedAdminMixin only limits the ``business`` field itself)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        model = db_field.related_model
+        if model is not Business and any(f.name == "business" for f in model._meta.fields):
+            kwargs.setdefault("queryset", model._default_manager.filter(business__in=businesses_for(request.user)))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -3,7 +3,7 @@ from django.urls import reverse
 from unfold.admin import ModelAdmin
 from unfold.views import ChangeList
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import BusinessScopedAdminMixin
 
 from .models import CustomerRequest
 

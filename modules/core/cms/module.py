@@ -1,4 +1,4 @@
-from modules.core.registry.contract import MenuItem, Module, NotificationKind, Role, Schedule
+from modules.core.registry.contract import MenuItem, Module, NotificationKind, Role, Schedule, Widget
 
 MODULE = Module(
     key="cms",
@@ -9,6 +9,10 @@ MODULE = Module(
         MenuItem("Website requests", "admin:cms_customerrequest_changelist", "support_agent",
                  "cms.view_customerrequest"),
         MenuItem("Edit the public site", "/cms/", "web", "wagtailadmin.access_admin"),
+    ),
+    widgets=(
+        Widget(key="cms.requests", title="Website requests", callable="modules.core.cms.widgets.new_requests",
+               template="cms/widget_requests.html", refresh_seconds=60, permission="cms.view_customerrequest"),
     ),
     notification_kinds=(
         NotificationKind("cms.customer_request", "Orders and call-backs from the website", default_roles=("Owner",)),

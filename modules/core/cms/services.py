@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from modules.core.inventory.models import Item
 from modules.core.notifications import services as notifications
 from modules.core.payments.phones import normalize_phone
-from modules.core.registry import registry
+from modules.core.registry import events, registry
 
 from .models import CustomerRequest
 
@@ -47,6 +47,7 @@ def submit_request(*, kind: str, phone: str, name: str = "", place: str = "", it
             place=place, item=item, quantity=quantity, details=(details or "").strip()[:500],
             **({"client_uuid": client_uuid} if client_uuid else {}))
         _announce(request)
+        events.publish("cms.request_received", business=request.business.code, request_id=request.pk)
     return request
 
 
@@ -103,6 +104,7 @@ def take_request(request: CustomerRequest, user) -> str:
         locked.status, locked.handled_by, locked.handled_at = CustomerRequest.Status.TAKEN, user, timezone.now()
         locked.result_link = link[:500]
         locked.save(update_fields=["status", "handled_by", "handled_at", "result_link"])
+        events.publish("cms.request_taken", business=locked.business.code, request_id=locked.pk)
     return link
 
 
@@ -112,6 +114,7 @@ def dismiss_request(request: CustomerRequest, user) -> None:
         status=CustomerRequest.Status.DISMISSED, handled_by=user, handled_at=timezone.now())
     if not updated:
         raise ValidationError("Someone already took or dismissed this request.")
+    events.publish("cms.request_taken", business=request.business.code, request_id=request.pk)
 
 
 def prune(now=None) -> int:

@@ -1,33 +1,30 @@
 """The staff's request page (one tap makes the job or delivery) and robots.txt."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.shortcuts import redirect
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from modules.core.businesses.services import can_see_business
+from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 
 from . import services
 from .models import CustomerRequest
 
 
-def _request(request, pk, permission) -> CustomerRequest:
-    found = get_object_or_404(CustomerRequest.objects.select_related("business", "item", "handled_by"), pk=pk)
-    if not request.user.has_perm(permission) or not can_see_business(request.user, found.business.code):
-        raise PermissionDenied
-    return found
+def _request(request, pk, *permissions) -> CustomerRequest:
+    return scoped_or_403(request, CustomerRequest.objects.select_related("business", "item", "handled_by"),
+                         *permissions, pk=pk)
 
 
+@admin_page(permission="cms.view_customerrequest", template="cms/admin/request.html")
 def request_page(request, pk):
-    customer_request = _request(request, pk, "cms.view_customerrequest")
-    return TemplateResponse(request, "cms/admin/request.html", {
-        **admin.site.each_context(request), "title": customer_request.kind_label, "r": customer_request,
-        "spec": customer_request.kind_spec, "can_act": request.user.has_perm("cms.change_customerrequest")})
+    customer_request = _request(request, pk)
+    return {"title": customer_request.kind_label, "r": customer_request, "spec": customer_request.kind_spec,
+            "can_act": request.user.has_perm("cms.change_customerrequest")}
 
 
 @require_POST

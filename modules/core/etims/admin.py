@@ -3,9 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
-from modules.core.ledger.admin import ReadOnlyAdminMixin
-from modules.core.system.pagination import BigTableAdminMixin
+from modules.core.businesses.admin_kit import BigTableAdminMixin, BusinessScopedAdminMixin, ReadOnlyAdminMixin
 
 from . import services
 from .models import Invoice, ItemRegistration, Purchase

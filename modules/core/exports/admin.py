@@ -1,14 +1,15 @@
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
 
-from .models import ExportJob, SupplierPrice
+from modules.core.businesses.admin_kit import BusinessScopedAdminMixin
+
+from .models import ExportJob, ExportLogEntry, SupplierPrice
 
 
 @admin.register(ExportJob)
 class ExportJobAdmin(ModelAdmin):
-    """The audit of every export and import: who, what, when, with which filters. Read-only."""
+    """Every export and import and how far it got (the audit trail is ExportLogEntry). Read-only."""
 
     list_display = ["created_at", "requested_by", "label", "mode"]
     list_filter = ["mode", "status", "kind"]
@@ -27,6 +28,31 @@ class ExportJobAdmin(ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ExportLogEntry)
+class ExportLogEntryAdmin(ModelAdmin):
+    """The export log: append-only (the app's database role may only add to it)."""
+
+    list_display = ["at", "user", "label", "mode", "status"]
+    list_filter = ["mode", "kind"]
+    search_fields = ["kind", "label", "user__username"]
+    list_select_related = ["user", "job"]
+    fields = ["at", "user", "kind", "label", "file_format", "filters", "mode", "job"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Status")
+    def status(self, obj):
+        return obj.job.get_status_display()
 
 
 @admin.register(SupplierPrice)

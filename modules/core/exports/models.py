@@ -1,4 +1,4 @@
-"""The accountant's desk: export jobs (the audit trail too) and supplier price lists."""
+"""The accountant's desk: export jobs, the export log (the audit trail) and supplier price lists."""
 
 from django.conf import settings
 from django.db import models
@@ -10,7 +10,8 @@ from modules.core.purchasing.models import Supplier
 
 
 class ExportJob(models.Model):
-    """One export (or import) somebody ran: who, what, when and with which filters.
+    """One export (or import) somebody ran: who, what, when and with which filters, and how far
+    it got. Each has one ExportLogEntry, the trail that stays when the job moves on.
 
     Background exports live here rather than in Redis, so a Redis restart loses no job: the
     cleanup schedule re-enqueues a job still queued after 15 minutes."""
@@ -74,6 +75,28 @@ class ExportJob(models.Model):
     def filename(self) -> str:
         stamp = timezone.localtime(self.created_at).strftime("%Y%m%d-%H%M")
         return f"{self.kind.replace('.', '-')}-{stamp}.{self.file_format}"
+
+
+class ExportLogEntry(models.Model):
+    """Who exported (or imported) what, when, with which filters and how: written with the job,
+    append-only for the app's database role (module.py), so nobody erases an export afterwards."""
+
+    job = models.OneToOneField(ExportJob, on_delete=models.PROTECT, related_name="log_entry")
+    at = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=80)
+    label = models.CharField(max_length=120)
+    file_format = models.CharField(max_length=4)
+    filters = models.JSONField(default=dict, blank=True)
+    mode = models.CharField(max_length=10, choices=ExportJob.Mode.choices)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "export log entry"
+        verbose_name_plural = "export log"
+
+    def __str__(self):
+        return f"{self.label} by {self.user} ({self.get_mode_display()})"
 
 
 class SupplierPrice(models.Model):

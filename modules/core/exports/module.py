@@ -10,14 +10,16 @@ MODULE = Module(
         MenuItem("Exports", "admin:exports:desk", "download", "inventory.view_item"),
         MenuItem("Import a spreadsheet", "admin:exports:import", "upload_file", "exports.import_data"),
         MenuItem("Supplier prices", "admin:exports_supplierprice_changelist", "sell", "exports.view_supplierprice"),
-        MenuItem("Export log", "admin:exports_exportjob_changelist", "history", "exports.view_exportjob"),
+        MenuItem("Export log", "admin:exports_exportlogentry_changelist", "history", "exports.view_exportlogentry"),
     ),
     roles=(
-        Role("Accountant", permissions=("exports.view_exportjob", "exports.view_supplierprice")),
+        Role("Accountant", permissions=("exports.view_exportjob", "exports.view_exportlogentry",
+                                        "exports.view_supplierprice")),
         # Give staff this role beside their business role to let them import spreadsheets into
         # their own business (the owner has it through "*"; accountants never do).
         Role("Importer", permissions=("exports.import_data", "exports.view_supplierprice")),
     ),
     schedules=(Schedule("exports.cleanup", "modules.core.exports.jobs.cleanup", cron="*/30 * * * *"),),
     admin_urls="modules.core.exports.views.admin_urlpatterns",
+    append_only=("exports.ExportLogEntry",),  # the audit trail of exports and imports
 )

@@ -20,7 +20,7 @@ from modules.core.registry.roles import business_codes_for
 from modules.core.system import replica
 
 from . import streaming
-from .models import ExportJob
+from .models import ExportJob, ExportLogEntry
 from .specs import ExportSpec, spec as get_spec
 
 log = logging.getLogger(__name__)
@@ -129,14 +129,15 @@ def is_large(spec: ExportSpec, queryset) -> bool:
     return spec.background or queryset.order_by()[: limit + 1].count() > limit
 
 
+@transaction.atomic
 def start_export(user, spec: ExportSpec, file_format: str, filters: dict) -> ExportJob:
     """Create the job row and enqueue it once committed: the request does nothing else."""
     if not may_export(user, spec):
         raise PermissionDenied
     if file_format not in FORMATS:
         raise ValueError(f"unknown format {file_format!r}")
-    job = ExportJob.objects.create(requested_by=user, kind=spec.key, label=spec.label, file_format=file_format,
-                                   filters=filters, mode=ExportJob.Mode.BACKGROUND)
+    job = _logged(ExportJob.objects.create(requested_by=user, kind=spec.key, label=spec.label,
+                                           file_format=file_format, filters=filters, mode=ExportJob.Mode.BACKGROUND))
     transaction.on_commit(lambda: enqueue(job.pk))
     return job
 
@@ -146,12 +147,20 @@ def enqueue(job_id: int) -> None:
                                            result_ttl=600, failure_ttl=7 * 24 * 3600)
 
 
+@transaction.atomic
 def record(user, *, kind, label, file_format, filters, mode, rows) -> ExportJob:
     """Audit row of an export served in the request (small desk exports, the admin's export)."""
     now = timezone.now()
-    return ExportJob.objects.create(requested_by=user, kind=kind, label=label, file_format=file_format,
-                                    filters=filters, mode=mode, status=ExportJob.Status.DONE, rows_done=rows,
-                                    rows_total=rows, started_at=now, finished_at=now)
+    return _logged(ExportJob.objects.create(requested_by=user, kind=kind, label=label, file_format=file_format,
+                                            filters=filters, mode=mode, status=ExportJob.Status.DONE, rows_done=rows,
+                                            rows_total=rows, started_at=now, finished_at=now))
+
+
+def _logged(job: ExportJob) -> ExportJob:
+    """Write the job's entry in the append-only export log (same transaction as the job)."""
+    ExportLogEntry.objects.create(job=job, at=job.created_at, user_id=job.requested_by_id, kind=job.kind,
+                                  label=job.label, file_format=job.file_format, filters=job.filters, mode=job.mode)
+    return job
 
 
 def run(job: ExportJob) -> ExportJob:

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from modules.core.businesses.admin_kit import admin_page, render_page
 from modules.core.businesses.services import businesses_for
 from modules.core.registry.roles import business_codes_for
 
@@ -31,10 +32,6 @@ def upload_max_bytes() -> int:
     from django.conf import settings
 
     return getattr(settings, "EXPORTS_UPLOAD_MAX_BYTES", 2 * 1024 * 1024)
-
-
-def _render(request, template, title, context):
-    return TemplateResponse(request, template, {**admin.site.each_context(request), "title": title, **context})
 
 
 def _business_choices(user, *, allow_all=True):
@@ -69,6 +66,7 @@ def _require_desk(request):
         raise PermissionDenied
 
 
+@admin_page("Exports", template="exports/desk.html")
 def desk_view(request):
     """GET: the form and my recent exports. POST: start one (a background job when large)."""
     _require_desk(request)
@@ -87,10 +85,8 @@ def desk_view(request):
             return redirect(f"{reverse('admin:exports:desk')}#export-{job.pk}")
         return inline_export(user, spec, file_format, filters, queryset)
     jobs = ExportJob.objects.filter(requested_by=user, mode=ExportJob.Mode.BACKGROUND)[:10]
-    return _render(request, "exports/desk.html", "Exports", {
-        "form": form, "jobs": jobs, "poll_seconds": POLL_SECONDS, "inline_max": services.inline_max_rows(),
-        "may_import": user.has_perm(IMPORT_PERMISSION),
-    })
+    return {"form": form, "jobs": jobs, "poll_seconds": POLL_SECONDS, "inline_max": services.inline_max_rows(),
+            "may_import": user.has_perm(IMPORT_PERMISSION)}
 
 
 def inline_export(user, spec, file_format, filters, queryset):
@@ -163,6 +159,7 @@ def _uploads() -> Path:
     return folder
 
 
+@admin_page("Import a spreadsheet", permission=IMPORT_PERMISSION, template="exports/import.html")
 def import_view(request):
     """Upload → dry run → preview (counts and a row-level error table). Nothing is written."""
     _require_import(request)
@@ -182,7 +179,7 @@ def import_view(request):
             dataset = imports.read_dataset(stored.read_bytes(), extension)
             outcome = imports.run_import(kind, dataset, business=business, user=request.user, dry_run=True)
         except imports.FileProblem as problem:
-            outcome = imports.Outcome(problems=[imports.RowProblem(0, "", str(problem))])
+            outcome = imports.Outcome(problems=[imports.RowProblem(0, "", " ".join(problem.messages))])
         if outcome.ok and (outcome.new or outcome.updated):
             request.session.setdefault("exports_imports", {})[token] = {
                 "kind": kind.key, "business": business.code, "file": stored.name, "name": upload.name}
@@ -192,8 +189,8 @@ def import_view(request):
             token = None
         context.update({"outcome": outcome, "kind": kind, "business": business, "token": token,
                         "file_name": upload.name})
-        return _render(request, "exports/import_preview.html", "Check the file", context)
-    return _render(request, "exports/import.html", "Import a spreadsheet", context)
+        return render_page(request, "exports/import_preview.html", {"title": "Check the file", **context})
+    return context
 
 
 @require_POST
@@ -227,9 +224,9 @@ def import_confirm_view(request):
         messages.success(request, f"Saved: {outcome.new} new, {outcome.updated} updated, "
                                   f"{outcome.unchanged} unchanged.")
         return redirect("admin:exports:import")
-    return _render(request, "exports/import_preview.html", "Nothing was saved", {
-        "outcome": outcome, "kind": kind, "business": business, "token": None, "file_name": entry["name"],
-        "failed_commit": True})
+    return render_page(request, "exports/import_preview.html", {
+        "title": "Nothing was saved", "outcome": outcome, "kind": kind, "business": business, "token": None,
+        "file_name": entry["name"], "failed_commit": True})
 
 
 def template_view(request, kind):

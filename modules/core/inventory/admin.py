@@ -5,15 +5,12 @@ from django.urls import reverse
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import (BigTableAdminMixin, BusinessScopedAdminMixin, ReadOnlyAdminMixin,
+                                               ScopedChoicesMixin, ServiceAdminMixin, ServiceForm)
 from modules.core.live.locking import LiveEditingAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
-from modules.core.ledger.admin import ReadOnlyAdminMixin
-from modules.core.ledger.services import LedgerError
-from modules.core.system.pagination import BigTableAdminMixin
 
 from . import services
-from .forms import ScopedChoicesMixin, ServiceAdminMixin, ServiceForm
 from .models import Item, Location, StockCount, StockCountLine, StockLevel, StockMovement, Transfer
 
 
@@ -178,8 +175,8 @@ class StockCountAdmin(ServiceAdminMixin, ScopedChoicesMixin, BusinessScopedAdmin
     def _post(self, request, count):
         try:
             entry = services.post_count(count, request.user)
-        except (ValidationError, LedgerError, services.OutOfStock) as error:
-            messages.error(request, f"{count}: {' '.join(getattr(error, 'messages', [str(error)]))}")
+        except ValidationError as error:
+            messages.error(request, f"{count}: {' '.join(error.messages)}")
         else:
             messages.success(request, f"{count} posted" + (f": journal entry #{entry.number}." if entry else
                                                            ", no difference to book."))

@@ -167,6 +167,14 @@ class StockCount(models.Model):
     def __str__(self):
         return f"Count {self.pk} at {self.location.name}, {timezone.localtime(self.counted_at):%d %b %Y}"
 
+    def approval_details(self) -> list[tuple[str, str]]:
+        """What the approver reads on the phone (approvals' decide page): the variance at cost."""
+        from .services import count_variance
+
+        variance = count_variance(self)
+        return [("Location", self.location.name), ("Short", f"KES {variance['shortage']:,.2f}"),
+                ("Over", f"KES {variance['surplus']:,.2f}"), ("Count status", self.get_status_display())]
+
 
 class StockCountLine(models.Model):
     count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines")

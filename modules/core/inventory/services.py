@@ -13,6 +13,7 @@ from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.registry import events
 from modules.core.registry.contract import MenuItem, Widget
+from modules.core.registry.refusals import Refusal
 
 from .models import (Item, Location, LowStockAlert, StockCount, StockCountLine, StockLevel, StockMovement,
                      Transfer)
@@ -21,7 +22,7 @@ ZERO = Decimal("0")
 CENT = Decimal("0.01")
 
 
-class OutOfStock(Exception):
+class OutOfStock(Refusal):
     """Not enough on hand; the message is for the person at the counter."""
 
 

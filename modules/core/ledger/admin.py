@@ -1,24 +1,10 @@
 from django.contrib import admin
 from unfold.admin import ModelAdmin, TabularInline
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import BigTableAdminMixin, BusinessScopedAdminMixin, ReadOnlyAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
-from modules.core.system.pagination import BigTableAdminMixin
 
-from .models import Account, JournalEntry, JournalLine, LockDate
-
-
-class ReadOnlyAdminMixin:
-    """Posted money is never edited in the admin: post or reverse through ledger.services."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .models import Account, JournalEntry, JournalLine, LockDate, SettingChange
 
 
 class JournalLineInline(ReadOnlyAdminMixin, TabularInline):
@@ -36,8 +22,13 @@ class JournalEntryAdmin(BigTableAdminMixin, DeskExportMixin, ReadOnlyAdminMixin,
     search_fields = ["memo", "=number", "=source_id"]
     list_select_related = ["business", "reversal_of"]
     readonly_fields = ["number", "business", "date", "memo", "source_type", "source_id", "reversal_of",
-                       "created_by", "posted_at", "previous_hash", "hash"]
+                       "created_by", "posted_at", "seal", "chain_position"]
     inlines = [JournalLineInline]
+
+    @admin.display(description="chain")
+    def chain_position(self, obj):
+        link = getattr(obj, "link", None) if obj else None
+        return f"link {link.seq}: {link.link}" if link else "not chained yet (the follower links it within seconds)"
 
 
 @admin.register(Account)
@@ -62,3 +53,18 @@ class LockDateAdmin(BusinessScopedAdminMixin, ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(SettingChange)
+class SettingChangeAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    """Who moved a lock date or changed an account, as PostgreSQL recorded it (never edited)."""
+
+    list_display = ["changed_at", "what", "business", "record_id", "summary", "db_role"]
+    list_filter = ["what", "business"]
+    list_select_related = ["business"]
+    readonly_fields = ["changed_at", "what", "business", "record_id", "summary", "db_role", "before", "after"]
+    fields = readonly_fields
+
+    @admin.display(description="change")
+    def summary(self, obj):
+        return obj.summary()

@@ -1,10 +1,12 @@
 """Double-entry ledger. PostgreSQL enforces balance, append-only lines and the business of each
-line (migration 0002); Python posts only through services.post()."""
+line (migration 0002) and fixed account meaning (0003); Python posts only through services.post().
+Tamper evidence (seals, the chain, anchors): chain.py."""
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from modules.core.businesses.models import Business
 
@@ -29,6 +31,8 @@ class Account(models.Model):
         default=True, help_text="Off for cash and M-Pesa: a posting that would take them below zero is refused."
     )
     is_active = models.BooleanField(default=True)
+    seal = models.CharField(max_length=64, blank=True, editable=False,
+                            help_text="HMAC of what the account means (chain.account_seal); set on every save.")
 
     class Meta:
         ordering = ["business", "code"]
@@ -46,10 +50,19 @@ class Account(models.Model):
     def debit_normal(self):
         return self.kind in self.DEBIT_NORMAL
 
+    def save(self, *args, **kwargs):
+        from . import chain
+
+        self.seal = chain.seal_of_account(self)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "seal"}
+        super().save(*args, **kwargs)
+
 
 class JournalEntry(models.Model):
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="journal_entries")
-    number = models.PositiveBigIntegerField(unique=True, help_text="Position in the hash chain, from 1.")
+    number = models.PositiveBigIntegerField(
+        unique=True, help_text="From a sequence: increasing, with a gap where a posting was rolled back.")
     date = models.DateField(db_index=True)
     memo = models.CharField(max_length=200)
     source_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT)
@@ -58,9 +71,8 @@ class JournalEntry(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
-    posted_at = models.DateTimeField(auto_now_add=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    posted_at = models.DateTimeField(default=timezone.now)  # set before sealing, so not auto_now_add
+    seal = models.CharField(max_length=64, help_text="HMAC of the entry's content under the ledger's key.")
 
     class Meta:
         ordering = ["-number"]
@@ -86,10 +98,29 @@ class JournalLine(models.Model):
                 name="line_is_a_debit_or_a_credit",
             ),
         ]
-        indexes = [models.Index(fields=["account", "entry"])]
+        # covering: an account's balance (the no-negative check, reports) is an index-only scan
+        indexes = [models.Index(fields=["account", "entry"], include=["debit", "credit"],
+                                name="ledger_line_account_cover")]
 
     def __str__(self):
         return f"{self.account} Dr {self.debit} Cr {self.credit}"
+
+
+class ChainLink(models.Model):
+    """The entry's place in the keyed hash chain, appended by the follower (chain.extend) in the
+    order entries are seen committed. Append-only, like the entries."""
+
+    seq = models.PositiveBigIntegerField(primary_key=True, help_text="Position in the chain, from 1, no gaps.")
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="link")
+    entry_seal = models.CharField(max_length=64)
+    link = models.CharField(max_length=64, help_text="HMAC(seq, entry number, entry seal, previous link).")
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"link {self.seq}: entry {self.entry_id}"
 
 
 class LockDate(models.Model):
@@ -102,3 +133,40 @@ class LockDate(models.Model):
 
     def __str__(self):
         return f"{self.business} locked through {self.locked_through:%d %b %Y}"
+
+
+class SettingChange(models.Model):
+    """A change to an account or a lock date, written by PostgreSQL itself (migration 0004's
+    triggers) whoever made it: the admin, a job, or someone with the app's database login. The app
+    role may only add rows, so such a change cannot be made quietly."""
+
+    class What(models.TextChoices):
+        ACCOUNT = "account", "Account"
+        LOCK_DATE = "lock date", "Lock date"
+
+    changed_at = models.DateTimeField()
+    db_role = models.CharField("database login", max_length=63)
+    what = models.CharField(max_length=16, choices=What.choices)
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
+    record_id = models.BigIntegerField()
+    before = models.JSONField(null=True, blank=True, help_text="The row before; empty when it was added.")
+    after = models.JSONField(null=True, blank=True, help_text="The row after; empty when it was removed.")
+
+    IGNORED = {"id", "business_id", "seal", "updated_at"}  # shown beside it, or follow from the rest
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["business", "what", "record_id"])]
+
+    def __str__(self):
+        return f"{self.get_what_display()} {self.record_id}: {self.summary()}"
+
+    def summary(self) -> str:
+        """'locked_through: 2026-10-31 → 2026-11-15' (only what changed)."""
+        before, after = self.before or {}, self.after or {}
+        if not before:
+            return "added: " + ", ".join(f"{k} {v}" for k, v in after.items() if k not in self.IGNORED)
+        if not after:
+            return "removed: " + ", ".join(f"{k} {v}" for k, v in before.items() if k not in self.IGNORED)
+        return "; ".join(f"{k}: {before.get(k)} → {after.get(k)}" for k in after
+                         if k not in self.IGNORED and before.get(k) != after.get(k)) or "saved unchanged"

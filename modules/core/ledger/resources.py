@@ -15,7 +15,7 @@ class JournalEntryResource(SafeModelResource):
     class Meta:
         model = JournalEntry
         fields = ("number", "date", "business", "memo", "source_type", "source_id", "reversal_of", "created_by",
-                  "posted_at", "hash")
+                  "posted_at", "seal")
         export_order = fields
 
     def get_queryset(self):

@@ -6,22 +6,29 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from modules.core.businesses.models import Business
 from modules.core.registry import events
+from modules.core.registry.refusals import Refusal
 
 from . import chain
 from .models import Account, JournalEntry, JournalLine, LockDate
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-CHAIN_LOCK = 0x1ED6E5  # pg_advisory_xact_lock key: one poster at a time extends the hash chain
+MAX_AMOUNT = Decimal("1e12")  # the lines' numeric(14, 2)
+NUMBERS = "ledger_journalentry_number_seq"
+# pg_advisory_xact_lock(ACCOUNT_LOCKS + account id): taken only by postings that take money out of
+# an account that may not go below zero (cash, M-Pesa), so two of them cannot both spend the same
+# shilling; every other posting takes no lock at all.
+ACCOUNT_LOCKS = 0x1ED6 << 40
 
 
-class LedgerError(Exception):
+class LedgerError(Refusal):
     """A posting the ledger refuses; the message is written for the person who tried it."""
 
 
@@ -42,6 +49,8 @@ def credit(account: str, amount) -> Line:
 
 def _money(value) -> Decimal:
     value = Decimal(value)
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+        raise LedgerError(f"KES {value} is not an amount the books can hold")
     if value != value.quantize(CENT):
         raise LedgerError(f"KES {value} has more than two decimal places")
     return value.quantize(CENT)
@@ -51,13 +60,17 @@ def _business(business) -> Business:
     return business if isinstance(business, Business) else Business.objects.get(code=business)
 
 
+def _locked_error(business: Business, locked_through: date_type) -> LedgerError:
+    return LedgerError(
+        f"The books of {business.name} are locked through {locked_through:%d %b %Y}. "
+        f"Post this on a later date, or ask the owner to move the lock date."
+    )
+
+
 def check_not_locked(business: Business, on: date_type) -> None:
     lock = LockDate.objects.filter(business=business).first()
     if lock and on <= lock.locked_through:
-        raise LedgerError(
-            f"The books of {business.name} are locked through {lock.locked_through:%d %b %Y}. "
-            f"Post this on a later date, or ask the owner to move the lock date."
-        )
+        raise _locked_error(business, lock.locked_through)
 
 
 def post(business, date: date_type, memo: str, lines: list[Line], *, source=None, user=None,
@@ -66,6 +79,9 @@ def post(business, date: date_type, memo: str, lines: list[Line], *, source=None
 
     PostgreSQL re-checks the balance at COMMIT and refuses any later UPDATE/DELETE, so a caller
     that rolls back leaves nothing behind, and a posted entry can only be undone by reverse().
+    Three queries (accounts + lock date + entry number, the entry, its lines) and no lock, except
+    when money leaves an account that may not go below zero (two more: that account's lock and
+    balance). The entry is sealed here and chained by the follower after it commits (chain.py).
     """
     if not connection.in_atomic_block:
         raise LedgerError("ledger.post() must run inside the caller's transaction.atomic() block")
@@ -80,41 +96,36 @@ def post(business, date: date_type, memo: str, lines: list[Line], *, source=None
     total_cr = sum(cr for _, _, cr in amounts)
     if total_dr != total_cr:
         raise LedgerError(f"Debits KES {total_dr} and credits KES {total_cr} must be equal")
-    check_not_locked(business, date)
 
-    accounts = {a.code: a for a in Account.objects.filter(business=business, code__in={c for c, _, _ in amounts})}
-    missing = {c for c, _, _ in amounts} - set(accounts)
+    codes = {code for code, _, _ in amounts}
+    # one round trip: the accounts, the lock date and the entry's number (an uncorrelated scalar
+    # subquery is evaluated once, so one number is drawn however many accounts match)
+    accounts = {a.code: a for a in Account.objects.filter(business=business, code__in=codes).order_by().annotate(
+        locked_through=Subquery(LockDate.objects.filter(business=business).values("locked_through")[:1]),
+        next_number=RawSQL("(SELECT nextval(%s))", [NUMBERS]))}
+    if not accounts:
+        check_not_locked(business, date)
+    else:
+        any_account = next(iter(accounts.values()))
+        if any_account.locked_through and date <= any_account.locked_through:
+            raise _locked_error(business, any_account.locked_through)
+    missing = codes - set(accounts)
     if missing:
         raise LedgerError(f"{business.name} has no account {', '.join(sorted(missing))}")
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
     _refuse_negative(accounts, amounts)
-    last = JournalEntry.objects.order_by("-number").values("number", "hash").first()
-    number = last["number"] + 1 if last else 1
-    previous_hash = last["hash"] if last else chain.GENESIS
 
+    memo = memo[:200]
+    number = next(iter(accounts.values())).next_number
     source_type, source_id = _source_key(source)
+    posted_at = timezone.now()
     entry = JournalEntry.objects.create(
-        business=business,
-        number=number,
-        date=date,
-        memo=memo[:200],
-        source_type=source_type,
-        source_id=source_id,
-        reversal_of=reversal_of,
-        created_by=user,
-        previous_hash=previous_hash,
-        hash=chain.entry_hash(
-            previous_hash,
-            number=number,
-            business_code=business.code,
-            date=date,
-            memo=memo[:200],
-            reversal_of_number=reversal_of.number if reversal_of else None,
-            source=chain.source_label(source_type, source_id),
-            lines=amounts,
-        ),
+        business=business, number=number, date=date, memo=memo, source_type=source_type, source_id=source_id,
+        reversal_of=reversal_of, created_by=user, posted_at=posted_at,
+        seal=chain.seal(number=number, business_code=business.code, date=date, memo=memo,
+                        reversal_of_number=reversal_of.number if reversal_of else None,
+                        source=chain.source_label(source_type, source_id),
+                        created_by_id=user.pk if user is not None else None, posted_at=posted_at,
+                        lines=[(code, accounts[code].kind, dr, cr) for code, dr, cr in amounts]),
     )
     JournalLine.objects.bulk_create(
         JournalLine(entry=entry, account=accounts[code], business=business, debit=dr, credit=cr)
@@ -134,14 +145,24 @@ def _source_key(source):
 
 
 def _refuse_negative(accounts, amounts):
-    for code in {c for c, _, cr in amounts if cr > 0}:
-        account = accounts[code]
-        if account.allow_negative:
-            continue
-        change = sum(_signed(account.debit_normal, dr, cr) for c, dr, cr in amounts if c == code)
-        held = balance(account)
-        if held + change < 0:
-            raise LedgerError(f"{account.name} would go below zero: it holds KES {held}, "
+    """Money out of an account that may not go below zero: lock that account (in id order, so two
+    postings never wait on each other crosswise), then read its balance, which now includes every
+    committed posting that held the lock before us."""
+    guarded = sorted({accounts[c].pk for c, _, cr in amounts if cr > 0 and not accounts[c].allow_negative})
+    if not guarded:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s + id) FROM unnest(%s::bigint[]) AS id ORDER BY id",
+                       [ACCOUNT_LOCKS, guarded])
+    held = {account_id: (dr, cr) for account_id, dr, cr in
+            JournalLine.objects.filter(account_id__in=guarded).values("account_id")
+            .annotate(dr=Sum("debit"), cr=Sum("credit")).values_list("account_id", "dr", "cr")}
+    for account in (a for a in accounts.values() if a.pk in guarded):
+        dr, cr = held.get(account.pk, (ZERO, ZERO))
+        balance_now = _signed(account.debit_normal, dr, cr)
+        change = sum(_signed(account.debit_normal, d, c) for code, d, c in amounts if code == account.code)
+        if balance_now + change < 0:
+            raise LedgerError(f"{account.name} would go below zero: it holds KES {balance_now}, "
                               f"this takes out KES {-change}")
 
 

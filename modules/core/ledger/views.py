@@ -3,13 +3,11 @@
 from datetime import date
 
 from django import forms
-from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
 from modules.core.registry.roles import business_codes_for
 
@@ -44,16 +42,11 @@ class ReportFilter(forms.Form):
 
 
 def _require(request):
-    if not request.user.has_perm("ledger.view_journalentry"):
-        raise PermissionDenied
     if not businesses_for(request.user).exists():
         raise PermissionDenied
 
 
-def _render(request, template, title, context):
-    return TemplateResponse(request, template, {**admin.site.each_context(request), "title": title, **context})
-
-
+@admin_page("Trial balance", permission="ledger.view_journalentry", template="ledger/trial_balance.html")
 def trial_balance_view(request):
     _require(request)
     form = ReportFilter(request.user, request.GET)
@@ -63,30 +56,26 @@ def trial_balance_view(request):
         ids = dict(Account.objects.filter(business__code=business).values_list("code", "pk"))
         for row in rows:
             row["account_id"] = ids.get(row["code"])
-    return _render(request, "ledger/trial_balance.html", "Trial balance", {
-        "form": form, "rows": rows, "as_of": as_of,
-        "total_debit": sum(r["balance_debit"] for r in rows), "total_credit": sum(r["balance_credit"] for r in rows),
-    })
+    return {"form": form, "rows": rows, "as_of": as_of, "total_debit": sum(r["balance_debit"] for r in rows),
+            "total_credit": sum(r["balance_credit"] for r in rows)}
 
 
+@admin_page("Profit and loss", permission="ledger.view_journalentry", template="ledger/profit_and_loss.html")
 def profit_and_loss_view(request):
     _require(request)
     form = ReportFilter(request.user, request.GET)
     business, start, end = form.cleaned()
     report = services.profit_and_loss(business, start=start, end=end) if form.is_valid() else None
-    return _render(request, "ledger/profit_and_loss.html", "Profit and loss", {"form": form, "report": report})
+    return {"form": form, "report": report}
 
 
+@admin_page(permission="ledger.view_journalentry", template="ledger/account_ledger.html")
 def account_ledger_view(request, account_id):
-    _require(request)
-    account = get_object_or_404(Account.objects.select_related("business"), pk=account_id)
-    if not businesses_for(request.user).filter(pk=account.business_id).exists():
-        raise PermissionDenied
+    account = scoped_or_403(request, Account.objects.select_related("business"), pk=account_id)
     form = ReportFilter(request.user, request.GET, default_start=date(timezone.localdate().year, 1, 1))
     _, start, end = form.cleaned()
-    return _render(request, "ledger/account_ledger.html", f"{account} · {account.business}", {
-        "form": form, "ledger": services.account_ledger(account, start=start, end=end),
-    })
+    return {"title": f"{account} · {account.business}", "form": form,
+            "ledger": services.account_ledger(account, start=start, end=end)}
 
 
 admin_urlpatterns = [

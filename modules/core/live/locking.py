@@ -102,5 +102,6 @@ class LiveEditingAdminMixin:
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             record = presence.key_for(obj)
-            context["live_editing"] = {"record": record, "others": presence.refresh(record, request.user)}
+            context["live_editing"] = {"record": record, "token": presence.token_for(record, request.user),
+                                       "others": presence.refresh(record, request.user)}
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)

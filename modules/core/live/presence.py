@@ -1,17 +1,39 @@
-"""Who is editing a record: a short-lived Redis entry per open change form, refreshed by its poll."""
+"""Who is editing a record: a short-lived Redis entry per open change form, refreshed by its poll.
+
+The poll names the record by a token signed when the change form was rendered for that user
+(``token_for``), never by a bare key: a user sees presence only on records the admin let them
+open, so water staff can't ask who is editing a laundry job.
+"""
 
 from __future__ import annotations
 
 import time
 
+from django.core import signing
 from django.core.cache import cache
 from django.utils import timezone
 
 STALE_AFTER = 45  # seconds without a poll: the editor has left (3 missed 15 s polls)
+TOKEN_SALT = "live.presence"
+TOKEN_MAX_AGE = 12 * 3600  # a change form left open longer stops showing presence until reloaded
 
 
 def key_for(obj) -> str:
     return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+def token_for(record: str, user) -> str:
+    """What the change form rendered for ``user`` polls with (live/editing.html)."""
+    return signing.dumps([record, user.pk], salt=TOKEN_SALT, compress=True)
+
+
+def record_from_token(token: str, user) -> str | None:
+    """The record key a poll's token names, or None when it was not signed for this user."""
+    try:
+        record, user_id = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    return record if user_id == user.pk and isinstance(record, str) else None
 
 
 def _cache_key(record: str) -> str:

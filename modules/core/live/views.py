@@ -45,7 +45,8 @@ def live(request):
     body = {"versions": snapshot or {}, "unread": bell.context_data["unread"], "bell": bell.rendered_content}
     editing = request.GET.get("editing", "")
     if editing:
-        body["editors"] = presence.refresh(editing, request.user)
+        record = presence.record_from_token(editing, request.user)
+        body["editors"] = presence.refresh(record, request.user) if record else []
     response = JsonResponse(body)
     if snapshot and not editing:  # the first poll's ETag (the cheap path had no cached scopes yet)
         response["ETag"] = f'"{services.etag(snapshot)}"'

@@ -30,7 +30,8 @@ from modules.core.registry import events, registry
 from modules.core.registry.contract import NotificationKind
 
 from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, DELIVER_TOPIC, LOW_STOCK,  # noqa: F401 (re-exported)
-                    PAYMENT_FAILED, PAYMENT_RECEIVED, SYSTEM_WARNING)
+                    MPESA_PAID_LATE, MPESA_SETUP_ERROR, MPESA_UNALLOCATED, PAYMENT_FAILED, PAYMENT_RECEIVED,
+                    SYSTEM_WARNING)
 from .models import Notification, Preference, Throttle
 
 RETENTION = timedelta(days=180)

@@ -1,6 +1,5 @@
 """The bell, the full list, mark read, and preferences: every view sees only request.user's rows."""
 
-from django.contrib import admin
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
@@ -9,6 +8,8 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from modules.core.businesses.admin_kit import admin_page
 
 from . import services
 
@@ -83,27 +84,26 @@ def mark_all_read(request):
 
 
 @require_GET
+@admin_page("Notifications", template="notifications/list.html")
 def notification_list(request):
     rows = services.for_user(request.user).order_by("-id")
     unread_only = request.GET.get("unread") == "1"
     if unread_only:
         rows = rows.filter(read_at__isnull=True)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return TemplateResponse(request, "notifications/list.html", {
-        **admin.site.each_context(request), "title": "Notifications", "page": page, "unread_only": unread_only,
-        "unread": services.unread_count(request.user), "here": request.get_full_path()})
+    return {"page": page, "unread_only": unread_only, "unread": services.unread_count(request.user),
+            "here": request.get_full_path()}
 
 
 @require_http_methods(["GET", "POST"])
+@admin_page("Notification settings", template="notifications/preferences.html")
 def preferences(request):
     kinds = services.kinds()
     if request.method == "POST":
         services.set_preferences(request.user, request.POST.getlist("kind"))
         return redirect(reverse("admin:notifications:preferences") + "?saved=1")
     disabled = services.disabled_kinds(request.user)
-    return TemplateResponse(request, "notifications/preferences.html", {
-        **admin.site.each_context(request), "title": "Notification settings",
-        "choices": [(k, k.key not in disabled) for k in kinds], "saved": request.GET.get("saved") == "1"})
+    return {"choices": [(k, k.key not in disabled) for k in kinds], "saved": request.GET.get("saved") == "1"}
 
 
 admin_urlpatterns = [

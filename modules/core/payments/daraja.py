@@ -10,6 +10,7 @@ import base64
 import hashlib
 import math
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -27,6 +28,9 @@ SESSION = requests.Session()  # shared keep-alive connections; the client takes 
 OAUTH_PATH = "/oauth/v1/generate"
 STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
+C2B_REGISTER_PATH = "/mpesa/c2b/v2/registerurl"
+INVALID_TOKEN_CODE = "404.001.03"
+TOKEN_LOCK_SECONDS = 15  # how long others wait for the one process fetching a new token
 
 RESULT_SUCCESS = 0
 RESULT_INSUFFICIENT_FUNDS = 1
@@ -55,13 +59,31 @@ class DarajaError(Exception):
     """Daraja refused the request, answered something unexpected, or could not be reached.
 
     ``status`` is the HTTP status (None when there was no answer), ``code`` Daraja's errorCode or
-    ResponseCode when it gave one. The caller may retry later.
+    ResponseCode when it gave one. ``ambiguous``: the request may have reached Daraja and done its
+    work (a read timeout, a reset connection, a 5xx), so the outcome is unknown, not a refusal.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 ambiguous: bool = False):
         super().__init__(message)
         self.status = status
         self.code = code
+        self.ambiguous = ambiguous
+
+
+@dataclass(frozen=True)
+class PayTo:
+    """Where an STK push sends the money: a paybill (CustomerPayBillOnline, PartyB = the paybill) or
+    a Buy Goods till (CustomerBuyGoodsOnline, BusinessShortCode = the store number, PartyB = the till)."""
+
+    shortcode: str  # BusinessShortCode: the paybill, or the till's store number
+    passkey: str
+    transaction_type: str = "CustomerPayBillOnline"
+    party_b: str = ""  # the till for Buy Goods; the paybill (= shortcode) when empty
+
+    @property
+    def receiver(self) -> str:
+        return self.party_b or self.shortcode
 
 
 @dataclass(frozen=True)
@@ -267,16 +289,25 @@ class DarajaClient:
         self.base_url = base_url.rstrip("/")
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
-        self.shortcode = str(shortcode)
-        self.passkey = passkey
+        self.default_pay_to = PayTo(str(shortcode), passkey)
         self.callback_base_url = callback_base_url.rstrip("/")
         self.callback_token = callback_token
         self.timeout = timeout
         self.session = session or SESSION
 
     @property
+    def shortcode(self) -> str:
+        return self.default_pay_to.shortcode
+
+    @property
     def callback_url(self) -> str:
-        return f"{self.callback_base_url}/payments/mpesa/callback/{self.callback_token}/"
+        """STK results. Registered and callback URLs must not say "mpesa" or "safaricom"."""
+        return f"{self.callback_base_url}/payments/stk/{self.callback_token}/"
+
+    def c2b_urls(self) -> tuple[str, str]:
+        """(validation, confirmation) URLs to register for C2B payments."""
+        base = f"{self.callback_base_url}/payments/c2b/{self.callback_token}"
+        return f"{base}/validation/", f"{base}/confirmation/"
 
     @property
     def token_cache_key(self) -> str:
@@ -291,14 +322,35 @@ class DarajaClient:
         try:
             return self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as error:
-            raise DarajaError(f"{what}: could not reach Daraja at {url}: {error}") from error
+            raise DarajaError(f"{what}: could not reach Daraja at {url}: {error}",
+                              ambiguous=_may_have_arrived(error)) from error
 
-    def access_token(self, *, refresh: bool = False) -> str:
-        """A cached OAuth token; a cache miss (or ``refresh``) asks Daraja for a new one."""
+    def access_token(self, *, refresh: bool = False, stale: str | None = None) -> str:
+        """A cached OAuth token; a miss asks Daraja for a new one, one process at a time: the others
+        wait for it in the cache. ``stale``: a token Daraja just refused (dropped if still cached)."""
+        key = self.token_cache_key
+        if stale is not None and cache.get(key) == stale:
+            cache.delete(key)
         if not refresh:
-            token = cache.get(self.token_cache_key)
-            if token:
+            token = cache.get(key)
+            if token and token != stale:
                 return token
+        lock = f"{key}:refreshing"
+        if not cache.add(lock, "1", TOKEN_LOCK_SECONDS):
+            if cache.get(lock) is not None:  # another process is fetching: wait for its token
+                deadline = time.monotonic() + TOKEN_LOCK_SECONDS
+                while time.monotonic() < deadline and cache.get(lock) is not None:
+                    time.sleep(0.05)
+                    token = cache.get(key)
+                    if token and token != stale:
+                        return token
+            # no lock visible: the cache is down (every call is a miss) or the holder gave up
+        try:
+            return self._fetch_token()
+        finally:
+            cache.delete(lock)
+
+    def _fetch_token(self) -> str:
         response = self._send("GET", OAUTH_PATH, "OAuth token", params={"grant_type": "client_credentials"},
                               auth=(self.consumer_key, self.consumer_secret))
         body = _json(response)
@@ -307,7 +359,7 @@ class DarajaClient:
             raise DarajaError(f"OAuth token refused: {_describe(response, body)}",
                               status=response.status_code, code=body.get("errorCode"))
         try:
-            expires_in = int(body.get("expires_in", 3599))
+            expires_in = int(body.get("expires_in", 3599))  # Daraja sends the string "3599"
         except (TypeError, ValueError):
             expires_in = 3599
         ttl = token_ttl(expires_in)
@@ -316,26 +368,30 @@ class DarajaClient:
         return token
 
     def _post(self, path: str, payload: dict, what: str):
-        """POST with a bearer token; on 401 the cached token is dropped and one fresh token tried."""
-        response = None
-        for refresh in (False, True):
-            token = self.access_token(refresh=refresh)
+        """POST with a bearer token. A token Daraja refuses (HTTP 401, or errorCode 404.001.03 "Invalid
+        Access Token", which several clients report with other statuses) is dropped and one fresh
+        token tried."""
+        response, token = None, None
+        for attempt in range(2):
+            token = self.access_token(refresh=attempt > 0, stale=token)
             response = self._send("POST", path, what, json=payload, headers={"Authorization": f"Bearer {token}"})
-            if response.status_code != 401:
+            if not _token_refused(response):
                 break
-            cache.delete(self.token_cache_key)
         return response
 
-    def _credentials(self) -> dict:
+    def _credentials(self, pay_to: PayTo) -> dict:
         stamp = timestamp()
-        return {"BusinessShortCode": self.shortcode, "Password": password(self.shortcode, self.passkey, stamp),
-                "Timestamp": stamp}
+        return {"BusinessShortCode": pay_to.shortcode,
+                "Password": password(pay_to.shortcode, pay_to.passkey, stamp), "Timestamp": stamp}
 
     # --- API -----------------------------------------------------------------------------------
 
-    def stk_push(self, phone: str, amount: int, account_reference: str, description: str) -> StkPushResponse:
+    def stk_push(self, phone: str, amount: int, account_reference: str, description: str, *,
+                 pay_to: PayTo | None = None, callback_url: str | None = None) -> StkPushResponse:
         """Ask the customer's phone to approve a payment. Raises ValidationError for a bad phone number,
-        ValueError for a bad amount/reference/description, DarajaError when Daraja does not accept it."""
+        ValueError for a bad amount/reference/description, DarajaError when Daraja does not accept it
+        (``ambiguous`` when it may have accepted it anyway)."""
+        pay_to = pay_to or self.default_pay_to
         phone = normalize_phone(phone)
         amount = whole_shillings(amount)
         if not account_reference or len(account_reference) > ACCOUNT_REFERENCE_MAX:
@@ -343,21 +399,22 @@ class DarajaClient:
         if not description or len(description) > DESCRIPTION_MAX:
             raise ValueError(f"TransactionDesc must be 1–{DESCRIPTION_MAX} characters: {description!r}")
         payload = {
-            **self._credentials(),
-            "TransactionType": "CustomerPayBillOnline",
+            **self._credentials(pay_to),
+            "TransactionType": pay_to.transaction_type,
             "Amount": amount,
             "PartyA": phone,
-            "PartyB": self.shortcode,
+            "PartyB": pay_to.receiver,
             "PhoneNumber": phone,
-            "CallBackURL": self.callback_url,
+            "CallBackURL": callback_url or self.callback_url,
             "AccountReference": account_reference,
             "TransactionDesc": description,
         }
         response = self._post(STK_PUSH_PATH, payload, "STK push")
         body = _json(response)
         if not response.ok or str(body.get("ResponseCode")) != "0":
+            code = body.get("errorCode") or body.get("ResponseCode")
             raise DarajaError(f"STK push refused: {_describe(response, body)}", status=response.status_code,
-                              code=body.get("errorCode") or body.get("ResponseCode"))
+                              code=code, ambiguous=response.status_code >= 500 and not _is_definite(body))
         try:
             return StkPushResponse(
                 merchant_request_id=str(body["MerchantRequestID"]),
@@ -366,11 +423,13 @@ class DarajaClient:
                 customer_message=str(body.get("CustomerMessage", "")),
             )
         except KeyError as missing:
-            raise DarajaError(f"STK push: Daraja's answer lacks {missing}", status=response.status_code) from None
+            raise DarajaError(f"STK push: Daraja's answer lacks {missing}", status=response.status_code,
+                              ambiguous=True) from None
 
-    def stk_query(self, checkout_request_id: str) -> StkQueryResult:
-        """Where an STK push stands now. Network errors and unexpected answers raise DarajaError."""
-        payload = {**self._credentials(), "CheckoutRequestID": checkout_request_id}
+    def stk_query(self, checkout_request_id: str, *, pay_to: PayTo | None = None) -> StkQueryResult:
+        """Where an STK push stands now. Network errors and unexpected answers raise DarajaError;
+        a non-numeric ResultCode (a set-up error) is a final failure, like Daraja's numeric ones."""
+        payload = {**self._credentials(pay_to or self.default_pay_to), "CheckoutRequestID": checkout_request_id}
         response = self._post(STK_QUERY_PATH, payload, "STK query")
         body = _json(response)
         if _is_pending(body):
@@ -379,14 +438,48 @@ class DarajaClient:
             raise DarajaError(f"STK query failed: {_describe(response, body)}", status=response.status_code,
                               code=body.get("errorCode") or body.get("ResponseCode"))
         try:
-            code = int(body["ResultCode"])
-        except (TypeError, ValueError):
-            raise DarajaError(f"STK query: ResultCode {body['ResultCode']!r} is not a number",
+            code = result_code(body["ResultCode"])
+        except ValueError:
+            raise DarajaError(f"STK query: ResultCode {_short(body['ResultCode'])} is not a result code",
                               status=response.status_code) from None
-        desc = str(body.get("ResultDesc", ""))
+        desc = str(body.get("ResultDesc", ""))[:255]
         if code in PENDING_RESULT_CODES:
             return StkQueryResult("pending", code, desc)
         return StkQueryResult("success" if code == RESULT_SUCCESS else "failed", code, desc)
+
+    def register_c2b_urls(self, shortcode: str, *, response_type: str = "Completed") -> str:
+        """Register our validation and confirmation URLs for a paybill or till (C2B). ``Completed``:
+        when our validation URL cannot be reached, M-Pesa completes the payment (never lose a sale).
+        Returns Daraja's ResponseDescription; DarajaError when refused."""
+        validation, confirmation = self.c2b_urls()
+        payload = {"ShortCode": str(shortcode), "ResponseType": response_type,
+                   "ConfirmationURL": confirmation, "ValidationURL": validation}
+        response = self._post(C2B_REGISTER_PATH, payload, "C2B register URL")
+        body = _json(response)
+        if not response.ok or str(body.get("ResponseCode", "")).strip() != "0":
+            raise DarajaError(f"C2B register URL refused: {_describe(response, body)}", status=response.status_code,
+                              code=body.get("errorCode") or body.get("ResponseCode"))
+        return str(body.get("ResponseDescription") or "Success")
+
+
+def _token_refused(response) -> bool:
+    return response.status_code == 401 or _json(response).get("errorCode") == INVALID_TOKEN_CODE
+
+
+def _is_definite(body: dict) -> bool:
+    """A 5xx that certainly did nothing: Daraja's "Wrong credentials" (a bad password)."""
+    return "credential" in str(body.get("errorMessage", "")).lower()
+
+
+def _may_have_arrived(error: requests.RequestException) -> bool:
+    """Whether a failed call may still have reached Daraja: not when the connection was never made."""
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    if isinstance(error, requests.ConnectionError):
+        text = repr(error)
+        return not any(sign in text for sign in ("NewConnectionError", "NameResolutionError",
+                                                 "Failed to establish a new connection", "Connection refused"))
+    return isinstance(error, (requests.Timeout, requests.exceptions.ChunkedEncodingError))
 
 
 def get_client() -> DarajaClient:

@@ -10,6 +10,7 @@ PHONE_HELP = "Enter a Safaricom number like 0712 345 678, 0112 345 678 or +254 7
 # Optional country code (+254 / 254) or trunk 0, then a 7… or 1… subscriber number of 9 digits.
 _MOBILE = re.compile(r"(?:\+?254|0)?([71][0-9]{8})")
 _SEPARATORS = re.compile(r"[\s\-]+")
+_IN_TEXT = re.compile(r"(2547[0-9*]{8}|2541[0-9*]{8})")  # as statements show the payer: 2547*****678
 
 
 def normalize_phone(raw: str) -> str:
@@ -38,3 +39,9 @@ def same_phone(sent, expected: str) -> bool:
         return normalize_phone(text) == expected
     except ValidationError:
         return False
+
+
+def phone_in_text(text: str) -> str:
+    """The payer's number as a statement line shows it (often masked: ``2547*****678``), or ''."""
+    match = _IN_TEXT.search(text or "")
+    return match.group(1) if match else ""

@@ -1,13 +1,15 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import (BusinessScopedAdminMixin, ReadOnlyAdminMixin, ScopedChoicesMixin,
+                                               ServiceAdminMixin, ServiceForm)
+from modules.core.businesses.services import businesses_for
 from modules.core.exports.admin_mixins import DeskExportMixin
-from modules.core.inventory.forms import ScopedChoicesMixin, ServiceAdminMixin, ServiceForm
-from modules.core.ledger.admin import ReadOnlyAdminMixin
+from modules.core.ledger import chart
 
 from . import services
 from .models import GoodsReceipt, PurchaseOrder, PurchaseOrderLine, Supplier, SupplierBill, SupplierPayment
@@ -109,14 +111,39 @@ class PurchaseOrderAdmin(DeskExportMixin, ScopedChoicesMixin, BusinessScopedAdmi
 
 
 class BillForm(ServiceForm):
+    """A standalone bill (no order) picks its expense category, by name across the user's
+    businesses; the supplier's business decides which account that is."""
+
+    category = forms.ChoiceField(label="Category", required=False,
+                                 help_text="What a bill without an order is for (rent, transport, repairs…).")
+
     class Meta:
         model = SupplierBill
-        fields = ["supplier", "purchase_order", "reference", "bill_date", "amount", "vat"]
+        fields = ["supplier", "purchase_order", "reference", "bill_date", "amount", "vat", "category"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "—")] + chart.category_choices(businesses_for(self.user))
+
+    def clean(self):
+        data = super().clean()
+        supplier, code = data.get("supplier"), data.pop("category", None)  # a code, never assigned as text
+        if data.get("purchase_order"):
+            data["category"] = None
+        elif supplier is not None:
+            if not code:
+                self.add_error("category", "A bill without an order needs its category.")
+            else:
+                try:
+                    data["category"] = chart.category_for(supplier.business, code)
+                except forms.ValidationError as error:
+                    self.add_error("category", error)
+        return data
 
     def perform(self, data):
         return services.record_bill(data["supplier"], data["amount"], vat=data["vat"], reference=data["reference"],
                                     purchase_order=data["purchase_order"], bill_date=data["bill_date"],
-                                    user=self.user)
+                                    category=data.get("category"), user=self.user)
 
 
 @admin.register(SupplierBill)
@@ -127,7 +154,7 @@ class SupplierBillAdmin(DeskExportMixin, ServiceAdminMixin, ScopedChoicesMixin, 
     list_filter = ["business"]
     search_fields = ["supplier__name", "reference"]
     list_select_related = ["supplier", "purchase_order", "business"]
-    fields = ["supplier", "purchase_order", "reference", "bill_date", "amount", "vat"]
+    fields = ["supplier", "purchase_order", "reference", "bill_date", "amount", "vat", "category"]
 
     def has_change_permission(self, request, obj=None):
         return False  # in the books: never edited

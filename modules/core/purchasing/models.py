@@ -74,6 +74,12 @@ class PurchaseOrder(models.Model):
     def __str__(self):
         return f"PO-{self.pk:06d}" if self.pk else "New purchase order"
 
+    def approval_details(self) -> list[tuple[str, str]]:
+        """What the approver reads on the phone (approvals' decide page)."""
+        lines = [f"{line.quantity.normalize():f} × {line.item.name} @ {line.unit_cost:,}"
+                 for line in self.lines.select_related("item")]
+        return [("Supplier", self.supplier.name), ("Lines", "; ".join(lines)), ("Order status", self.get_status_display())]
+
     def clean(self):
         if self.business_id and self.supplier_id and self.supplier.business_id != self.business_id:
             raise ValidationError({"supplier": "This supplier belongs to another business."})
@@ -150,6 +156,8 @@ class SupplierBill(models.Model):
                                  help_text="The bill's total, VAT included.")
     vat = models.DecimalField("VAT (KES)", default=0, validators=[MinValueValidator(0)], **MONEY,
                               help_text="Input VAT on the supplier's tax invoice (0 if the supplier charges none).")
+    category = models.ForeignKey("ledger.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text="A standalone bill's expense category (rent, transport, repairs…).")
     journal_entry = models.ForeignKey(JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")

@@ -20,6 +20,7 @@ from modules.core.inventory.services import move_stock, value_at_cost
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.registry import events
+from modules.core.registry.refusals import Refusal
 
 from .models import GoodsReceipt, PurchaseOrder, PurchaseOrderLine, Supplier, SupplierBill, SupplierPayment
 
@@ -31,7 +32,7 @@ TILLS = {SupplierPayment.Method.CASH: chart.CASH, SupplierPayment.Method.MPESA: 
          SupplierPayment.Method.BANK: chart.BANK}
 
 
-class PurchasingError(ValidationError):
+class PurchasingError(Refusal):
     """A purchasing step refused; the message is written for the person who tried it."""
 
 
@@ -218,13 +219,14 @@ def unbilled_value(po) -> Decimal:
 
 @transaction.atomic
 def record_bill(supplier, amount, *, vat="0", reference="", purchase_order=None, bill_date=None,
-                user=None) -> SupplierBill:
+                category=None, user=None) -> SupplierBill:
     """A supplier's invoice; ``amount`` includes ``vat``, the claimable input VAT on it.
 
     Against an order, the amount without VAT must equal what was received and not yet billed
     (orders are costed without VAT); receiving already put that in Payables, so only the VAT is
     posted: Dr VAT on purchases / Cr Payables. A standalone bill (transport, services, rent) posts
-    Dr Operating expenses (without VAT) and Dr VAT on purchases / Cr Payables (the whole bill)."""
+    Dr its expense ``category`` (an account or its code; default: other operating expenses, 6000)
+    without VAT and Dr VAT on purchases / Cr Payables (the whole bill)."""
     amount = _amount(amount)
     vat = _number(vat or "0")
     if vat < 0 or vat >= amount:
@@ -244,7 +246,11 @@ def record_bill(supplier, amount, *, vat="0", reference="", purchase_order=None,
                                   f"must be KES {unbilled:,} before VAT. Bill extra charges (transport) on their own.")
         payable, lines = vat, []  # the goods have been in Payables since they were received
     else:
-        payable, lines = amount, [ledger.debit(chart.OPERATING_EXPENSES, net)]
+        try:
+            category = chart.category_for(supplier.business, category or chart.OPERATING_EXPENSES)
+        except ValidationError as error:
+            raise PurchasingError(error.messages) from None
+        payable, lines = amount, [ledger.debit(category.code, net)]
     if payable:
         lines += [ledger.debit(chart.INPUT_VAT, vat)] if vat else []
         memo = f"Bill {reference} from {supplier.name}" if reference else f"Bill from {supplier.name}"
@@ -252,7 +258,8 @@ def record_bill(supplier, amount, *, vat="0", reference="", purchase_order=None,
                             source=supplier, user=user)
     return SupplierBill.objects.create(business_id=supplier.business_id, supplier=supplier,
                                        purchase_order=purchase_order, reference=reference, bill_date=bill_date,
-                                       amount=amount, vat=vat, journal_entry=entry, created_by=user)
+                                       amount=amount, vat=vat, category=category if purchase_order is None else None,
+                                       journal_entry=entry, created_by=user)
 
 
 def bill_outstanding(bill) -> Decimal:

@@ -1,24 +1,21 @@
 """Receiving a purchase order into stock (an admin page under /admin/purchasing/)."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.urls import path
 
-from modules.core.businesses.services import can_see_business
+from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.inventory.models import Location
-from modules.core.inventory.services import OutOfStock, default_location
-from modules.core.ledger.services import LedgerError
+from modules.core.inventory.services import default_location
 
 from . import services
 from .models import PurchaseOrder
 
 
+@admin_page(permission="purchasing.add_goodsreceipt", template="purchasing/receive.html")
 def receive_view(request, po_id):
-    po = get_object_or_404(PurchaseOrder.objects.select_related("business", "supplier"), pk=po_id)
-    if not (request.user.has_perm("purchasing.add_goodsreceipt") and can_see_business(request.user, po.business.code)):
-        raise PermissionDenied
+    po = scoped_or_403(request, PurchaseOrder.objects.select_related("business", "supplier"), pk=po_id)
     lines = [line for line in po.lines.select_related("item") if line.outstanding > 0]
     locations = Location.objects.filter(business=po.business)
     default = locations.filter(is_default=True).first() or locations.first()
@@ -31,15 +28,12 @@ def receive_view(request, po_id):
             receipt = services.receive(po, quantities, location, request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-        except (LedgerError, OutOfStock) as error:
-            messages.error(request, str(error))
         else:
             messages.success(request, f"Received KES {receipt.total:,} of goods on {po} into {receipt.location.name}.")
             return redirect("admin:purchasing_purchaseorder_change", po.pk)
-    return TemplateResponse(request, "purchasing/receive.html", {
-        **admin.site.each_context(request), "title": f"Receive {po} from {po.supplier.name}", "po": po,
-        "rows": [(line, request.POST.get(f"line-{line.pk}", "")) for line in lines], "locations": locations,
-        "location_id": str(location_id)})
+    return {"title": f"Receive {po} from {po.supplier.name}", "po": po,
+            "rows": [(line, request.POST.get(f"line-{line.pk}", "")) for line in lines], "locations": locations,
+            "location_id": str(location_id)}
 
 
 admin_urlpatterns = [

@@ -8,7 +8,7 @@ class RegistryConfig(AppConfig):
     verbose_name = "Module registry"
 
     def ready(self):
-        from . import registry, roles
+        from . import checks, registry, roles  # noqa: F401 (checks: registers the declaration check)
         from .signals import after_migrate
 
         registry.modules()  # autodiscover every module.py now: a bad declaration fails at start-up

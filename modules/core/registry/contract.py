@@ -47,7 +47,7 @@ class Role:
 
 @dataclass(frozen=True)
 class Schedule:
-    name: str  # prefix-named after the module: "system.prune_failed_jobs"
+    name: str  # prefix-named after the module: "system.prune_old_rows"
     job: str  # dotted path of the function to enqueue
     cron: str | None = None  # five-field cron, evaluated in Africa/Nairobi
     interval: int | None = None  # or every N seconds
@@ -130,6 +130,30 @@ class ApprovalRule:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """Rows of ``model`` older than ``days`` (by the timestamp ``field``) are deleted every night
+    (``system.prune_old_rows``). The delete runs in a function the owner role creates after migrate
+    (SECURITY DEFINER, the age fixed inside it), so append-only audit trails are pruned too while
+    the app role itself can never delete a row of them, nor anything younger."""
+
+    model: str  # "app_label.Model"
+    field: str
+    days: int
+
+
+@dataclass(frozen=True)
+class Payable:
+    """A kind of document customers pay (``modules.core.payments``). M-Pesa money that arrives on
+    its own (a paybill account number, a till payment, a statement line, the M-Pesa inbox) is
+    matched against these. The document offers payments' ``payable_*`` interface."""
+
+    model: str  # "sales.Sale"
+    label: str  # "Sale", as the M-Pesa inbox shows it
+    find: str  # dotted path f(business, reference) -> document | None (an account number, a receipt no.)
+    open: str  # dotted path f(business, since) -> documents made since then with money still due
+
+
+@dataclass(frozen=True)
 class Business:
     code: str  # "water", "laundry", "shop"
     name: str
@@ -197,10 +221,17 @@ class Module:
     subscriptions: tuple[Subscription, ...] = ()
     accounts: tuple[AccountSpec, ...] = ()  # extra ledger accounts for this module's business
     admin_urls: str | None = None  # dotted path to a list of URL patterns mounted under /admin/
-    append_only: tuple[str, ...] = ()  # "app_label.Model": the app's DB role may only SELECT/INSERT
+    # "app_label.Model" (any installed app's, e.g. "admin.LogEntry"): the app's DB role may only
+    # SELECT/INSERT; the model's admin must be read-only (tests/integration/test_db_roles.py)
+    append_only: tuple[str, ...] = ()
+    retention: tuple[Retention, ...] = ()
     demo: str | None = None  # dotted path: f(business, *, opening_stock, activity), idempotent demo data
     notification_kinds: tuple[NotificationKind, ...] = ()
     approval_rules: tuple[ApprovalRule, ...] = ()  # see modules/core/approvals
     outbox_topics: tuple[OutboxTopic, ...] = ()  # see modules/core/outbox
     public: PublicSite | None = None  # the business's page, requests and lookups on the public site
+    payables: tuple[Payable, ...] = ()  # documents customers pay, for M-Pesa matching (core payments)
+    # what a core module lets every business's staff do in their own business (ask for an expense,
+    # count the cash): merged into each business-scoped role a business module declares
+    staff_permissions: tuple[str, ...] = ()
     order: int = field(default=100)

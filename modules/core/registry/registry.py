@@ -8,8 +8,8 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .contract import (ApprovalRule, Business, CustomerRequestKind, Module, NotificationKind, OutboxTopic,
-                       PublicLookup, Role, Schedule, Subscription, Widget)
+from .contract import (ApprovalRule, Business, CustomerRequestKind, Module, NotificationKind, OutboxTopic, Payable,
+                       PublicLookup, Retention, Role, Schedule, Subscription, Widget)
 
 
 @cache
@@ -85,6 +85,10 @@ def outbox_topic(name: str) -> OutboxTopic | None:
     return next((t for t in outbox_topics() if t.name == name), None)
 
 
+def payables() -> list[Payable]:
+    return [p for m in modules() for p in m.payables]
+
+
 def module_for_business(code: str) -> Module | None:
     return next((m for m in modules() if m.business and m.business.code == code), None)
 
@@ -110,10 +114,24 @@ def append_only_models() -> list[str]:
     return [label for m in modules() for label in m.append_only]
 
 
+def staff_roles() -> list[Role]:
+    """The business-scoped roles business modules declare ("Water staff"), each with every module's
+    ``staff_permissions`` added: a new business's staff get them without an edit in the core."""
+    granted = tuple(p for m in modules() for p in m.staff_permissions)
+    return [Role(r.name, r.permissions + granted, r.business, r.sees_all_businesses)
+            for m in modules() if m.business for r in m.roles if r.business]
+
+
+def retentions() -> list[Retention]:
+    return [r for m in modules() for r in m.retention]
+
+
 def roles() -> list[Role]:
-    """Roles merged by name across modules, in first-declared order."""
+    """Roles merged by name across modules, in first-declared order (a business's staff role with
+    the core's ``staff_permissions``)."""
     merged: dict[str, Role] = {}
-    for role in (r for m in modules() for r in m.roles):
+    staff = {r.name: r for r in staff_roles()}
+    for role in (staff.get(r.name, r) for m in modules() for r in m.roles):
         if role.name not in merged:
             merged[role.name] = role
             continue

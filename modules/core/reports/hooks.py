@@ -22,11 +22,9 @@ def post_variance(cashup, request):
     else:
         lines = [ledger.debit(chart.CASH, variance), ledger.credit(CASH_OVER_SHORT, variance)]
     by = request.decided_by if request is not None else None
-    try:
-        entry = ledger.post(cashup.business, cashup.day, f"Cash-up {cashup.day:%d %b %Y}: {cashup.variance_label}",
-                            lines, source=cashup, user=by)
-    except ledger.LedgerError as error:  # e.g. the drawer was emptied since: the approval page says why
-        raise ValidationError(str(error)) from error
+    # A LedgerError (e.g. the drawer was emptied since) is a ValidationError: the approval page says why.
+    entry = ledger.post(cashup.business, cashup.day, f"Cash-up {cashup.day:%d %b %Y}: {cashup.variance_label}",
+                        lines, source=cashup, user=by)
     cashup.status, cashup.journal_entry = CashUp.Status.POSTED, entry
     cashup.save(update_fields=["status", "journal_entry"])
     return entry

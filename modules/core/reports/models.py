@@ -51,6 +51,13 @@ class CashUp(models.Model):
         v = self.variance
         return "no difference" if not v else (f"KES {v:,} over" if v > 0 else f"KES {-v:,} short")
 
+    def approval_details(self) -> list[tuple[str, str]]:
+        """What the approver reads on the phone (approvals' decide page)."""
+        return [("Business", self.business.name), ("Day", f"{self.day:%a %d %b %Y}"),
+                ("Counted", f"KES {self.counted:,.2f}"), ("Expected (ledger cash)", f"KES {self.expected:,.2f}"),
+                ("Difference", self.variance_label), ("Counted by", str(self.counted_by or "")),
+                ("Note", self.note or "—"), ("Cash-up status", self.get_status_display())]
+
     def on_approval_closed(self, request):
         """Rejected or cancelled: nothing is posted; the day may be counted again."""
         CashUp.objects.filter(pk=self.pk, status=self.Status.PENDING).update(status=self.Status.REJECTED)

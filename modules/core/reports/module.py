@@ -1,12 +1,8 @@
-from django.conf import settings
-
 from modules.core.registry.contract import AccountSpec, ApprovalRule, MenuItem, Module, Role, Widget
 
 CASH_OVER_SHORT = "6900"  # every business's chart gets it (a core module's accounts are shared)
 
-# Staff count their own business's cash at the end of the day (merged by name into the business
-# modules' roles, with the same scope; a disabled business module's role is not declared).
-STAFF_ROLES = (("Water staff", "water"), ("Laundry staff", "laundry"), ("Shop staff", "shop"))
+# Staff of every business count their own business's cash at the end of the day.
 CASH_DESK = ("reports.view_cashup", "reports.add_cashup")
 
 MODULE = Module(
@@ -20,11 +16,8 @@ MODULE = Module(
                callable="modules.core.reports.widgets.revenue_trend", template="reports/widget_trend.html",
                refresh_seconds=300, permission="ledger.view_journalentry", refresh_on="changes"),
     ),
-    roles=(
-        *(Role(name, permissions=CASH_DESK, business=code) for name, code in STAFF_ROLES
-          if f"modules.{code}" in settings.BACKOFFICE_MODULES),
-        Role("Accountant", permissions=("reports.view_*",)),
-    ),
+    roles=(Role("Accountant", permissions=("reports.view_*",)),),
+    staff_permissions=CASH_DESK,
     accounts=(AccountSpec(CASH_OVER_SHORT, "Cash over and short", "expense"),),
     # Any cash-up difference (from 1 cent) waits for the owner before it reaches the ledger.
     approval_rules=(ApprovalRule("reports.CashUp", threshold="0.01", label="Cash-up difference",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,6 +29,7 @@ from modules.core.inventory import services as inventory
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalLine
+from modules.core.payments import statements
 from modules.core.payments.models import Payment, StkRequest
 from modules.core.purchasing.models import SupplierBill
 from modules.core.sales.models import Sale, SaleLine
@@ -287,6 +288,42 @@ def stock_valuation(businesses, start=None, end=None, *, consolidated: bool = Fa
 
 # --- M-Pesa reconciliation ---------------------------------------------------------------------
 
+def _statement_rows(table: Table, business, start: date, end: date) -> None:
+    """Statement vs books for one business (payments.statements.reconcile), as report rows."""
+    nairobi = timezone.get_current_timezone()
+    result = statements.reconcile(business, datetime.combine(start, time.min, tzinfo=nairobi),
+                                  datetime.combine(end, time.max, tzinfo=nairobi))
+    if not result.covered:
+        table.notes.append(f"{business.name}: no imported M-Pesa statement covers the whole period. Download it from "
+                           "the M-Pesa business portal and import it (Payments → M-Pesa statements).")
+    for line in result.not_booked:
+        table.add("issue", kind="Statement", business=business.name, day=timezone.localdate(line.completed_at),
+                  reference=line.receipt, phone=line.other_party, status="Not in the books", statement=line.amount,
+                  issue="In the statement, not in the books: book it to the M-Pesa inbox",
+                  book=(line.statement_id, line.pk))
+    for row in result.not_in_statement:
+        table.add("issue" if result.covered else "", kind="Booked receipt", business=business.name,
+                  day=timezone.localdate(row.transaction_time or row.created_at), reference=row.receipt or f"#{row.pk}",
+                  phone=row.phone, status=row.get_state_display(), payment=row.amount,
+                  issue="Booked, not in the statement" if result.covered else "")
+    for row in result.amounts_differ:
+        table.add("issue", kind="Booked receipt", business=business.name,
+                  day=timezone.localdate(row.transaction_time or row.created_at), reference=row.receipt or f"#{row.pk}",
+                  phone=row.phone, status=row.get_state_display(), payment=row.amount, issue=row.problem)
+    for line in result.unposted_charges:
+        table.add("issue", kind="Safaricom charge", business=business.name, day=timezone.localdate(line.completed_at),
+                  reference=line.receipt, status="Not posted", statement=line.amount,
+                  issue="Charge not posted yet: book the payments, then import the statement again")
+    for line in result.withdrawals:
+        table.add("", kind="Money out", business=business.name, day=timezone.localdate(line.completed_at),
+                  reference=line.receipt, status=line.details[:60], statement=line.amount,
+                  issue="Check it is in the books (a transfer, a refund)")
+    if result.statement_in or result.books_in:
+        table.add("subtotal", kind="Received", business=business.name, reference="Statement vs books",
+                  statement=result.statement_in, payment=result.books_in,
+                  issue=f"Safaricom charges KES {result.charges:,} posted as an expense" if result.charges else "")
+
+
 def _mpesa_in(entry) -> Decimal | None:
     if entry is None:
         return None
@@ -294,14 +331,17 @@ def _mpesa_in(entry) -> Decimal | None:
 
 
 def mpesa_reconciliation(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
-    """Every STK request, every M-Pesa payment and every M-Pesa till debit in the range, matched:
-    STK request -> payment (by the request) -> ledger (the payment's entry). Rows with an issue
-    are marked: a paid STK request with no payment, amounts that differ, a payment whose entry
-    does not put the money on the M-Pesa till, till money with no payment behind it."""
+    """The imported M-Pesa statements and the books compared both ways (in the statement but not
+    booked: one tap books it to the inbox; booked but not in the statement, amounts that differ,
+    charges not yet posted: flagged), then the books' own consistency: every STK request, every
+    M-Pesa payment and every M-Pesa till debit in the range, matched request -> payment -> ledger."""
     table = Table([Column("kind", "What"), Column("business", "Business"), Column("day", "Day", "date"),
                    Column("reference", "Reference"), Column("phone", "Phone"), Column("status", "Status"),
+                   Column("statement", "Statement (KES)", "money"),
                    Column("stk", "STK asked (KES)", "money"), Column("payment", "Payment (KES)", "money"),
                    Column("ledger", "M-Pesa till (KES)", "money"), Column("issue", "Issue")])
+    for business in businesses:
+        _statement_rows(table, business, start, end)
     lines = "journal_entry__lines__account"
     seen_payments = set()
     stk_requests = (StkRequest.objects.filter(business__in=businesses, created_at__date__gte=start,
@@ -340,7 +380,9 @@ def mpesa_reconciliation(businesses, start: date, end: date, *, consolidated: bo
                   phone=payment.payer_phone, status="Received", stk=None, payment=payment.amount, ledger=amount_in,
                   issue="; ".join(issues))
     orphans = (JournalLine.objects.filter(business__in=businesses, account__code=chart.MPESA, debit__gt=0,
-                                          entry__date__gte=start, entry__date__lte=end, entry__payment__isnull=True)
+                                          entry__date__gte=start, entry__date__lte=end, entry__payment__isnull=True,
+                                          # money booked to the M-Pesa inbox, or an inbox allocation undone
+                                          entry__mpesa_receipt__isnull=True, entry__mpesa_allocation__isnull=True)
                .select_related("entry", "business").order_by("entry__date", "entry__number"))
     for line in orphans:
         table.add("issue", kind="Ledger entry", business=line.business.name, day=line.entry.date,
@@ -420,6 +462,8 @@ def cash_ups(businesses, start: date, end: date, *, consolidated: bool = False) 
         pending = cashup is not None and cashup.status == CashUp.Status.PENDING
         table.add("issue" if pending or (cashup and cashup.status == CashUp.Status.REJECTED) else "", **row)
     table.notes.append("Expected = the Cash account's balance at the end of the day (opening + in - out). "
+                       "In and out include every money movement (cash banked, floats, petty cash, cash to or from "
+                       "another business), so banking the day's cash is no shortage. "
                        "A difference is posted to 6900 Cash over and short only after the owner approves it.")
     return table
 

@@ -10,21 +10,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from modules.core.approvals import services as approvals
+from modules.core.businesses.admin_kit import admin_page
 from modules.core.businesses.services import businesses_for
 from modules.core.exports import services as exports
 from modules.core.exports.models import ExportJob
 from modules.core.exports.streaming import csv_cell
-from modules.core.ledger.services import LedgerError
 from modules.core.registry.roles import business_codes_for
 from modules.core.system import replica
 
@@ -61,7 +60,8 @@ REPORTS = {r.key: r for r in (
            ("ledger.view_journalentry",), services.vat_summary, "percent"),
     Report("stock_valuation", "Stock valuation", "Stock on hand now at average cost.",
            ("inventory.view_stocklevel",), services.stock_valuation, "warehouse"),
-    Report("mpesa", "M-Pesa reconciliation", "STK requests vs payments vs the ledger; mismatches in red.",
+    Report("mpesa", "M-Pesa reconciliation", "The M-Pesa statement vs the books, both ways; STK requests vs payments "
+           "vs the ledger; mismatches in red.",
            ("payments.view_payment", "payments.view_stkrequest"), services.mpesa_reconciliation, "sync_alt"),
     Report("cash_up", "Cash-up", "Count the cash drawer; expected vs counted per day.",
            ("reports.view_cashup",), services.cash_ups, "point_of_sale", default_days=7),
@@ -123,16 +123,6 @@ class Scope:
                           **extra})
 
 
-def _require(request, report: Report):
-    if not may_open(request.user, report):
-        raise PermissionDenied
-    return Scope(request, report)
-
-
-def _render(request, template, title, context):
-    return TemplateResponse(request, template, {**admin.site.each_context(request), "title": title, **context})
-
-
 def csv_response(request, report: Report, scope: Scope, table: services.Table) -> HttpResponse:
     """The table as CSV: text cells through the exports app's formula-safe ``csv_cell`` (money
     stays a plain number), audited like every export (who, what, when, the filters)."""
@@ -150,6 +140,7 @@ def csv_response(request, report: Report, scope: Scope, table: services.Table) -
     return response
 
 
+@admin_page("Reports", template="reports/index.html")
 def index_view(request):
     reports = [r for r in REPORTS.values() if may_open(request.user, r)]
     if not reports or not businesses_for(request.user).exists():
@@ -161,15 +152,14 @@ def index_view(request):
                   ("Profit and loss (one period)", reverse("admin:ledger:profit_and_loss"))]
     if user.has_perm("inventory.view_stocklevel"):
         links.append(("Stock valuation by location", reverse("admin:inventory:valuation")))
-    return _render(request, "reports/index.html", "Reports", {
-        "reports": [{"report": r, "url": reverse(f"admin:reports:{r.key}")} for r in reports], "links": links})
+    return {"reports": [{"report": r, "url": reverse(f"admin:reports:{r.key}")} for r in reports], "links": links}
 
 
-def report_view(request, key):
-    report = REPORTS[key]
-    scope = _require(request, report)
+def report_view(request, report: Report):
+    """One report's page (or its CSV with ?format=csv); admin_page has checked its permissions."""
+    scope = Scope(request, report)
     # a fresh hot standby serves the reports (system/replica.py); the cash-up, acted on, reads the primary
-    reads = nullcontext() if key == "cash_up" else replica.reads()
+    reads = nullcontext() if report.key == "cash_up" else replica.reads()
     with reads:
         table = report.build(scope.businesses, scope.start, scope.end, consolidated=scope.consolidated)
     if request.GET.get("format") == "csv":
@@ -183,9 +173,9 @@ def report_view(request, key):
             trend = services.revenue_trend(scope.businesses, scope.end)
         context["trend"] = trend
         context["chart"] = json.dumps({"labels": trend["labels"], "datasets": trend["datasets"]})
-    if key == "cash_up":
+    if report.key == "cash_up":
         context.update(_cashup_context(request, scope, table))
-    return _render(request, "reports/report.html", report.title, context)
+    return context
 
 
 # --- cash-up ------------------------------------------------------------------------------------
@@ -232,8 +222,8 @@ def cashup_submit_view(request):
     try:
         cashup = services.submit_cashup(business, form.cleaned_data["day"], form.cleaned_data["counted"],
                                         request.user, note=form.cleaned_data["note"])
-    except (ValidationError, LedgerError) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
         return redirect(back + "?" + urlencode({"business": business.code}))
     if cashup.status == CashUp.Status.BALANCED:
         messages.success(request, f"Cash-up saved: KES {cashup.counted:,} counted, no difference.")
@@ -246,15 +236,15 @@ def cashup_submit_view(request):
     return redirect(back + "?" + urlencode({"business": business.code, "start": day, "end": day}))
 
 
-def _page(key):
+def _page(report: Report):
     def view(request):
-        return report_view(request, key)
-    view.__name__ = f"{key}_view"
-    return view
+        return report_view(request, report)
+    view.__name__ = f"{report.key}_view"
+    return admin_page(report.title, permission=report.permissions, template="reports/report.html")(view)
 
 
 admin_urlpatterns = [
     path("reports/", index_view, name="index"),
-    *(path(f"reports/{key.replace('_', '-')}/", _page(key), name=key) for key in REPORTS),
+    *(path(f"reports/{key.replace('_', '-')}/", _page(report), name=key) for key, report in REPORTS.items()),
     path("reports/cash-up/count/", cashup_submit_view, name="cash_up_count"),
 ]

@@ -4,11 +4,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
-from modules.core.businesses.scoping import BusinessScopedAdminMixin
+from modules.core.businesses.admin_kit import BigTableAdminMixin, BusinessScopedAdminMixin, ReadOnlyAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
-from modules.core.ledger.admin import ReadOnlyAdminMixin
-from modules.core.ledger.services import LedgerError
-from modules.core.system.pagination import BigTableAdminMixin
 
 from . import services
 from .models import Sale, SaleLine
@@ -54,8 +51,8 @@ class SaleAdmin(BigTableAdminMixin, DeskExportMixin, ReadOnlyAdminMixin, Busines
         for sale in queryset:
             try:
                 services.void_sale(sale, reason=f"voided by {request.user}", user=request.user)
-            except (ValidationError, LedgerError) as error:
-                messages.error(request, f"{sale}: {' '.join(getattr(error, 'messages', [str(error)]))}")
+            except ValidationError as error:
+                messages.error(request, f"{sale}: {' '.join(error.messages)}")
             else:
                 messages.success(request, f"{sale} is void.")
 

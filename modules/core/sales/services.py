@@ -25,6 +25,7 @@ from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
 from modules.core.payments.phones import normalize_phone
 from modules.core.registry import events
+from modules.core.registry.refusals import Refusal
 
 from . import tax
 from .models import Sale, SaleCounter, SaleLine
@@ -39,7 +40,7 @@ __all__ = ["OutOfStock", "SaleConflict", "SaleLineInput", "create_sale", "void_s
            "recent_customer_phones"]
 
 
-class SaleConflict(Exception):
+class SaleConflict(Refusal):
     """The UUID was already used for a different sale (HTTP 409)."""
 
 

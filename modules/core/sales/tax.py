@@ -21,9 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+
+from modules.core.registry.refusals import Refusal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -37,9 +40,27 @@ class Band(models.TextChoices):
     REDUCED = "E", "E: reduced rate"
 
 
+KRA_RATES = (("A", "0", date(2013, 9, 2)), ("B", "16", date(2013, 9, 2)), ("C", "0", date(2013, 9, 2)),
+             ("D", "0", date(2013, 9, 2)), ("E", "8", date(2018, 9, 21)), ("B", "14", date(2020, 4, 1)),
+             ("B", "16", date(2021, 1, 1)))
+
+
+def seed_rates(using: str = "default") -> None:
+    """KRA's rates since the VAT Act 2013, into an empty rate table (after ``migrate``, and after a
+    ``flush`` empties it: connected to post_migrate in SalesConfig.ready)."""
+    from .models import TaxRate
+
+    if not TaxRate.objects.using(using).exists():
+        TaxRate.objects.using(using).bulk_create(
+            TaxRate(band=band, percent=Decimal(percent), effective_from=since) for band, percent, since in KRA_RATES)
+
+
 def money(value) -> Decimal:
-    """KES to the cent, half up (the only rounding of money in sales)."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    """KES to the cent, half up (the only rounding of money in sales); what is not a number is refused."""
+    try:
+        return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise Refusal(f"{value!r} is not an amount of money.") from None
 
 
 def rates(on: date) -> dict[str, Decimal]:
@@ -52,6 +73,8 @@ def rates(on: date) -> dict[str, Decimal]:
             "band", "percent", "effective_from"):
         if since <= on or band not in found:
             found[band] = percent
+    if not found:  # never tax silently at 0 %
+        raise ImproperlyConfigured("The VAT rate table (sales.TaxRate) is empty: run manage.py migrate.")
     return {band: found.get(band, ZERO) for band in Band.values}
 
 

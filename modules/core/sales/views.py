@@ -3,10 +3,12 @@
 import json
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.admin import site as admin_site
+from django.conf import settings
+from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,6 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from modules.core.businesses.admin_kit import admin_page, render_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
 from modules.core.notifications import services as notifications
 from modules.core.payments import services as payments
@@ -24,6 +27,7 @@ from .models import Sale
 SESSION_KEY = "quick_sale_business"
 OFFLINE_REFUSED = "sales.offline_refused"
 RECEIPT_SALT = "sales.receipt"
+TILL = "till"  # paid to the till from the customer's own phone: the M-Pesa code typed in, matched later
 
 
 def _sell_businesses(request):
@@ -32,9 +36,10 @@ def _sell_businesses(request):
     return businesses_for(request.user)
 
 
+@admin_page("Quick sale", permission="sales.add_sale", template="sales/quick_sale.html")
 def quick_sale(request):
     """Pick the business once (remembered), then tap items, then Cash or M-Pesa."""
-    businesses = list(_sell_businesses(request))
+    businesses = list(businesses_for(request.user))
     wanted = request.GET["business"] if "business" in request.GET else request.session.get(SESSION_KEY)
     business = next((b for b in businesses if b.code == wanted), businesses[0] if len(businesses) == 1 else None)
     if business is not None:
@@ -44,9 +49,9 @@ def quick_sale(request):
     config = {"items": items, "business": business.code if business else "", "csrf": get_token(request),
               "submitUrl": reverse("admin:sales:submit"),
               "renderedAt": timezone.localtime().strftime("%H:%M")}  # offline, "prices from 10:42"
-    response = TemplateResponse(request, "sales/quick_sale.html", {
-        **admin_site.each_context(request), "title": "Quick sale", "business": business, "businesses": businesses,
-        "config_json": json.dumps(config), "recent_phones": services.recent_customer_phones(business) if business else []})
+    response = render_page(request, "sales/quick_sale.html", {
+        "title": "Quick sale", "business": business, "businesses": businesses, "config_json": json.dumps(config),
+        "recent_phones": services.recent_customer_phones(business) if business else []})
     if business:  # the service worker keeps this page (items and prices) for selling offline
         response["X-BS-Business"] = business.code
     return response
@@ -66,7 +71,10 @@ def _json_error(message, status):
 
 @require_POST
 def submit(request):
-    """JSON in, JSON out. Same UUID again: the same receipt (200); different contents: 409."""
+    """JSON in, JSON out. Same UUID again: the same receipt (200); different contents: 409.
+    ``method``: cash, mpesa (an STK prompt to ``phone``), split (``cash`` now, the rest by M-Pesa) or
+    till (the customer paid the till themselves; ``code`` is the M-Pesa code from their SMS, booked as
+    paid and matched when M-Pesa confirms it, as a code typed on a receipt is)."""
     businesses = _sell_businesses(request)
     try:
         data = json.loads(request.body, parse_float=Decimal, parse_constant=Decimal)
@@ -87,18 +95,25 @@ def submit(request):
         return _json_error("You cannot sell for that business.", 403)
     method = data.get("method", "cash")
     try:
-        sale, created = services.create_sale(
-            business=business, client_uuid=data.get("uuid"), lines=lines, method=method, discount=discount,
-            customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user)
-    except (services.SaleConflict, services.OutOfStock) as error:
-        return _refused(request, data, business, str(error), 409)
-    except ValidationError as error:
-        return _refused(request, data, business, " ".join(error.messages), 400)
+        with transaction.atomic():  # a till code refused takes its sale back with it
+            sale, created = services.create_sale(
+                business=business, client_uuid=data.get("uuid"), lines=lines,
+                method="mpesa" if method == TILL else method, discount=discount,
+                customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user)
+            if created and method == TILL:
+                payments.record_typed_code(sale, str(data.get("code") or ""), user=request.user)
+    except ValidationError as error:  # a UUID used for another sale, or stock gone since the tap: 409
+        conflict = isinstance(error, (services.SaleConflict, services.OutOfStock))
+        return _refused(request, data, business, " ".join(error.messages), 409 if conflict else 400)
     next_url = reverse("admin:sales:receipt", args=[sale.pk])
-    if sale.payment_method != "cash":
-        stk = payments.ask_mpesa(sale, data.get("phone", ""), user=request.user)  # a replay never asks twice
-        if stk is not None:
-            next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
+    if sale.payment_method != "cash" and method != TILL:
+        try:
+            stk = payments.ask_mpesa(sale, data.get("phone", ""), user=request.user)  # a replay never asks twice
+        except ValidationError as error:  # the phone is busy with another request: the receipt shows what is due
+            messages.warning(request, " ".join(error.messages))
+        else:
+            if stk is not None:
+                next_url = reverse("admin:payments:stk_wait", args=[stk.pk])
     return JsonResponse({"sale": sale.pk, "receipt": sale.receipt_number, "created": created, "next": next_url},
                         status=201 if created else 200)
 
@@ -110,7 +125,7 @@ def _refused(request, data, business, message, status):
         notifications.send(
             OFFLINE_REFUSED, business=business, throttle_key=f"offline-sale:{data.get('uuid')}", throttle=24 * 3600,
             link=reverse("admin:sales_sale_changelist"),
-            message=f"{business.name}: a cash sale {request.user.get_username()} made offline was refused "
+            message=f"{business.name}: a sale {request.user.get_username()} made offline was refused "
                     f"when sent: {message}")
     return _json_error(message, status)
 
@@ -120,9 +135,13 @@ def share_token(sale) -> str:
 
 
 def public_receipt(request, token):
-    """The customer's copy: a signed link, no login, shareable on WhatsApp or SMS."""
+    """The customer's copy: a signed link, no login, shareable on WhatsApp or SMS. It expires
+    after ``RECEIPT_LINK_MAX_AGE`` (the shop shares a fresh one from the admin's receipt)."""
     try:
-        pk = signing.loads(token, salt=RECEIPT_SALT)
+        pk = signing.loads(token, salt=RECEIPT_SALT, max_age=settings.RECEIPT_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        return HttpResponse("This receipt link has expired. Ask the shop to send it again.",
+                            status=410, content_type="text/plain; charset=utf-8")
     except signing.BadSignature as error:
         raise Http404("No such receipt") from error
     sale = get_object_or_404(Sale.objects.select_related("business"), pk=pk)
@@ -130,15 +149,13 @@ def public_receipt(request, token):
         "sale": sale, "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale)})
 
 
+@admin_page(permission="sales.view_sale", template="sales/receipt.html")
 def receipt(request, pk):
-    sale = get_object_or_404(Sale.objects.select_related("business", "customer"), pk=pk)
-    if not request.user.has_perm("sales.view_sale") or not businesses_for(request.user).filter(pk=sale.business_id).exists():
-        raise PermissionDenied
-    return TemplateResponse(request, "sales/receipt.html", {
-        **admin_site.each_context(request), "title": f"Receipt {sale.receipt_number}", "sale": sale,
-        "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale),
-        "due": payments.amount_due(sale),
-        "share_url": request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale)]))})
+    sale = scoped_or_403(request, Sale.objects.select_related("business", "customer"), pk=pk)
+    return {"title": f"Receipt {sale.receipt_number}", "sale": sale, "lines": sale.lines.select_related("item"),
+            "paid": payments.amount_paid(sale), "due": payments.amount_due(sale),
+            "typed_code_url": payments.typed_code_url(sale),
+            "share_url": request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale)]))}
 
 
 admin_urlpatterns = [

@@ -1,7 +1,24 @@
+from axes.admin import AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
 from .models import BackupRun, FailedJob, SecurityEvent
+
+
+class AppendOnlyAdminMixin:
+    """For the audit trails the app's database role may only add to (Module.append_only):
+    nothing is changed or deleted from the admin either."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(FailedJob)
@@ -19,16 +36,10 @@ class FailedJobAdmin(ModelAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(ModelAdmin):
+class SecurityEventAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_display = ["created_at", "kind", "message", "ip_address"]
     list_filter = ["kind"]
     readonly_fields = ["created_at", "kind", "message", "ip_address", "detail"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(BackupRun)
@@ -45,3 +56,16 @@ class BackupRunAdmin(ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+if settings.AXES_ENABLE_ADMIN:
+    admin.site.unregister(AccessLog)
+    admin.site.unregister(AccessFailureLog)
+
+    @admin.register(AccessLog)
+    class AppendOnlyAccessLogAdmin(AppendOnlyAdminMixin, AccessLogAdmin):
+        pass
+
+    @admin.register(AccessFailureLog)
+    class AppendOnlyAccessFailureLogAdmin(AppendOnlyAdminMixin, AccessFailureLogAdmin):
+        pass

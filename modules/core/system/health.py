@@ -1,10 +1,18 @@
 """Health checks on django-health-check.
 
 /health/       liveness: the database only (a load balancer may restart us on failure).
-/health/deps/  everything we depend on; warnings answer 200, failures 500.
+/health/deps/  everything we depend on; warnings answer 200, failures 500. Only for the owner
+               (django_rq.admin, as the Health menu item) or a monitor holding HEALTH_TOKEN: it
+               tells Redis memory, workers, queue depth and failed jobs.
 """
 
 import dataclasses
+import hmac
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseForbidden
 
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
@@ -78,8 +86,25 @@ DEPENDENCY_CHECKS = [
 ]
 
 
+HEALTH_PERMISSION = "django_rq.admin"
+
+
+def has_health_token(request) -> bool:
+    token = settings.HEALTH_TOKEN
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), token.encode())
+
+
 class DependencyHealthView(HealthCheckView):
     async def get(self, request, *args, **kwargs):
+        if not has_health_token(request):
+            user = await request.auser()
+            if not user.is_authenticated:
+                if "Authorization" in request.headers:
+                    return HttpResponseForbidden("Wrong health token.")
+                return redirect_to_login(request.get_full_path())
+            if not await sync_to_async(user.has_perm)(HEALTH_PERMISSION):
+                return HttpResponseForbidden("The dependency health page is for the owner.")
         response = await super().get(request, *args, **kwargs)
         errors = [result.error for result in self.results if result.error]
         if errors and all(isinstance(error, ServiceWarning) for error in errors):

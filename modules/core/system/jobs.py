@@ -8,8 +8,6 @@ from django.utils import timezone
 
 from .models import FailedJob
 
-FAILED_JOB_RETENTION = timedelta(days=180)
-
 
 def record_failure(job, exc_type, exc_value, traceback):
     """RQ exception handler (RQ_EXCEPTION_HANDLERS): write the failure to PostgreSQL, then let
@@ -26,12 +24,6 @@ def record_failure(job, exc_type, exc_value, traceback):
         enqueued_at=job.enqueued_at,
     )
     return True
-
-
-def prune_failed_jobs():
-    cutoff = timezone.now() - FAILED_JOB_RETENTION
-    deleted, _ = FailedJob.objects.filter(failed_at__lt=cutoff).delete()
-    return deleted
 
 
 def health_watch():

@@ -1,4 +1,4 @@
-from modules.core.registry.contract import MenuItem, Module, OutboxTopic, Schedule, Widget
+from modules.core.registry.contract import MenuItem, Module, OutboxTopic, Retention, Schedule, Widget
 
 MODULE = Module(
     key="system",
@@ -23,8 +23,17 @@ MODULE = Module(
             permission="django_rq.admin",
         ),
     ),
+    # Audit trails: the app role may add rows, never change or delete them (modules/core/system/db_roles.py).
+    # Django's admin log and axes' login history (AccessLog, AccessFailureLog) are declared here.
+    append_only=("system.SecurityEvent", "admin.LogEntry", "axes.AccessLog", "axes.AccessFailureLog"),
+    retention=(
+        Retention("system.FailedJob", "failed_at", days=180),
+        Retention("system.SecurityEvent", "created_at", days=90),
+        Retention("axes.AccessFailureLog", "attempt_time", days=365),
+        Retention("axes.AccessLog", "attempt_time", days=365),
+    ),
     schedules=(
-        Schedule("system.prune_failed_jobs", "modules.core.system.jobs.prune_failed_jobs", cron="17 3 * * *"),
+        Schedule("system.prune_old_rows", "modules.core.system.db_roles.prune_old_rows", cron="17 3 * * *"),
         Schedule("system.health_watch", "modules.core.system.jobs.health_watch", interval=60, timeout=120),
         Schedule("system.cron_heartbeat", "modules.core.system.jobs.cron_heartbeat", interval=60, timeout=30),
         Schedule("system.verify_ledger", "modules.core.system.jobs.verify_ledger", cron="10 3 * * *", timeout=3600),

@@ -34,11 +34,3 @@ class EstimatedCountPaginator(Paginator):
                 estimate = cursor.fetchone()[0]
         return max(estimate, exact)
 
-
-class BigTableAdminMixin:
-    """For changelists of tables that grow without bound (sales, stock movements, ledger, payments):
-    an estimated count, no "show all" count, and a phone-sized page (the rows render as cards)."""
-
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    list_per_page = 25

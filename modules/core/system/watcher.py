@@ -155,11 +155,12 @@ def owners():
     return users.filter(Q(is_superuser=True) | Q(groups__name="Owner")).distinct()
 
 
-def alert(key: str, text: str) -> None:
-    """The bell now (through the outbox), an e-mail, and an SMS when a gateway module exists."""
+def alert(key: str, text: str, now=None) -> None:
+    """The bell now (through the outbox), an e-mail, and an SMS when a gateway module exists. The
+    outbox keys name the watch's time, so each alert and its repeat are messages of their own."""
     notifications.send(notifications.SYSTEM_WARNING, to="Owner", message=text,
                        link="/health/deps/", throttle=0)
-    stamp = timezone.now().strftime("%Y%m%d%H%M%S")
+    stamp = (now or timezone.now()).strftime("%Y%m%d%H%M%S")
     emails = sorted({u.email for u in owners() if u.email})
     if emails:
         outbox.enqueue(EMAIL_TOPIC, key=f"{key}:{stamp}", payload={"to": emails, "text": text})
@@ -192,11 +193,11 @@ def watch(now=None) -> dict[str, str]:
                 if not state.active:
                     state.active, state.since = True, now
                 if state.last_alert_at is None or now - state.last_alert_at >= REPEAT:
-                    alert(key, text)
+                    alert(key, text, now)
                     state.last_alert_at = now
                 state.message = text
             elif state.active:
-                alert(key, f"Resolved: {state.message}")
+                alert(key, f"Resolved: {state.message}", now)
                 state.active, state.since, state.last_alert_at, state.message = False, None, None, ""
             state.save()
     return bad

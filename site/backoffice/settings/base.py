@@ -2,6 +2,7 @@
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -20,6 +21,8 @@ def env_list(name, default):
 
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret")
+# Customers' signed receipt links (/r/<token>/) expire after this many seconds.
+RECEIPT_LINK_MAX_AGE = int(os.environ.get("RECEIPT_LINK_MAX_AGE", str(90 * 24 * 3600)))
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
@@ -34,6 +37,7 @@ BACKOFFICE_CORE = [
     "modules.core.payments",
     "modules.core.purchasing",
     "modules.core.approvals",
+    "modules.core.money",
     "modules.core.customers",
     "modules.core.sales",
     "modules.core.notifications",
@@ -191,18 +195,23 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Lockout (modules/core/system/login.py): 5 failures lock a username *from one address* for 15
+# minutes, so nobody elsewhere can lock the owner out; 30 failures from one address within an hour,
+# whatever the usernames, lock that address. Never an address alone after a few failures: phones on
+# Kenyan carriers share NATed addresses.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
-# Phones on Kenyan carriers share NATed IPs: never lock an IP alone.
-AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_ADDRESS_FAILURE_LIMIT = 30
+LOGIN_ADDRESS_WINDOW = timedelta(hours=1)
 AXES_RESET_ON_SUCCESS = True
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Login and failure history are append-only audit trails (modules/core/system/login.py).
+AXES_HANDLER = "modules.core.system.login.AppendOnlyAxesHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Behind nginx (PROXY_COUNT=1) the client is the address nginx appended to X-Forwarded-For;
-# anything to its left was written by the client and is not trusted.
+# anything to its left was written by the client and is not trusted (modules/core/system/network.py).
 PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
-AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
-AXES_IPWARE_PROXY_ORDER = "right-most"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if PROXY_COUNT else ("REMOTE_ADDR",)
+AXES_CLIENT_IP_CALLABLE = "modules.core.system.network.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -258,8 +267,24 @@ MPESA_CALLBACK_BASE_URL = os.environ.get("MPESA_CALLBACK_BASE_URL", "http://127.
 MPESA_CALLBACK_TOKEN = os.environ.get("MPESA_CALLBACK_TOKEN", "dev-callback-token")
 MPESA_CALLBACK_ALLOWED_IPS = env_list("MPESA_CALLBACK_ALLOWED_IPS", [])  # empty: any IP
 MPESA_HTTP_TIMEOUT = float(os.environ.get("MPESA_HTTP_TIMEOUT", "10"))
+# How long STK Query keeps asking before giving up (a payment after that still reaches the inbox).
+MPESA_GIVE_UP_SECONDS = float(os.environ.get("MPESA_GIVE_UP_SECONDS", "600"))
 if MPESA_MODE == "simulator":
     INSTALLED_APPS.append("modules.core.payments.simulator")
+    # How the simulated customers and Daraja behave (dev, tests and benches only; see the simulator).
+    MPESA_SIMULATOR_DELAY = float(os.environ.get("MPESA_SIMULATOR_DELAY", "2"))
+    MPESA_SIMULATOR_LATE_SECONDS = float(os.environ.get("MPESA_SIMULATOR_LATE_SECONDS", "20"))
+    MPESA_SIMULATOR_AFTER_GIVE_UP_SECONDS = float(os.environ.get("MPESA_SIMULATOR_AFTER_GIVE_UP_SECONDS", "660"))
+
+# --- ledger tamper evidence (modules/core/ledger/chain.py) ------------------------------------------
+# The HMAC key that seals entries and signs the chain's anchors. It must never be stored in the
+# database: whoever holds only PostgreSQL then cannot redo the chain. Env or a key file (0400).
+LEDGER_KEY = os.environ.get("LEDGER_HMAC_KEY", "")
+LEDGER_KEY_FILE = os.environ.get("LEDGER_KEY_FILE", "")
+# Where the signed chain head and nightly checkpoints are written: not the database's disk or
+# account; production keeps them beside the backups and the owner gets each checkpoint by e-mail.
+LEDGER_ANCHOR_DIR = Path(os.environ.get("LEDGER_ANCHOR_DIR", ROOT / ".data" / "ledger-anchors"))
+LEDGER_CHECKPOINT_EMAILS = env_list("LEDGER_CHECKPOINT_EMAILS", [])
 
 # --- KRA eTIMS (OSCU; modules/core/etims/README.md) ------------------------------------------------
 # "simulator" (dev): this app serves KRA's OSCU API at /etims-api/; "sandbox" and "production" point
@@ -284,6 +309,9 @@ if ETIMS_MODE == "simulator":
     INSTALLED_APPS.append("modules.core.etims.simulator")
 
 # --- health watcher (modules/core/system/watcher.py) and its e-mail --------------------------------
+# /health/deps/ answers the owner's login, or a monitor sending "Authorization: Bearer <HEALTH_TOKEN>"
+# (empty: the owner only). /health/ (liveness) stays public.
+HEALTH_TOKEN = os.environ.get("HEALTH_TOKEN", "")
 HEALTH_WATCH_BACKUPS = os.environ.get("HEALTH_WATCH_BACKUPS", "0") == "1"  # production: on
 HEALTH_WATCH_DISKS = env_list("HEALTH_WATCH_DISKS", [])  # beside MEDIA_ROOT: e.g. /var/lib/postgresql
 HEALTH_ALERT_PHONES = env_list("HEALTH_ALERT_PHONES", [])  # SMS alerts, once an SMS module exists
@@ -292,6 +320,7 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "biashara@localhost")
 
 # --- demo --------------------------------------------------------------------------------------

@@ -37,6 +37,9 @@ _etims_problems = etims_problems({"ETIMS_MODE": os.environ.get("ETIMS_MODE", "")
                                       "ETIMS_TIN", "ETIMS_BHF_ID", "ETIMS_DEVICE_SERIAL")}})
 if _etims_problems:
     raise ImproperlyConfigured("eTIMS is not configured for production:\n  " + "\n  ".join(_etims_problems))
+if not LEDGER_KEY_FILE and len(LEDGER_KEY) < 32:  # noqa: F405
+    raise ImproperlyConfigured("LEDGER_HMAC_KEY (32+ random characters) or LEDGER_KEY_FILE must be set in "
+                               "production, and never stored in the database (ops/deploy/README.md)")
 REDIS_MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "256mb")
 HEALTH_WATCH_BACKUPS = os.environ.get("HEALTH_WATCH_BACKUPS", "1") == "1"
 LOGGING["root"]["level"] = "INFO"  # noqa: F405

@@ -7,7 +7,7 @@
  *   offline; the page says how old its prices are.
  * - Every other page, money pages included (dashboard, reports), only from the network: offline,
  *   the offline page ("offline since HH:MM", a link to the quick sale) instead.
- * - A quick sale POSTed with no network and paid in cash is kept in IndexedDB (bsStore "sales",
+ * - A quick sale POSTed with no network and paid in cash or to the till (M-Pesa code typed) is kept in IndexedDB (bsStore "sales",
  *   by its client UUID) and answered 202; pages replay them (sales/offline.js), marked
  *   X-BS-Replay, which this worker sends to the network only. The server answers a reused UUID
  *   with the same sale, so a replay repeated after a cut never makes a second sale.
@@ -109,8 +109,9 @@ async function submit(request) {
     if (response.ok && sale) await forgetCart(sale);
     return response;
   } catch (error) {
-    if (!sale || sale.method !== "cash") {
-      return json({ error: "No network: M-Pesa needs it. Take cash, or try again when the network is back." }, 503);
+    if (!sale || !["cash", "till"].includes(sale.method)) {
+      return json({ error: "No network: an M-Pesa prompt needs it. Take cash, or the customer pays the till and you "
+                          + "type the code from their SMS (Paid to the till)." }, 503);
     }
     await bsStore.put("sales", { uuid: sale.uuid, body: sale, queuedAt: Date.now(), state: "waiting", error: "" });
     await forgetCart(sale);

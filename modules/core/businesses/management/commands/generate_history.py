@@ -35,7 +35,8 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(
             f"{counts['sales']:,} sales, {counts['lines']:,} lines, {counts['movements']:,} stock movements, "
-            f"{counts['entries']:,} journal entries, {counts['restocks']:,} restocks in {elapsed:.1f} s "
+            f"{counts['entries']:,} journal entries, {counts['restocks']:,} restocks, "
+            f"{counts.get('money', 0):,} money movements in {elapsed:.1f} s "
             f"({counts['sales'] / elapsed:,.0f} sales/s)"))
         if verify:
             problems = verify_history()

@@ -3,7 +3,8 @@
  * Wraps the page's bsQuickSale component (sales/quick_sale.html) without changing how it sells:
  * - the cart and its sale UUID are kept in IndexedDB per business, so a reload loses nothing and a
  *   resend after one is still the same sale;
- * - offline, the page says how old its prices are; a cash sale is answered by the service worker
+ * - offline, the page says how old its prices are; a sale paid in cash, or to the till with the M-Pesa
+ *   code typed in (matched when M-Pesa confirms it), is answered by the service worker
  *   (kept in IndexedDB), and the page comes back with ?queued=<uuid>: a provisional receipt and
  *   "waiting to send (N)";
  * - on load, on reconnect and every 30 s, one tab at a time (Web Locks) sends the waiting sales,
@@ -52,6 +53,7 @@
         const discount = +entry.body.discount || 0;
         return {
           uuid: entry.uuid, number: "P-" + entry.uuid.slice(0, 8).toUpperCase(), lines, error: entry.error,
+          paidBy: entry.body.method === "till" ? `M-Pesa till, code ${entry.body.code} (matched when M-Pesa confirms it)` : "cash",
           at: new Date(entry.queuedAt).toTimeString().slice(0, 5),
           total: money(Math.max(lines.reduce((sum, l) => sum + l.amount, 0) - discount, 0)),
           lineText: lines.map((l) => `${l.quantity} × ${l.name}`).join(", "),

@@ -1,0 +1,163 @@
+"""The admin kit: what every module's admin classes and admin pages are built from, once.
+
+    from modules.core.businesses.admin_kit import (BigTableAdminMixin, BusinessScopedAdminMixin,
+        ReadOnlyAdminMixin, ScopedChoicesMixin, ServiceAdminMixin, ServiceForm, admin_page, scoped_or_403)
+
+Model admins:
+* ``BusinessScopedAdminMixin`` (``scoping``): rows, object pages (another business's row: 403) and the
+  business choices of the user's businesses only; ``ScopedChoicesMixin`` limits every other foreign
+  key that belongs to a business the same way.
+* ``ReadOnlyAdminMixin``: posted records are never added, changed or deleted in the admin.
+* ``BigTableAdminMixin``: tables that grow without bound never count themselves exactly.
+* ``ServiceForm`` + ``ServiceAdminMixin``: an add page whose saving is a service call; a refusal
+  (any ``ValidationError``) shows on the form.
+
+Admin pages (a module's ``admin_urls``), declared as Unfold's custom pages are, by a title and the
+permissions they need::
+
+    @admin_page("Laundry board", permission="laundry.view_job", template="laundry/board.html")
+    def board(request):
+        business = scoped_or_403(request, enabled_businesses(), code="laundry")
+        return {"columns": ...}
+"""
+
+from functools import wraps
+from operator import attrgetter
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.http import HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+
+from modules.core.registry import registry
+from modules.core.system.pagination import EstimatedCountPaginator
+
+from .models import Business
+from .scoping import BusinessScopedAdminMixin, ScopedChoicesMixin
+from .services import can_see_business
+
+__all__ = ["BigTableAdminMixin", "BusinessScopedAdminMixin", "ReadOnlyAdminMixin", "ScopedChoicesMixin",
+           "ServiceAdminMixin", "ServiceForm", "admin_page", "may_see", "render_page", "scoped_or_403"]
+
+
+# --- model admins ------------------------------------------------------------------------------
+
+class ReadOnlyAdminMixin:
+    """Posted records (money, stock, history) are never edited in the admin: their services post or
+    reverse them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BigTableAdminMixin:
+    """For changelists of tables that grow without bound (sales, stock movements, ledger, payments):
+    an estimated count, no "show all" count, and a phone-sized page (the rows render as cards)."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 25
+
+
+class ServiceForm(forms.ModelForm):
+    """An add form whose saving is a service call (transfer_stock, pay_supplier, …).
+
+    The service runs once the form and model validation pass, inside the admin's own transaction,
+    so a refusal ("Only 2 … left", the ledger's "Cash would go below zero …") shows on the form
+    instead of a server error. ServiceAdminMixin.save_model then has nothing left to save.
+    """
+
+    user = None  # set by ServiceAdminMixin.get_form
+
+    def perform(self, data):
+        """Call the service with the cleaned data; return the instance it saved."""
+        raise NotImplementedError
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            with transaction.atomic():
+                self.instance = self.perform(self.cleaned_data)
+        except ValidationError as error:
+            self.add_error(None, error.messages)
+        except PermissionDenied as error:
+            self.add_error(None, str(error) or "You may not do this.")
+
+
+class ServiceAdminMixin:
+    """Uses ``add_form`` (a ServiceForm) on the add page; the service has already saved the row."""
+
+    add_form: type[ServiceForm]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+
+
+# --- admin pages -------------------------------------------------------------------------------
+
+def render_page(request, template, context, status: int = 200) -> TemplateResponse:
+    """A page in the admin's layout (sidebar, header, messages): the admin site's context, then
+    ``context``; ``status`` 400 re-shows a refused form."""
+    return TemplateResponse(request, template, {**admin.site.each_context(request), **context}, status=status)
+
+
+def admin_page(title: str = "", *, permission: str | tuple[str, ...] = (), template: str | None = None):
+    """Declare a function view as an admin page: its ``title`` and the permissions it needs
+    (``permission_required``, as Unfold's custom pages declare them). Without every permission the
+    page answers 403. The view returns its template's context (a ``title`` there overrides the
+    declared one, e.g. a receipt number) or a response of its own (a redirect, JSON, another page)."""
+    permissions = (permission,) if isinstance(permission, str) else tuple(permission)
+
+    def declare(view):
+        @wraps(view)
+        def page(request, *args, **kwargs):
+            if not request.user.has_perms(permissions):
+                raise PermissionDenied
+            result = view(request, *args, **kwargs)
+            if isinstance(result, HttpResponseBase):
+                return result
+            return render_page(request, template, {"title": title, **result})
+
+        page.title, page.permission_required = title, permissions
+        return page
+
+    return declare
+
+
+def may_see(user, business: Business) -> bool:
+    """The business is enabled and active, and this user may see it (as ``businesses_for`` says)."""
+    return (business.is_active and business.code in {b.code for b in registry.businesses()}
+            and can_see_business(user, business.code))
+
+
+def scoped_or_403(request, found, *permissions: str, business_field: str = "business", **lookup):
+    """The object ``lookup`` finds in ``found`` (a model or a queryset; 404 when there is none; or
+    ``found`` itself, an object already at hand), if the user holds every one of ``permissions``
+    and may see the object's business (the object itself when it is a Business; else its
+    ``business_field``, a path such as "item__business"). Otherwise PermissionDenied: another
+    business's row answers 403, never quietly."""
+    obj = found if isinstance(found, Model) else get_object_or_404(found, **lookup)
+    business = obj if isinstance(obj, Business) else attrgetter(business_field.replace("__", "."))(obj)
+    if not (request.user.has_perms(permissions) and may_see(request.user, business)):
+        raise PermissionDenied
+    return obj
