@@ -25,7 +25,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from ..oscu import NAIROBI, now_stamp
+from ..oscu import NAIROBI, DecimalEncoder, now_stamp
 from . import reference
 from .models import (SimDevice, SimFaults, SimInvoice, SimItem, SimPurchase, SimQueuedFault, SimStockIO,
                      SimStockMaster, SimSupplierSale)
@@ -44,7 +44,9 @@ class Refused(Exception):
 
 
 def envelope(code: str, message: str, data=None) -> JsonResponse:
-    return JsonResponse({"resultCd": code, "resultMsg": message, "resultDt": now_stamp(), "data": data})
+    """KRA's envelope; amounts as JSON numbers, as KRA sends them (Django's encoder would send strings)."""
+    return JsonResponse({"resultCd": code, "resultMsg": message, "resultDt": now_stamp(), "data": data},
+                        encoder=DecimalEncoder)
 
 
 def hang_seconds() -> float:
@@ -284,7 +286,8 @@ def _check_lines(body, device) -> tuple[dict, Decimal]:
     """Per line, per band and in total, to 0.01 (brief §2.4 and §6). Two amount conventions are
     accepted (*assumed*: KRA's samples are VAT-inclusive, Odoo and Navari exclusive): inclusive
     (``totAmt = taxblAmt``, ``taxAmt = taxblAmt·r/(100+r)``) or exclusive (``totAmt = taxblAmt + taxAmt``,
-    ``taxAmt = taxblAmt·r/100``); one sale uses one."""
+    ``taxAmt = taxblAmt·r/100``); one sale uses one. A line's tax may miss its rate by a cent of
+    rounding; the band and grand totals are sums of cent amounts, so they must match exactly."""
     lines = body.get("itemList")
     if not isinstance(lines, list) or not lines:
         raise Refused("910", "Request parameter error: itemList must list at least one item")
@@ -329,17 +332,17 @@ def _check_lines(body, device) -> tuple[dict, Decimal]:
     if len(conventions) > 1:
         raise Refused("910", "Request parameter error: lines mix VAT-inclusive and exclusive amounts")
     for band in BANDS:
-        if not _near(_amount(body, f"taxblAmt{band}"), bands[band][0]):
+        if _amount(body, f"taxblAmt{band}") != bands[band][0]:
             raise Refused("910", f"Request parameter error: taxblAmt{band} is not the sum of its items")
-        if not _near(_amount(body, f"taxAmt{band}"), bands[band][1]):
+        if _amount(body, f"taxAmt{band}") != bands[band][1]:
             raise Refused("910", f"Request parameter error: taxAmt{band} is not the sum of its items")
         if bands[band][0] and _amount(body, f"taxRt{band}") != reference.TAX_TYPES[band][1]:
             raise Refused("910", f"Request parameter error: taxRt{band} is not the rate of band {band}")
-    if not _near(_amount(body, "totTaxblAmt"), sum((_amount(body, f"taxblAmt{b}") for b in BANDS), Decimal(0))):
+    if _amount(body, "totTaxblAmt") != sum((_amount(body, f"taxblAmt{b}") for b in BANDS), Decimal(0)):
         raise Refused("910", "Request parameter error: totTaxblAmt is not the sum of the bands")
-    if not _near(_amount(body, "totTaxAmt"), sum((_amount(body, f"taxAmt{b}") for b in BANDS), Decimal(0))):
+    if _amount(body, "totTaxAmt") != sum((_amount(body, f"taxAmt{b}") for b in BANDS), Decimal(0)):
         raise Refused("910", "Request parameter error: totTaxAmt is not the sum of the bands")
-    if not _near(_amount(body, "totAmt"), total):
+    if _amount(body, "totAmt") != total:
         raise Refused("910", "Request parameter error: totAmt is not the sum of the items")
     return bands, _amount(body, "totAmt")
 
