@@ -294,8 +294,7 @@ ETIMS_BASE_URL = os.environ.get("ETIMS_BASE_URL") or {
     "simulator": f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/etims-api",
     "sandbox": "https://etims-api-sbx.kra.go.ke/etims-api",
     "production": "https://etims-api.kra.go.ke/etims-api",
-    "off": "",
-}[ETIMS_MODE]
+}.get(ETIMS_MODE, "")  # "off" or a mistyped mode: none (production's checks name the mistake)
 ETIMS_TIN = os.environ.get("ETIMS_TIN", "P051234567X")  # the owner's KRA PIN (the simulator's demo one)
 ETIMS_BHF_ID = os.environ.get("ETIMS_BHF_ID", "00")  # the branch KRA gave this device (often 00, maybe 01)
 ETIMS_DEVICE_SERIAL = os.environ.get("ETIMS_DEVICE_SERIAL", "BIASHARA/P051234567X/0")

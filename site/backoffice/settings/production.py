@@ -32,9 +32,10 @@ _mpesa_problems = production_problems({
 if _mpesa_problems:
     raise ImproperlyConfigured("M-Pesa is not configured for production:\n  " + "\n  ".join(_mpesa_problems))
 # eTIMS: never the simulator; the device and KRA's address from the env (cmcKey too: ETIMS_CMC_KEY).
+# The PIN and serial must be the owner's (base.py's are the simulator's demo ones); the branch defaults to 00.
 _etims_problems = etims_problems({"ETIMS_MODE": os.environ.get("ETIMS_MODE", ""), "ETIMS_BASE_URL": ETIMS_BASE_URL,  # noqa: F405
-                                  **{name: os.environ.get(name, "") for name in (
-                                      "ETIMS_TIN", "ETIMS_BHF_ID", "ETIMS_DEVICE_SERIAL")}})
+                                  "ETIMS_BHF_ID": ETIMS_BHF_ID,  # noqa: F405
+                                  **{name: os.environ.get(name, "") for name in ("ETIMS_TIN", "ETIMS_DEVICE_SERIAL")}})
 if _etims_problems:
     raise ImproperlyConfigured("eTIMS is not configured for production:\n  " + "\n  ".join(_etims_problems))
 if not LEDGER_KEY_FILE and len(LEDGER_KEY) < 32:  # noqa: F405
