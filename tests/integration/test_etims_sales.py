@@ -5,9 +5,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 
 from modules.core.businesses.models import Business
-from modules.core.etims.models import Invoice
+from modules.core.etims.models import Device, Invoice
 from modules.core.etims.simulator.models import SimInvoice
 from modules.core.inventory.models import Item
 from modules.core.outbox.models import Message
@@ -56,3 +57,10 @@ def test_with_etims_off_a_sale_declares_nothing(stocked):
     assert sale.total == Decimal("650.00") and sale.receipt_number
     assert not Invoice.objects.exists() and not SimInvoice.objects.exists()
     assert not Message.objects.filter(topic__startswith="etims.").exists()
+
+
+def test_etims_init_initialises_the_device_once(etims_on, capsys):  # noqa: F811
+    call_command("etims_init")
+    device = Device.objects.get()
+    assert device.sdc_id.startswith("KRACU") and device.simulator_cmc_key
+    assert f"SCU ID (ETIMS_SDC_ID): {device.sdc_id}" in capsys.readouterr().out
