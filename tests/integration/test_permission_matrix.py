@@ -21,7 +21,8 @@ MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label)
 WIDGET_AUDIENCE = {"system": {"owner"}, "payments.waiting": set(SEES), "payments.inbox": set(SEES), "sales.quick": set(SEES) - {"accountant"},
                    "inventory.low_stock": set(SEES), "approvals.pending": {"owner"},
                    "sales.today": {"owner", "accountant"}, "reports.revenue_trend": {"owner", "accountant"},
-                   "money.tills": set(SEES) - {"accountant"}, "cms.requests": set(SEES)}
+                   "money.tills": set(SEES) - {"accountant"}, "cms.requests": set(SEES),
+                   "etims.pending": {"owner", "accountant"}}
 CAN = {"changelist": ("view", "change"), "history": ("view", "change"), "change": ("view", "change"),
        "add": ("add",), "delete": ("delete",)}
 
