@@ -252,6 +252,9 @@ def test_opening_balances_post_one_entry_with_the_difference_to_equity(demo):
     assert again.entry.number > opening.entry.number
     with pytest.raises(money.MoneyError, match="Cash cannot start below zero"):
         money.post_opening_balances("water", as_of, {chart.CASH: "-1"}, user=user("owner"))
+    Account.objects.filter(business__code="water", code=chart.BANK).update(is_active=False)
+    with pytest.raises(money.MoneyError, match="Account 1020 Bank is closed"):  # the dry run and the post agree
+        money.opening_lines("water", {chart.CASH: "3500", chart.BANK: "10"})
 
 
 

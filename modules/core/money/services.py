@@ -327,6 +327,10 @@ def opening_lines(business, balances: dict) -> list[ledger.Line]:
         if account is None:
             errors.append(f"{business.name} has no account {code}.")
             continue
+        if not account.is_active:  # the form lists active accounts only: the balance would be dropped
+            errors.append(f"Account {account.code} {account.name} is closed: reopen it first, or leave its "
+                          "balance empty.")
+            continue
         try:
             text = str(raw).replace(",", "").strip()
             negative = text.startswith("-")
