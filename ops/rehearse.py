@@ -175,7 +175,9 @@ class Rehearsal:
         env += (f"\n# rehearsal: Daraja's sandbox settings (never called here) and the callback token\n"
                 f"MPESA_MODE=sandbox\nMPESA_CONSUMER_KEY=rehearsal\nMPESA_CONSUMER_SECRET=rehearsal\n"
                 f"MPESA_SHORTCODE=600984\nMPESA_PASSKEY=rehearsal-passkey\n"
-                f"MPESA_CALLBACK_TOKEN={self.callback_token}\nMPESA_CALLBACK_BASE_URL=https://{HOST}\n")
+                f"MPESA_CALLBACK_TOKEN={self.callback_token}\nMPESA_CALLBACK_BASE_URL=https://{HOST}\n"
+                f"# eTIMS: KRA's sandbox (unreachable here: a sale would wait as 'eTIMS pending')\n"
+                f"ETIMS_MODE=sandbox\nETIMS_TIN=P051234567X\nETIMS_DEVICE_SERIAL=REHEARSAL/0\n")
         (etc / "biashara.env").write_text(env)
         (etc / "owner.env").write_text(
             f"DATABASE_URL=postgresql://biashara_owner:{owner_pw}@127.0.0.1:{self.pg_port}/biashara\n")

@@ -45,4 +45,6 @@ urlpatterns = [
 ]
 if settings.MPESA_MODE == "simulator":
     urlpatterns.append(path("simulator/daraja/", include("modules.core.payments.simulator.urls")))
+if "modules.core.etims.simulator" in settings.INSTALLED_APPS:  # never in production (settings refuse it)
+    urlpatterns.append(path("etims-api/", include("modules.core.etims.simulator.urls")))
 urlpatterns.append(path("", include(wagtail_urls)))  # last: Wagtail serves the public site

@@ -24,6 +24,7 @@ from modules.core.ledger import anchors
 from modules.core.ledger.models import ChainLink, JournalEntry
 from modules.core.sales.models import Sale
 from modules.core.system.models import BackupRun
+from tests import db_roles
 from tests.conftest import PASSWORD
 from tests.db_urls import database_url
 
@@ -68,7 +69,7 @@ def s3(tmp_path):
 @pytest.fixture
 def restored_database():
     yield RESTORED
-    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+    with db_roles.connect("superuser", "postgres") as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{RESTORED}" WITH (FORCE)')
 
 
@@ -119,7 +120,7 @@ def test_backup_offsite_encrypted_then_restore_into_a_fresh_database(transaction
     head = JournalEntry.objects.order_by("-number").values("number", "seal").first()
     restore = subprocess.run(
         [sys.executable, "ops/restore.py", "--source", "offsite:backups/shop1", "--identity", str(key),
-         "--superuser-url", database_url("postgres"), "--database", restored_database,
+         "--superuser-url", db_roles.url("superuser", "postgres"), "--database", restored_database,
          "--media-to", str(tmp_path / "restored-media")],
         cwd=ROOT, capture_output=True, text=True, timeout=900, env=tool_env(s3))
     assert restore.returncode == 0, restore.stdout[-3000:] + restore.stderr[-3000:]

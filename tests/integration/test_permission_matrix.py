@@ -22,7 +22,8 @@ WIDGET_AUDIENCE = {"system": {"owner"}, "payments.waiting": set(SEES), "payments
                    "inventory.low_stock": set(SEES), "approvals.pending": {"owner"},
                    "sales.today": {"owner", "accountant"}, "sales.debtors": {"owner", "accountant"},
                    "reports.revenue_trend": {"owner", "accountant"},
-                   "money.tills": set(SEES) - {"accountant"}, "cms.requests": set(SEES)}
+                   "money.tills": set(SEES) - {"accountant"}, "cms.requests": set(SEES),
+                   "etims.pending": {"owner", "accountant"}}
 CAN = {"changelist": ("view", "change"), "history": ("view", "change"), "change": ("view", "change"),
        "add": ("add",), "delete": ("delete",)}
 

@@ -48,7 +48,8 @@ def production_env():
             "MPESA_CONSUMER_KEY": "k", "MPESA_CONSUMER_SECRET": "s", "MPESA_PASSKEY": "p", "MPESA_SHORTCODE": "600984",
             "MPESA_CALLBACK_BASE_URL": "https://biashara.example.co.ke",
             "MPESA_CALLBACK_TOKEN": "Vq3u0bX1n7yJt2Zk9LrW4eHc8sPaGdMf-production_check",
-            "LEDGER_HMAC_KEY": "l" * 48}
+            "LEDGER_HMAC_KEY": "l" * 48, "ETIMS_MODE": "production", "ETIMS_TIN": "P051234567X",
+            "ETIMS_DEVICE_SERIAL": "BIASHARA/P051234567X/0"}
 
 
 def test_production_settings_pass_check_deploy():
@@ -75,6 +76,18 @@ def test_production_refuses_to_start_without_the_ledger_key():
     env = {**production_env(), "LEDGER_HMAC_KEY": "short"}
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "LEDGER_HMAC_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("etims, complaint", [
+    ({"ETIMS_MODE": ""}, "ETIMS_MODE must be one of"),
+    ({"ETIMS_MODE": "simulator"}, "ETIMS_MODE=simulator is for dev and tests"),
+    ({"ETIMS_TIN": "not-a-pin"}, "ETIMS_TIN must be the owner's KRA PIN"),
+    ({"ETIMS_BASE_URL": "https://etims-api-sbx.kra.go.ke/etims-api"}, "sandbox while ETIMS_MODE=production"),
+])
+def test_production_refuses_a_half_configured_etims(etims, complaint):
+    env = {**production_env(), **etims}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode != 0 and complaint in result.stderr
 
 
 LOGIN_PAGES = ["/admin/login/", "/cms/login/"]

@@ -44,6 +44,15 @@ class UnknownTopic(ValueError):
     """``enqueue`` was given a topic no enabled module declares."""
 
 
+@dataclass(frozen=True)
+class Retry:
+    """What a handler returns to be run again after its backoff while **keeping** its database
+    writes (raising rolls them back): progress on work that is not finished, such as an eTIMS
+    invoice number taken before a call whose answer never came. Counts as an attempt."""
+
+    reason: str
+
+
 def topic(name: str) -> OutboxTopic:
     spec = registry.outbox_topic(name)
     if spec is None:
@@ -128,7 +137,7 @@ def _run(message_id: int, attempt: int) -> str:
             if spec is None:
                 raise UnknownTopic(f"topic {message.topic!r} is no longer declared by any enabled module")
             with transaction.atomic():
-                import_string(spec.handler)(message)
+                outcome = import_string(spec.handler)(message)
         except Exception:
             message.last_error = traceback.format_exc()[-4000:]
             if spec is None or message.attempts >= spec.max_attempts:
@@ -138,6 +147,13 @@ def _run(message_id: int, attempt: int) -> str:
             logger.warning("outbox %s %s attempt %s failed%s", message.topic, message.key, attempt,
                            "; dead" if message.status == Message.Status.DEAD else "", exc_info=True)
             return "dead" if message.status == Message.Status.DEAD else "failed"
+        if isinstance(outcome, Retry):
+            message.last_error = outcome.reason[:4000]
+            if message.attempts >= spec.max_attempts:
+                message.status = Message.Status.DEAD
+                message.processed_at = timezone.now()
+            message.save(update_fields=["last_error", "status", "processed_at"])
+            return "dead" if message.status == Message.Status.DEAD else "retry"
         message.status = Message.Status.DONE
         message.processed_at = timezone.now()
         message.last_error = ""

@@ -46,6 +46,7 @@ BACKOFFICE_CORE = [
     "modules.core.live",
     "modules.core.system",
     "modules.core.cms",
+    "modules.core.etims",
 ]
 BACKOFFICE_MODULES = env_list("BACKOFFICE_MODULES", ["modules.water", "modules.laundry", "modules.shop"])
 
@@ -284,6 +285,27 @@ LEDGER_KEY_FILE = os.environ.get("LEDGER_KEY_FILE", "")
 # account; production keeps them beside the backups and the owner gets each checkpoint by e-mail.
 LEDGER_ANCHOR_DIR = Path(os.environ.get("LEDGER_ANCHOR_DIR", ROOT / ".data" / "ledger-anchors"))
 LEDGER_CHECKPOINT_EMAILS = env_list("LEDGER_CHECKPOINT_EMAILS", [])
+
+# --- KRA eTIMS (OSCU; modules/core/etims/README.md) ------------------------------------------------
+# "simulator" (dev): this app serves KRA's OSCU API at /etims-api/; "sandbox" and "production" point
+# the same client at KRA; "off": no sale is sent (the tests' default, a bench's baseline).
+ETIMS_MODE = os.environ.get("ETIMS_MODE", "simulator")
+ETIMS_BASE_URL = os.environ.get("ETIMS_BASE_URL") or {
+    "simulator": f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/etims-api",
+    "sandbox": "https://etims-api-sbx.kra.go.ke/etims-api",
+    "production": "https://etims-api.kra.go.ke/etims-api",
+}.get(ETIMS_MODE, "")  # "off" or a mistyped mode: none (production's checks name the mistake)
+ETIMS_TIN = os.environ.get("ETIMS_TIN", "P051234567X")  # the owner's KRA PIN (the simulator's demo one)
+ETIMS_BHF_ID = os.environ.get("ETIMS_BHF_ID", "00")  # the branch KRA gave this device (often 00, maybe 01)
+ETIMS_DEVICE_SERIAL = os.environ.get("ETIMS_DEVICE_SERIAL", "BIASHARA/P051234567X/0")
+ETIMS_CMC_KEY = os.environ.get("ETIMS_CMC_KEY", "")  # from `manage.py etims_init`; a secret, like MPESA_*
+ETIMS_SDC_ID = os.environ.get("ETIMS_SDC_ID", "")  # the SCU ID, when the device was initialised elsewhere
+ETIMS_HTTP_TIMEOUT = float(os.environ.get("ETIMS_HTTP_TIMEOUT", "30"))
+# KRA's receipt check the QR code links to: the sandbox's for everything but production.
+ETIMS_QR_HOST = os.environ.get("ETIMS_QR_HOST") or (
+    "etims.kra.go.ke" if ETIMS_MODE == "production" else "etims-sbx.kra.go.ke")
+if ETIMS_MODE == "simulator":
+    INSTALLED_APPS.append("modules.core.etims.simulator")
 
 # --- health watcher (modules/core/system/watcher.py) and its e-mail --------------------------------
 # /health/deps/ answers the owner's login, or a monitor sending "Authorization: Bearer <HEALTH_TOKEN>"

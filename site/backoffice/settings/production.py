@@ -6,6 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 
+from modules.core.etims.configuration import production_problems as etims_problems  # noqa: E402
 from modules.core.payments.configuration import production_problems  # noqa: E402  (base puts modules/ on the path)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -30,6 +31,13 @@ _mpesa_problems = production_problems({
         "MPESA_CONSUMER_KEY", "MPESA_CONSUMER_SECRET", "MPESA_PASSKEY", "MPESA_CALLBACK_TOKEN")}})
 if _mpesa_problems:
     raise ImproperlyConfigured("M-Pesa is not configured for production:\n  " + "\n  ".join(_mpesa_problems))
+# eTIMS: never the simulator; the device and KRA's address from the env (cmcKey too: ETIMS_CMC_KEY).
+# The PIN and serial must be the owner's (base.py's are the simulator's demo ones); the branch defaults to 00.
+_etims_problems = etims_problems({"ETIMS_MODE": os.environ.get("ETIMS_MODE", ""), "ETIMS_BASE_URL": ETIMS_BASE_URL,  # noqa: F405
+                                  "ETIMS_BHF_ID": ETIMS_BHF_ID,  # noqa: F405
+                                  **{name: os.environ.get(name, "") for name in ("ETIMS_TIN", "ETIMS_DEVICE_SERIAL")}})
+if _etims_problems:
+    raise ImproperlyConfigured("eTIMS is not configured for production:\n  " + "\n  ".join(_etims_problems))
 if not LEDGER_KEY_FILE and len(LEDGER_KEY) < 32:  # noqa: F405
     raise ImproperlyConfigured("LEDGER_HMAC_KEY (32+ random characters) or LEDGER_KEY_FILE must be set in "
                                "production, and never stored in the database (ops/deploy/README.md)")

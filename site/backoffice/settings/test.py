@@ -45,3 +45,8 @@ LEDGER_KEY = "test-ledger-key-not-secret-0123456789abcdef"
 # Outbox messages run in the committing process right after its commit, through the same claim and
 # handler code as the worker; tests/integration/test_outbox.py turns this off to use real workers.
 OUTBOX_EAGER = os.environ.get("OUTBOX_EAGER", "1") == "1"
+
+# eTIMS: off unless a test turns it on (tests/integration/test_etims*.py point it at the simulator,
+# which stays installed and served at /etims-api/ on the live server).
+ETIMS_MODE = "off"
+ETIMS_HTTP_TIMEOUT = 2.0
