@@ -132,7 +132,7 @@ def test_mpesa_callbacks_stopped_while_requests_are_made(healthy):
     for n in range(3):
         invoice = Invoice.objects.create(business=water, description=f"Invoice {n}", amount=100,
                                          issued_on=timezone.localdate())
-        request = StkRequest.objects.create(document=invoice, business=water, phone="254712345670", amount=100,
+        request = StkRequest.objects.create(document=invoice, business=water, phone=f"25471234567{n}", amount=100,
                                             checkout_request_id=f"ws_CO_{n}", settled_by="query")
         StkRequest.objects.filter(pk=request.pk).update(created_at=old)
     assert "no callback" in watcher.watch()["mpesa_callbacks_stopped"]
