@@ -57,6 +57,8 @@ PRODUCTION_ENV = {
     "MPESA_MODE": "sandbox", "MPESA_CONSUMER_KEY": "bench", "MPESA_CONSUMER_SECRET": "bench",
     "MPESA_PASSKEY": "bench", "MPESA_CALLBACK_TOKEN": secrets.token_urlsafe(32),
     "MPESA_CALLBACK_BASE_URL": "https://biashara.example.com",
+    "LEDGER_HMAC_KEY": secrets.token_urlsafe(48),  # the ledger's seal key, as production demands it
+    "ETIMS_MODE": "off",  # these pages sign nothing
 }
 
 
