@@ -114,13 +114,16 @@ def test_a_broken_ledger_found_by_the_nightly_walk(healthy):
     from tests import db_roles
     from tests.ledger_helpers import cash_sale
 
+    from modules.core.ledger.models import JournalEntry
+
     cash_sale("water", 116, timezone.localdate())
     assert "entries verified" in jobs.verify_ledger()
+    number = JournalEntry.objects.get().number  # the only entry (numbers are not restarted between tests)
     with db_roles.connect("superuser") as superuser, superuser.transaction():  # as test_ledger tampers
         superuser.execute("SET LOCAL session_replication_role = replica")  # superuser: triggers off
-        superuser.execute("UPDATE ledger_journalentry SET memo = memo || ' (edited)' WHERE number = 1")
+        superuser.execute("UPDATE ledger_journalentry SET memo = memo || ' (edited)' WHERE number = %s", [number])
     assert "verify_ledger failed" in jobs.verify_ledger()
-    assert "#1" in watcher.watch()["ledger_broken"]
+    assert f"#{number}" in watcher.watch()["ledger_broken"]
 
 
 def test_mpesa_callbacks_stopped_while_requests_are_made(healthy):

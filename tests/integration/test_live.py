@@ -44,14 +44,14 @@ def test_an_unchanged_poll_is_a_304_without_the_database(login):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_commit_moves_only_the_business_that_changed(demo, client):
+def test_a_commit_moves_only_the_business_that_changed(stocked, client):
     client.force_login(User.objects.get(username="shop_staff"))
     etag = client.get(URL)["ETag"]
     sell("W-REFILL-20")  # water: the shop's staff do not watch it
     assert client.get(URL, HTTP_IF_NONE_MATCH=etag).status_code == 304
     before = client.get(URL).json()["versions"]["b:shop"]
     with transaction.atomic():
-        sell("S-LPG-6-REFILL")
+        sell("S-BREAD-400")
         assert client.get(URL, HTTP_IF_NONE_MATCH=etag).status_code == 304  # not committed yet
     moved = client.get(URL, HTTP_IF_NONE_MATCH=etag)
     assert moved.status_code == 200 and moved.json()["versions"]["b:shop"] > before
