@@ -1,5 +1,8 @@
 from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role, Widget
 
+# Staff of every business ask to move stock in their own business (approvals decides).
+ASK_TRANSFER = ("inventory.view_transferrequest", "inventory.add_transferrequest")
+
 MODULE = Module(
     key="inventory",
     label="Stock",
@@ -12,6 +15,8 @@ MODULE = Module(
         MenuItem("Locations", "admin:inventory_location_changelist", "location_on", "inventory.view_location"),
         MenuItem("Stock counts", "admin:inventory_stockcount_changelist", "checklist", "inventory.view_stockcount"),
         MenuItem("Transfers", "admin:inventory_transfer_changelist", "local_shipping", "inventory.view_transfer"),
+        MenuItem("Transfer requests", "admin:inventory_transferrequest_changelist", "move_up",
+                 "inventory.view_transferrequest"),
         MenuItem("Valuation report", "admin:inventory:valuation", "price_check", "inventory.view_stocklevel"),
     ),
     widgets=(
@@ -22,7 +27,13 @@ MODULE = Module(
     roles=(Role("Accountant", permissions=("inventory.view_*",)),),
     admin_urls="modules.core.inventory.views.admin_urlpatterns",
     append_only=("inventory.StockMovement",),
-    # Posting a count whose variance (shortage + surplus at cost) is KES 5,000 or more needs the owner.
-    approval_rules=(ApprovalRule("inventory.StockCount", threshold="5000", label="Stock count",
-                                 on_approved="modules.core.approvals.hooks.post_count"),),
+    staff_permissions=ASK_TRANSFER,
+    approval_rules=(
+        # Posting a count whose variance (shortage + surplus at cost) is KES 5,000 or more needs the owner.
+        ApprovalRule("inventory.StockCount", threshold="5000", label="Stock count",
+                     on_approved="modules.core.inventory.approvals.post_count"),
+        # Every stock transfer asked for by staff (0 = any value) waits for the owner.
+        ApprovalRule("inventory.TransferRequest", threshold="0", label="Stock transfer", ask="Ask for a transfer",
+                     on_approved="modules.core.inventory.approvals.execute_transfer"),
+    ),
 )
