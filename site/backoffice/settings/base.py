@@ -47,6 +47,7 @@ BACKOFFICE_CORE = [
     "modules.core.system",
     "modules.core.cms",
     "modules.core.etims",
+    "modules.core.demo",  # the top floor: seed_demo and generate_history, which use every other module
 ]
 BACKOFFICE_MODULES = env_list("BACKOFFICE_MODULES", ["modules.water", "modules.laundry", "modules.shop"])
 
