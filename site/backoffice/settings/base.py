@@ -243,6 +243,10 @@ WHITENOISE_MAX_AGE = 600
 BACKOFFICE_LEAN_PAGES = os.environ.get("BACKOFFICE_LEAN_PAGES", "1") == "1"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", ROOT / "media"))
+# Export files (MEDIA_ROOT/private/exports) are only ever sent by the exports' download view, which
+# checks who asks. Set (production: "/internal/exports/"), the view answers X-Accel-Redirect to that
+# `internal` nginx location; empty, Django streams the file itself.
+EXPORTS_X_ACCEL_PREFIX = os.environ.get("EXPORTS_X_ACCEL_PREFIX", "")
 
 # --- Wagtail (public site, edited at /cms/) ----------------------------------------------------
 WAGTAIL_SITE_NAME = "Biashara"
