@@ -60,6 +60,7 @@ def _guarded(view):
 
 
 def _refuse(ip, kind, message):
+    """403 and a (counted) security event; past the address's limit, 429 and nothing written."""
     limit = settings.MPESA_CALLBACK_REFUSALS_PER_MINUTE
     refusals = throttle.hit("mpesa-callback-refusals", throttle.address_key(ip))
     if refusals is not None and refusals > limit:
