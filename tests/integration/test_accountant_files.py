@@ -4,15 +4,23 @@ ledger's, across the three businesses."""
 
 import csv
 import io
+import shutil
+import subprocess
 import uuid
+from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
+import django_rq
 import pytest
+from openpyxl import load_workbook
+from rq import SimpleWorker
 from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
 from modules.core.businesses.models import Business
+from modules.core.exports.models import ExportJob
 from modules.core.inventory.models import Item
 from modules.core.inventory.services import valuation
 from modules.core.ledger import chart
@@ -152,3 +160,84 @@ def test_the_daily_sales_chart_headline_is_the_tables_net(accountant, trade):
     assert trend["total"] == net > 0
     page = accountant.get(reverse("admin:reports:daily_sales")).content.decode()
     assert f"data-trend-total>{net:,.2f}<" in page
+
+
+# --- the files as LibreOffice Calc opens them --------------------------------------------------------
+
+def libreoffice_opens(path: Path, workdir: Path):
+    """What the accountant's spreadsheet makes of a file: LibreOffice Calc (headless, Debian's
+    libreoffice-calc-nogui, installed by `make tools`) opens it and saves it as XLSX, read back here."""
+    out = workdir / "calc"
+    result = subprocess.run(
+        [shutil.which("soffice") or "soffice", "--headless", "--norestore",
+         f"-env:UserInstallation=file://{workdir}/profile", "--convert-to", "xlsx", "--outdir", str(out), str(path)],
+        capture_output=True, text=True, timeout=180)
+    converted = out / f"{path.stem}.xlsx"
+    assert converted.exists(), result.stdout + result.stderr
+    return load_workbook(converted).worksheets[0]
+
+
+def sheet_column(sheet, header):
+    headers = [c.value for c in sheet[1]]
+    index = headers.index(header)
+    return [row[index] for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+def test_libreoffice_reads_numbers_dates_and_text_as_meant(accountant, trade, tmp_path, settings,
+                                                          django_capture_on_commit_callbacks):
+    settings.EXPORTS_ROOT = tmp_path / "exports"
+    # the ledger export, made on the desk in the background and downloaded as the accountant does
+    with django_capture_on_commit_callbacks(execute=True):
+        accountant.post(reverse("admin:exports:desk"), {"kind": "ledger.journal_lines", "file_format": "xlsx",
+                                                        "start": trade.replace(day=1), "end": trade})
+    django_rq.get_worker("default", worker_class=SimpleWorker).work(burst=True)
+    job = ExportJob.objects.get(kind="ledger.journal_lines")
+    download = accountant.get(reverse("admin:exports:download", args=[job.pk]))
+    assert download.status_code == 200
+    (tmp_path / "ledger.xlsx").write_bytes(b"".join(download.streaming_content))
+    ledger_sheet = libreoffice_opens(tmp_path / "ledger.xlsx", tmp_path)
+    debits, credits = sheet_column(ledger_sheet, "debit"), sheet_column(ledger_sheet, "credit")
+    assert all(isinstance(v, (int, float)) for v in debits + credits)  # money cells are numbers
+    assert round(sum(debits), 2) == round(sum(credits), 2) > 0
+    assert all(isinstance(v, datetime) for v in sheet_column(ledger_sheet, "date"))
+
+    valuation_csv = tmp_path / "valuation.csv"
+    valuation_csv.write_bytes(report(accountant, "stock_valuation", business="").content)
+    values = sheet_column(libreoffice_opens(valuation_csv, tmp_path), "Value (KES)")
+    assert all(isinstance(v, (int, float)) for v in values)
+    assert round(sum(values), 2) == float(books("water", chart.INVENTORY) + books("shop", chart.INVENTORY))
+
+    pnl_csv = tmp_path / "pnl.csv"
+    pnl_csv.write_bytes(report(accountant, "profit_and_loss", business="", start=trade.replace(day=1),
+                               end=trade).content)
+    pnl = libreoffice_opens(pnl_csv, tmp_path)
+    assert [c.value for c in pnl[1]][2] == f"{trade:%Y-%m}"  # the month stays text, not a date
+
+    daily_csv = tmp_path / "daily.csv"
+    daily_csv.write_bytes(report(accountant, "daily_sales", business="", start=trade, end=trade).content)
+    counts = sheet_column(libreoffice_opens(daily_csv, tmp_path), "Sales")
+    assert counts and all(isinstance(v, int) for v in counts)
+
+
+def test_xlsx_exports_have_a_bold_frozen_header_dates_as_dates_and_money_with_two_decimals(trade):
+    from modules.core.exports import specs, streaming
+
+    def export(key, title):
+        spec = next(s for s in specs.all_specs() if s.key == key)
+        out = io.BytesIO()
+        streaming.write(spec.resource_class(), spec.model.objects.all(), "xlsx", out, title=title)
+        sheet = load_workbook(io.BytesIO(out.getvalue())).worksheets[0]
+        headers = [c.value for c in sheet[1]]
+        assert sheet.max_row > 1, key
+        return sheet, lambda name: sheet[2][headers.index(name)]
+
+    sheet, cell = export("sales.sales", "Sales (receipts) for November")
+    assert sheet.title == "Sales (receipts) for November" and sheet.freeze_panes == "A2"
+    assert all(c.font.b for c in sheet[1])
+    assert isinstance(cell("total").value, (int, float)) and cell("total").number_format == "#,##0.00"
+    assert isinstance(cell("created_at").value, datetime) and cell("created_at").number_format == "yyyy-mm-dd hh:mm"
+    assert sheet.column_dimensions[cell("created_at").column_letter].width >= 17  # never ###
+    sheet, cell = export("shop.cylindertype", "Cylinder types (LPG) and their deposits")
+    assert sheet.title == "Cylinder types (LPG) and their"  # cut at a word, within Excel's 31
+    assert isinstance(cell("outright_price").value, (int, float)) and cell("outright_price").number_format == "#,##0.00"
+    assert streaming.sheet_title("Journal lines (every debit and credit)", 2) == "Journal lines (every debit (2)"
