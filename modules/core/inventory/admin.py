@@ -5,8 +5,9 @@ from django.urls import reverse
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
-from modules.core.businesses.admin_kit import (BigTableAdminMixin, BusinessScopedAdminMixin, ReadOnlyAdminMixin,
-                                               ScopedChoicesMixin, ServiceAdminMixin, ServiceForm)
+from modules.core.businesses.admin_kit import (BigTableAdminMixin, BusinessScopedAdminMixin, GuardedFieldsAdminMixin,
+                                               HistoryAdminMixin, ReadOnlyAdminMixin, ScopedChoicesMixin,
+                                               ServiceAdminMixin, ServiceForm)
 from modules.core.live.locking import LiveEditingAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
 
@@ -14,8 +15,20 @@ from . import services
 from .models import Item, Location, StockCount, StockCountLine, StockLevel, StockMovement, Transfer
 
 
+# What the books depend on: the price (revenue, VAT), the average cost (cost of sales, valuation)
+# and the stock rules (overselling). Staff may price a new item; changing it is the owner's.
+PRICE_FIELDS = ("selling_price", "price_includes_vat", "tax_band")
+STOCK_RULES = ("cost", "tracks_stock", "allow_negative_stock")
+SET_PRICES = "inventory.set_prices"
+
+
 @admin.register(Item)
-class ItemAdmin(LiveEditingAdminMixin, DeskExportMixin, BusinessScopedAdminMixin, ModelAdmin):
+class ItemAdmin(HistoryAdminMixin, GuardedFieldsAdminMixin, LiveEditingAdminMixin, DeskExportMixin,
+                BusinessScopedAdminMixin, ModelAdmin):
+    guard_permission = SET_PRICES
+    guarded_fields = PRICE_FIELDS + STOCK_RULES
+    guarded_on_add = STOCK_RULES
+    history_events = (("inventory.ItemEvent", "pgh_obj"),)
     resource_classes = ["modules.core.inventory.resources.ItemResource"]
     list_display = ["name", "selling_price", "unit", "business", "is_active"]
     list_filter = ["business", "is_active"]

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from modules.core.businesses.history import history_of
 from modules.core.businesses.models import Business
 from modules.core.sales.tax import Band
 
@@ -43,9 +44,16 @@ class Item(models.Model):
             models.UniqueConstraint(fields=["business", "sku"], name="item_sku_unique_per_business"),
             models.CheckConstraint(condition=models.Q(selling_price__gte=0), name="item_price_not_negative"),
         ]
+        # Prices, costs and stock rules move the books: the owner's (GuardedFieldsAdminMixin). Cylinder
+        # types' and swap fees' prices are guarded by it too.
+        permissions = [("set_prices", "Can change prices, costs and stock rules")]
 
     def __str__(self):
         return self.name
+
+
+class ItemEvent(history_of(Item, exclude=["updated_at", "version"])):
+    """Every version of an item: its price, cost and stock rules, old → new (businesses/history.py)."""
 
 
 class Location(models.Model):

@@ -1,3 +1,4 @@
+from modules.core.businesses.history import kept_for_the_audit
 from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role, Widget
 
 MODULE = Module(
@@ -21,7 +22,9 @@ MODULE = Module(
     ),
     roles=(Role("Accountant", permissions=("inventory.view_*",)),),
     admin_urls="modules.core.inventory.views.admin_urlpatterns",
-    append_only=("inventory.StockMovement",),
+    # Item history (price, cost, stock rules, old → new): written by triggers, never rewritten.
+    append_only=("inventory.StockMovement", "inventory.ItemEvent"),
+    retention=(kept_for_the_audit("inventory.ItemEvent"),),
     # Posting a count whose variance (shortage + surplus at cost) is KES 5,000 or more needs the owner.
     approval_rules=(ApprovalRule("inventory.StockCount", threshold="5000", label="Stock count",
                                  on_approved="modules.core.approvals.hooks.post_count"),),
