@@ -294,7 +294,8 @@ def _build(sale, kind, cylinder_type, empty_type, quantity, phone, method, user)
     lpg = m.LpgSale.objects.create(
         business=sale.business, sale=sale, client_uuid=sale.client_uuid, fingerprint=sale.fingerprint, kind=kind,
         cylinder_type=cylinder_type, empty_type=empty_type, quantity=quantity, customer_phone=phone,
-        customer=sale.customer, refund=ZERO, shell=shell, vat=sale.vat, total=sale.total, cost=cost,
+        # bandit: `shell` is the cylinder shell deposit, not a subprocess flag
+        customer=sale.customer, refund=ZERO, shell=shell, vat=sale.vat, total=sale.total, cost=cost,  # nosec B604
         payment_method=method, created_by=user, **amounts)
     memo = f"LPG {sale.receipt_number}: {Kind(kind).label}, {quantity} × {cylinder_type}"
     if kind == Kind.SWAP:
@@ -333,7 +334,8 @@ def _refund_deposit(business, client_uuid, print_, cylinder_type, quantity, phon
     lpg = m.LpgSale.objects.create(
         business=business, client_uuid=client_uuid, fingerprint=print_, kind=m.LpgSale.Kind.RETURN,
         cylinder_type=cylinder_type, empty_type=cylinder_type, quantity=quantity, customer_phone=phone,
-        customer=balance["customer"], gas=ZERO, refund=refund, shell=shell, vat=ZERO, total=ZERO,
+        # bandit: `shell` is the cylinder shell deposit, not a subprocess flag
+        customer=balance["customer"], gas=ZERO, refund=refund, shell=shell, vat=ZERO, total=ZERO,  # nosec B604
         payment_method=m.LpgSale.Method.CASH, created_by=user)
     empty = cylinder_type.empty_item
     move_stock(empty, default_location(business), quantity, StockMovement.Kind.RETURN, source=lpg, user=user,
