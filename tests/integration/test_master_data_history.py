@@ -188,6 +188,42 @@ def test_a_roles_permissions_and_a_users_access_are_recorded(login):
     assert '>no</span> → <span class="font-medium">yes</span>' in page  # superuser status
 
 
+def test_staff_ask_for_a_price_change_and_it_applies_when_the_owner_approves(login):
+    from modules.core.approvals import services as approvals
+    from modules.core.inventory.models import PriceChangeRequest
+
+    before = bread()
+    client = login("shop_staff")
+    asked = client.post(reverse("admin:inventory_pricechangerequest_add") + f"?item={before.pk}",
+                        {"item": before.pk, "selling_price": "75", "cost": "", "reason": "Supplier put bread up"})
+    assert asked.status_code == 302, asked.content.decode()[:800]
+    change = PriceChangeRequest.objects.get(item=before)
+    assert change.status == "pending" and bread().selling_price == Decimal("70.00")  # nothing moves yet
+    request = approvals.latest(change)
+    decide = reverse("admin:approvals:decide", args=[request.pk])
+    owner = login("owner")
+    page = owner.get(decide).content.decode()
+    assert "Price change" in page and "70.00 → 75.00" in page and "Supplier put bread up" in page
+    assert owner.post(decide, {"decision": "approve"}).status_code == 302
+    change.refresh_from_db()
+    assert change.status == "done" and bread().selling_price == Decimal("75.00")
+    applied = ItemEvent.objects.filter(pgh_obj=before).latest("pgh_id")
+    assert applied.selling_price == Decimal("75") and applied.pgh_context["user"] == User.objects.get(
+        username="owner").pk  # the history names who approved it
+
+    again = login("shop_staff").post(reverse("admin:inventory_pricechangerequest_add"), {
+        "item": before.pk, "allow_negative_stock": "true", "reason": "Sell before the delivery is booked"})
+    assert again.status_code == 302
+    refused = PriceChangeRequest.objects.filter(item=before).latest("pk")
+    approvals.reject(approvals.latest(refused), User.objects.get(username="owner"), comment="Count it in first")
+    refused.refresh_from_db()
+    assert refused.status == "rejected" and bread().allow_negative_stock is False
+
+    nothing = login("shop_staff").post(reverse("admin:inventory_pricechangerequest_add"), {
+        "item": before.pk, "selling_price": "75", "reason": "again"})
+    assert nothing.status_code == 200 and "nothing to change" in nothing.content.decode()
+
+
 def test_history_is_kept_seven_years_then_pruned_by_the_owners_function(demo):
     from modules.core.system import db_roles as grants
 

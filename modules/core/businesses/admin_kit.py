@@ -133,20 +133,29 @@ class GuardedFieldsAdminMixin:
     def may_change_guarded(self, request) -> bool:
         return request.user.has_perm(self.guard_permission)
 
+    def guarded(self, request, obj=None) -> tuple[str, ...]:
+        """What this user may not set here (nothing for the owner)."""
+        if self.may_change_guarded(request):
+            return ()
+        return self.guarded_fields if obj else self.guarded_on_add
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if not self.may_change_guarded(request):
-            readonly += [f for f in (self.guarded_fields if obj else self.guarded_on_add) if f not in readonly]
-        return readonly
+        # shown read-only when the model has it; a form-only field (a new row's cost) is left out
+        return readonly + [f for f in self.guarded(request, obj) if f not in readonly and hasattr(self.model, f)]
+
+    def get_fields(self, request, obj=None):
+        guarded = self.guarded(request, obj)
+        return [f for f in super().get_fields(request, obj) if f not in guarded or hasattr(self.model, f)]
 
     def get_form(self, request, obj=None, **kwargs):
         """A form's own declared fields stay in it even when read-only: take the guarded ones out."""
         form = super().get_form(request, obj, **kwargs)
-        readonly = set(self.get_readonly_fields(request, obj)) & set(form.base_fields)
-        if not readonly:
+        guarded = set(self.guarded(request, obj)) & set(form.base_fields)
+        if not guarded:
             return form
         return type(form.__name__, (form,), {
-            "base_fields": {name: field for name, field in form.base_fields.items() if name not in readonly}})
+            "base_fields": {name: field for name, field in form.base_fields.items() if name not in guarded}})
 
 
 class HistoryAdminMixin:

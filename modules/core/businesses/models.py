@@ -48,7 +48,7 @@ class UserPermission(User.user_permissions.through):
         proxy = True
 
 
-class UserAccessEvent(history_of(UserAccess, fields=["username", "is_active", "is_staff", "is_superuser"])):
+class UserAccessEvent(history_of(UserAccess, fields=["id", "username", "is_active", "is_staff", "is_superuser"])):
     pass
 
 
