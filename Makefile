@@ -29,13 +29,15 @@ browser:
 
 # What the backup drill and the deploy rehearsal run for real: Debian's age, rclone, nginx and the
 # PostgreSQL client tools, and s3rver (an S3-compatible server on a local directory, from npm; Debian's
-# rclone 1.60 has no `serve s3`) as the off-site store.
+# rclone 1.60 has no `serve s3`) as the off-site store; LibreOffice Calc (headless), the accountant's
+# spreadsheet, opens the exports in tests/integration/test_accountant_files.py.
 S3RVER := $(VENV)/s3rver/node_modules/.bin/s3rver
+DEBS := age rclone nginx postgresql-client libreoffice-calc-nogui
 tools: $(S3RVER)
 	@command -v age >/dev/null && command -v rclone >/dev/null && command -v nginx >/dev/null \
-	  && command -v pg_dump >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq age rclone nginx postgresql-client >/dev/null; \
-	  else sudo apt-get update -qq && sudo apt-get install -y -qq age rclone nginx postgresql-client >/dev/null; fi; }
+	  && command -v pg_dump >/dev/null && command -v soffice >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(DEBS) >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq $(DEBS) >/dev/null; fi; }
 $(S3RVER):
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/s3rver s3rver@3.7.1
 

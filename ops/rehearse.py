@@ -16,7 +16,8 @@ until Enter is pressed). What it does, with the guide's step numbers:
   8  nginx with the shipped config (host name, ports, certificate and paths substituted; a self-signed
      certificate instead of certbot)
   9  the smoke test through nginx over HTTPS: health, login, a sale, an M-Pesa callback (its outbox
-     notification run by the worker), an export download, the public site, static files compressed
+     notification run by the worker), an export download, a background export's file through the
+     download view (X-Accel-Redirect) and never straight from /media/private/, the public site, static files compressed
      with long cache headers, /health/deps/ from localhost
 Prints each step with its time; exits 1 at the first failure, with the log files' tails.
 """
@@ -328,6 +329,33 @@ class Rehearsal:
                 and sale.json()["receipt"] in export.text, f"export answered {export.status_code}")
         checks["export"] = f"{export.headers['Content-Disposition']}, {len(export.content)} bytes"
 
+        ledger = session.post(f"{base}/admin/desk/", timeout=60, allow_redirects=False, data={
+            "csrfmiddlewaretoken": token, "kind": "ledger.journal_lines", "business": "", "file_format": "csv"})
+        assert_(ledger.status_code == 302, f"background export answered {ledger.status_code}")
+        deadline = time.monotonic() + 60
+        while True:  # the worker writes the file under MEDIA_ROOT/private/exports
+            job = self.shell_json(EXPORT_CHECK)
+            if job["status"] == "done":
+                break
+            assert_(time.monotonic() < deadline, f"background export not done by the worker: {job}")
+            time.sleep(1)
+        download = session.get(f"{base}/admin/desk/{job['id']}/download/", timeout=30)
+        assert_(download.status_code == 200 and "account_code" in download.text.partition("\n")[0]
+                and "attachment" in download.headers.get("Content-Disposition", "")
+                and "X-Accel-Redirect" not in download.headers
+                and "no-store" in download.headers.get("Cache-Control", ""),
+                f"download through nginx: {download.status_code} {dict(download.headers)} {download.text[:100]}")
+        stranger = self.https_session()  # no login
+        refused = {path: stranger.get(f"{base}{path}", timeout=30, allow_redirects=False).status_code for path in (
+            f"/media/private/exports/{job['file']}", f"/internal/exports/{job['file']}",
+            f"/admin/desk/{job['id']}/download/")}
+        assert_(list(refused.values())[:2] == [404, 404] and list(refused.values())[2] == 302,
+                f"export file without the view: {refused}")
+        assert_(session.get(f"{base}/media/private/exports/{job['file']}", timeout=30).status_code == 404,
+                "/media/private/ must answer 404 even to a logged-in owner")
+        checks["export file"] = (f"download view {len(download.content)} bytes through X-Accel-Redirect; "
+                                 f"direct {refused}")
+
         public = session.get(f"{base}/", timeout=30)
         assert_(public.status_code == 200, f"public site answered {public.status_code}")
         checks["public site"] = f"/ answered 200, {len(public.content)} bytes"
@@ -402,6 +430,15 @@ stk = StkRequest.objects.get(checkout_request_id='CHECKOUT')
 pending = Message.objects.filter(status='pending').exclude(topic__startswith='etims.')  # KRA's sandbox: unreachable
 print(json.dumps({'status': stk.status, 'pending_outbox': pending.count(),
                   'notified': Notification.objects.filter(kind='payments.received').exists()}))
+"""
+
+
+EXPORT_CHECK = """
+import json
+from pathlib import Path
+from modules.core.exports.models import ExportJob
+job = ExportJob.objects.filter(kind='ledger.journal_lines').latest('pk')
+print(json.dumps({'id': job.pk, 'status': job.status, 'file': Path(job.file_path).name, 'error': job.error}))
 """
 
 

@@ -173,14 +173,24 @@ def redis_down(base: Path) -> None:
 
 
 def wait_for_http(url: str, seconds: float = 30) -> None:
+    """Until the server answers below 500: a redirect (production settings send plain HTTP to
+    HTTPS) counts as up, and is not followed."""
+    import urllib.error
     import urllib.request
 
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(Stay)
     deadline = time.monotonic() + seconds
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            with opener.open(url, timeout=2):
                 return
-        except OSError:
+        except OSError as error:  # an HTTPError too
+            if isinstance(error, urllib.error.HTTPError) and error.code < 500:
+                return
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)

@@ -1,6 +1,6 @@
 """django-import-export resources for the accountant's exports (the accountant's desk adds the UX)."""
 
-from import_export import fields, resources
+from import_export import fields, resources, widgets
 
 from .models import CylinderType, LpgSale, SwapFee
 
@@ -10,7 +10,8 @@ class CylinderTypeResource(resources.ModelResource):
     size = fields.Field(attribute="get_size_kg_display", column_name="size")
     full_sku = fields.Field(attribute="full_item__sku", column_name="full_sku")
     empty_sku = fields.Field(attribute="empty_item__sku", column_name="empty_sku")
-    outright_price = fields.Field(attribute="outright_price", column_name="outright_price")
+    outright_price = fields.Field(attribute="outright_price", column_name="outright_price",
+                                  widget=widgets.DecimalWidget())
 
     class Meta:
         model = CylinderType

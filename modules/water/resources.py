@@ -52,4 +52,4 @@ class DeliveryOrderResource(resources.ModelResource):
         return order.sale.receipt_number if order.sale_id else ""
 
     def dehydrate_total(self, order):
-        return str(order.total)
+        return order.total

@@ -68,8 +68,12 @@ class ResilientRedisCache(RedisCache):
     clear = _miss_on_error(False)(RedisCache.clear)
 
     def incr(self, key, delta=1, version=None):
-        """Raises ValueError for a missing key (as Django does) and also when Redis is unreachable."""
+        """Raises ValueError for a missing key (as Django does) and also when Redis is unreachable
+        (at once while Redis is being skipped after an error)."""
+        if time.monotonic() < self._skip_until:
+            raise ValueError("cache unavailable: skipped after an error")
         try:
             return super().incr(key, delta, version)
         except RedisError as error:
+            self._skip_until = time.monotonic() + self.retry_after
             raise ValueError(f"cache unavailable: {error}") from error

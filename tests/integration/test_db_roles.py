@@ -72,6 +72,37 @@ def test_the_app_role_holds_exactly_the_declared_privileges_table_by_table():
 
 
 @pytest.mark.django_db
+def test_the_only_column_grant_is_the_security_event_counter():
+    """Column-level grants (which the table-level check above cannot see): the app may UPDATE the
+    count of a security event and no other column of any table."""
+    with db_roles.connect("superuser") as conn:
+        columns = conn.execute(
+            "SELECT c.relname, t.attname, a.privilege_type FROM pg_attribute t JOIN pg_class c ON c.oid = t.attrelid "
+            "CROSS JOIN LATERAL aclexplode(t.attacl) a WHERE c.relnamespace = 'public'::regnamespace "
+            "AND a.grantee = %s::regrole", [APP]).fetchall()
+    assert columns == [("system_securityevent", "count", "UPDATE")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_app_may_only_raise_a_security_events_count():
+    security_event("mpesa.bad_token", "Callback with a wrong token", ip="105.163.2.9")
+    security_event("mpesa.bad_token", "Callback with a wrong token", ip="105.163.2.9")
+    assert SecurityEvent.objects.get().count == 2
+    with db_roles.connect("app") as app:
+        app.execute("UPDATE system_securityevent SET count = count + 1")
+        for sql in ("UPDATE system_securityevent SET count = 1", "UPDATE system_securityevent SET count = count",
+                    "UPDATE system_securityevent SET message = 'nothing happened'",
+                    "UPDATE system_securityevent SET ip_address = '10.0.0.1', count = count + 1"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(sql)
+    with db_roles.connect("owner") as owner:  # the trigger holds for the table's owner too
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            owner.execute("UPDATE system_securityevent SET count = 0")
+    event = SecurityEvent.objects.get()
+    assert (event.count, event.message, event.ip_address) == (3, "Callback with a wrong token", "105.163.2.9")
+
+
+@pytest.mark.django_db
 def test_the_app_role_owns_nothing_and_may_run_only_the_prune_functions():
     with db_roles.connect("superuser") as conn:
         owned = conn.execute("SELECT count(*) FROM pg_class WHERE relowner = %s::regrole", [APP]).fetchone()[0]

@@ -5,16 +5,9 @@ BACKOFFICE_MODULES set to water and shop only, on a database of its own.
 """
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
+from tests.other_modules import manage, migrated_database
 
-from tests import db_roles
-
-ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "test_biashara_without_laundry"
 
 PROBE = """
@@ -38,29 +31,10 @@ print(json.dumps({
 """
 
 
-@pytest.fixture
-def database():
-    """A database of its own, created by the owner role (which then migrates it, as in production)."""
-    with db_roles.connect("owner", "postgres") as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    yield DATABASE
-    with db_roles.connect("owner", "postgres") as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
-
-def run(args, env):
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout
-
-
-def test_the_rest_works_without_the_laundry_module(database):
-    env = {**os.environ, "DATABASE_URL": db_roles.url("app", database), "DJANGO_SETTINGS_MODULE":
-           "backoffice.settings.test", "BACKOFFICE_MODULES": "modules.water,modules.shop"}
-    run(["migrate", "--noinput"], {**env, "DATABASE_URL": db_roles.url("owner", database)})
-    run(["check"], env)
-    result = json.loads(run(["shell", "-c", PROBE], env).strip().splitlines()[-1])
+def test_the_rest_works_without_the_laundry_module():
+    with migrated_database(DATABASE, "modules.water,modules.shop") as env:
+        manage(["check"], env)
+        result = json.loads(manage(["shell", "-c", PROBE], env).strip().splitlines()[-1])
     assert result == {
         "users": ["owner", "accountant", "water_staff", "shop_staff"],
         "dashboard": 200,

@@ -63,6 +63,20 @@ def test_a_cash_sale_moves_stock_money_and_the_books_together(stocked):
 
 
 @pytest.mark.django_db
+def test_a_business_not_registered_for_vat_adds_no_vat_to_a_price_entered_without_it(stocked):
+    from modules.core.cms.prices import price_rows
+
+    bottle = item("W-BOTTLE-20")
+    Item.objects.filter(pk=bottle.pk).update(price_includes_vat=False)  # 650.00 + 16 % where VAT is charged
+    sale, _ = sell("W-BOTTLE-20")
+    assert (sale.total, sale.vat) == (Decimal("754.00"), Decimal("104.00"))
+    Business.objects.filter(code="water").update(vat_registered=False)
+    sale, _ = sell("W-BOTTLE-20")
+    assert (sale.total, sale.vat) == (Decimal("650.00"), Decimal("0.00"))
+    assert {row["pk"]: row["price"] for row in price_rows("water")}[bottle.pk] == Decimal("650.00")
+
+
+@pytest.mark.django_db
 def test_services_sell_without_stock(stocked):
     sale, _ = sell("W-REFILL-20", 3)
     assert sale.total == Decimal("360.00")

@@ -7,17 +7,19 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from modules.core.businesses.models import Business
 from modules.core.inventory.services import price_list
 from modules.core.live.services import cached_money
 from modules.core.sales import tax
 
 
-def customer_price(item, percents=None) -> Decimal:
+def customer_price(item, percents=None, *, vat_registered: bool | None = None) -> Decimal:
     """What the till charges for one unit: a price entered without VAT gets its VAT class's rate of
-    today added, through the sales engine's one helper."""
+    today added (by a VAT-registered business only), through the sales engine's one helper."""
     percents = percents if percents is not None else tax.rates(timezone.localdate())
+    registered = item.business.vat_registered if vat_registered is None else vat_registered
     return tax.line_gross(item.selling_price, 1, price_includes_vat=item.price_includes_vat,
-                          percent=percents.get(item.tax_band, tax.ZERO))
+                          percent=percents.get(item.tax_band, tax.ZERO) if registered else tax.ZERO)
 
 
 def _per(item) -> str:
@@ -28,7 +30,9 @@ def _per(item) -> str:
 
 def _rows(business_code: str) -> list[dict]:
     percents = tax.rates(timezone.localdate())
-    return [{"pk": item.pk, "name": item.name, "per": _per(item), "price": customer_price(item, percents)}
+    registered = Business.objects.filter(code=business_code, vat_registered=True).exists()
+    return [{"pk": item.pk, "name": item.name, "per": _per(item),
+             "price": customer_price(item, percents, vat_registered=registered)}
             for item in price_list(business_code).filter(selling_price__gt=0)]
 
 

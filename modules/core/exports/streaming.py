@@ -123,6 +123,73 @@ def xlsx_cell(value):
     return inert(str(value))
 
 
+SHEET_TITLE_MAX = 31  # Excel's limit
+
+
+def sheet_title(title: str, number: int) -> str:
+    """A sheet name Excel accepts, cut at a word (never mid-word), "(2)" on from the second sheet."""
+    title = re.sub(r"[\[\]:*?/\\]", "", title).strip() or "Export"
+    suffix = "" if number == 1 else f" ({number})"
+    room = SHEET_TITLE_MAX - len(suffix)
+    if len(title) > room:
+        cut = title[:room + 1].rsplit(" ", 1)[0]
+        title = cut if cut and len(cut) <= room else title[:room]
+    return title.rstrip(" ,-") + suffix
+
+
+class XlsxSheet:
+    """One write-only sheet of an export: a bold header frozen above the rows, dates as dates and
+    money as numbers with two decimals (each with a format a spreadsheet shows, and a width that
+    fits it), everything else as ``xlsx_cell`` makes it. Formats are chosen per value, so a column
+    of quantities (3 decimals) or costs (4) keeps its own precision."""
+
+    FORMATS = {dt.datetime: ("yyyy-mm-dd hh:mm", 17), dt.date: ("yyyy-mm-dd", 11)}
+    MONEY = ("#,##0.00", 13)
+
+    def __init__(self, workbook, title, headers, first_row):
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        self.sheet = workbook.create_sheet(title)
+        self._cell = lambda value: WriteOnlyCell(self.sheet, value)
+        self.sheet.freeze_panes = "A2"
+        widths = [max(len(str(h)) + 2, 8) for h in headers]
+        for index, value in enumerate(first_row):
+            widths[index] = max(widths[index], self._format(value)[1] if self._format(value) else 0,
+                                min(len(str(value)) + 2, 40) if isinstance(value, str) else 0)
+        for index, width in enumerate(widths, start=1):
+            self.sheet.column_dimensions[get_column_letter(index)].width = width
+        bold = Font(bold=True)
+        header = []
+        for text in headers:
+            cell = self._cell(text)
+            cell.font = bold
+            header.append(cell)
+        self.sheet.append(header)
+
+    def _format(self, value):
+        if isinstance(value, dt.datetime):
+            return self.FORMATS[dt.datetime]
+        if isinstance(value, dt.date):
+            return self.FORMATS[dt.date]
+        if isinstance(value, Decimal) and value.as_tuple().exponent == -2:
+            return self.MONEY
+        return None
+
+    def append(self, row):
+        cells = []
+        for value in row:
+            value = xlsx_cell(value)
+            found = self._format(value)
+            if found:
+                cell = self._cell(value)
+                cell.number_format = found[0]
+                value = cell
+            cells.append(value)
+        self.sheet.append(cells)
+
+
 def write(resource, queryset, file_format, out, progress=None, title="Export") -> int:
     """Write the export to ``out`` (a path or a binary file); return the row count."""
     headers, _, _ = plan(resource)
@@ -145,21 +212,19 @@ def write(resource, queryset, file_format, out, progress=None, title="Export") -
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    title = re.sub(r"[\[\]:*?/\\]", "", title) or "Export"
     sheet, in_sheet, sheets = None, XLSX_MAX_ROWS, 0
     for rows in iter_rows(resource, queryset):
         for row in rows:
             if in_sheet >= XLSX_MAX_ROWS:
                 sheets += 1
-                sheet = workbook.create_sheet(title[:28] if sheets == 1 else f"{title[:24]} ({sheets})")
-                sheet.append(headers)
+                sheet = XlsxSheet(workbook, sheet_title(title, sheets), headers, row)
                 in_sheet = 0
-            sheet.append([xlsx_cell(v) for v in row])
+            sheet.append(row)
             in_sheet += 1
         done += len(rows)
         if progress:
             progress(done)
     if sheet is None:
-        workbook.create_sheet(title[:28]).append(headers)
+        XlsxSheet(workbook, sheet_title(title, 1), headers, ())
     workbook.save(out)
     return done

@@ -6,13 +6,18 @@ import io
 import secrets
 from pathlib import Path
 
+from urllib.parse import quote
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.cache import patch_cache_control
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from modules.core.businesses.admin_kit import admin_page, render_page
@@ -115,12 +120,25 @@ def progress_view(request, job_id):
 
 
 def download_view(request, job_id):
+    """The file, to the person who asked for it only (nobody else learns it exists: 404). Behind
+    nginx (``EXPORTS_X_ACCEL_PREFIX``, set by the production settings) Django only decides and nginx
+    sends the file from its ``internal`` location; ``/media/private/`` itself answers 404 there.
+    Elsewhere (``make run``, tests) Django streams it."""
     job = _my_job(request, job_id)
     path = services.file_of(job) if job.downloadable else None
     if path is None:
         raise Http404("This file has expired or is not ready. Start the export again.")
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=job.filename,
-                        content_type=services.FORMATS[job.file_format])
+    content_type = services.FORMATS[job.file_format]
+    prefix = settings.EXPORTS_X_ACCEL_PREFIX
+    if prefix:
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = prefix + quote(path.name)
+        response["Content-Disposition"] = content_disposition_header(True, job.filename)
+    else:
+        response = FileResponse(open(path, "rb"), as_attachment=True, filename=job.filename,
+                                content_type=content_type)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 # --- imports -----------------------------------------------------------------------------------

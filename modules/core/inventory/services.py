@@ -268,20 +268,31 @@ def _post_count(count, user=None):
 
 def valuation(business=None) -> dict:
     """Stock on hand at average cost per item and location, with totals per business and overall.
-    ``business``: a Business, its code, or None for every business (consolidated)."""
+    ``business``: a Business, its code, or None for every business (consolidated).
+
+    Beside them, the books' figure: ``books`` is each business's Inventory balance in the ledger and
+    ``difference`` what it differs by. Each movement was posted at the average cost of its day
+    rounded to the cent, so quantity × today's average cost drifts from the books by cents; the
+    pages show that difference rather than hide it (anything bigger than cents is a fault)."""
     levels = (StockLevel.objects.filter(item__tracks_stock=True).exclude(quantity=0)
               .select_related("item__business", "location")
               .order_by("item__business__code", "item__name", "location__name"))
+    businesses = Business.objects.order_by("code")
     if business is not None:
-        levels = levels.filter(item__business=business if isinstance(business, Business) else
-                               Business.objects.get(code=business))
+        business = business if isinstance(business, Business) else Business.objects.get(code=business)
+        levels, businesses = levels.filter(item__business=business), businesses.filter(pk=business.pk)
     rows, by_business = [], {}
     for level in levels:
         value = value_at_cost(level.quantity, level.item.cost)
         rows.append({"business": level.item.business, "item": level.item, "location": level.location,
                      "quantity": level.quantity, "unit_cost": level.item.cost, "value": value})
         by_business[level.item.business] = by_business.get(level.item.business, ZERO) + value
-    return {"rows": rows, "by_business": by_business, "total": sum(by_business.values(), ZERO)}
+    ledger_balances = ledger.balances_by_business(chart.INVENTORY)
+    books = {each: ledger_balances.get(each.pk, ZERO) for each in businesses
+             if each in by_business or ledger_balances.get(each.pk)}
+    difference = {each: value - by_business.get(each, ZERO) for each, value in books.items()}
+    return {"rows": rows, "by_business": by_business, "total": sum(by_business.values(), ZERO), "books": books,
+            "difference": difference, "books_total": sum(books.values(), ZERO)}
 
 
 # --- changing what the books depend on ------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 from django.core.exceptions import PermissionDenied
 from django.urls import path
+from django.utils import timezone
 
 from modules.core.businesses.admin_kit import admin_page
 from modules.core.businesses.services import businesses_for
+from modules.core.exports.tables import CsvColumn, csv_download, csv_link, wants_csv
 from modules.core.registry.roles import business_codes_for
 
 from . import services
@@ -25,7 +27,19 @@ def valuation_view(request):
     if selected not in dict(choices):
         raise PermissionDenied
     report = services.valuation(selected or None)
-    return {"choices": choices, "selected": selected, "consolidated": selected == CONSOLIDATED, "report": report}
+    if wants_csv(request):
+        return csv_download(
+            request, filename=f"stock_valuation_{selected or 'all'}_{timezone.localdate()}.csv",
+            columns=[CsvColumn("Business"), CsvColumn("SKU"), CsvColumn("Item"), CsvColumn("Location"),
+                     CsvColumn("Quantity", "number"), CsvColumn("Unit"), CsvColumn("Average cost (KES)", "money"),
+                     CsvColumn("Value (KES)", "money")],
+            rows=[*([r["item"].business.name, r["item"].sku, r["item"].name, r["location"].name, r["quantity"],
+                     r["item"].unit, r["unit_cost"], r["value"]] for r in report["rows"]),
+                  *([each.name, "", "Difference to the ledger (rounding)", "", None, "", None, value]
+                    for each, value in report["difference"].items() if value)],
+            kind="inventory.valuation", label="Stock valuation", filters={"business": selected or "all"})
+    return {"choices": choices, "selected": selected, "consolidated": selected == CONSOLIDATED, "report": report,
+            "csv_url": csv_link(request)}
 
 
 admin_urlpatterns = [

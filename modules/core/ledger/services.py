@@ -205,6 +205,14 @@ def balance(account: Account, *, as_of: date_type | None = None) -> Decimal:
     return _signed(account.debit_normal, totals["dr"], totals["cr"])
 
 
+def balances_by_business(code: str) -> dict[int, Decimal]:
+    """The balance of account ``code`` in every business that has one (business id → debits less
+    credits), in one query."""
+    rows = (_lines().filter(account__code=code).values("business")
+            .annotate(dr=Coalesce(Sum("debit"), ZERO), cr=Coalesce(Sum("credit"), ZERO)))
+    return {r["business"]: r["dr"] - r["cr"] for r in rows}
+
+
 def trial_balance(business=None, *, start: date_type | None = None, as_of: date_type | None = None) -> list[dict]:
     """One row per account (per account code when consolidated), with debit and credit totals."""
     rows = (_lines(business, start=start, end=as_of)

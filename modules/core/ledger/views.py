@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
+from modules.core.exports.tables import CsvColumn, csv_download, csv_link, wants_csv
 from modules.core.registry.roles import business_codes_for
 
 from . import services
@@ -56,8 +57,16 @@ def trial_balance_view(request):
         ids = dict(Account.objects.filter(business__code=business).values_list("code", "pk"))
         for row in rows:
             row["account_id"] = ids.get(row["code"])
+    if wants_csv(request) and form.is_valid():
+        return csv_download(
+            request, filename=f"trial_balance_{business or 'all'}_{as_of}.csv",
+            columns=[CsvColumn("Code"), CsvColumn("Account"), CsvColumn("Debit (KES)", "money"),
+                     CsvColumn("Credit (KES)", "money")],
+            rows=([r["code"], r["name"], r["balance_debit"], r["balance_credit"]] for r in rows),
+            kind="ledger.trial_balance", label="Trial balance", filters={"business": business or "all",
+                                                                       "as_of": str(as_of)})
     return {"form": form, "rows": rows, "as_of": as_of, "total_debit": sum(r["balance_debit"] for r in rows),
-            "total_credit": sum(r["balance_credit"] for r in rows)}
+            "total_credit": sum(r["balance_credit"] for r in rows), "csv_url": csv_link(request)}
 
 
 @admin_page("Profit and loss", permission="ledger.view_journalentry", template="ledger/profit_and_loss.html")
@@ -66,7 +75,15 @@ def profit_and_loss_view(request):
     form = ReportFilter(request.user, request.GET)
     business, start, end = form.cleaned()
     report = services.profit_and_loss(business, start=start, end=end) if form.is_valid() else None
-    return {"form": form, "report": report}
+    if wants_csv(request) and report:
+        return csv_download(
+            request, filename=f"profit_and_loss_{business or 'all'}_{start}_{end}.csv",
+            columns=[CsvColumn("Part"), CsvColumn("Code"), CsvColumn("Account"), CsvColumn("Amount (KES)", "money")],
+            rows=[*(["Revenue", r["code"], r["name"], r["balance"]] for r in report["revenue"]),
+                  *(["Expenses", r["code"], r["name"], r["balance"]] for r in report["expenses"])],
+            kind="ledger.profit_and_loss", label="Profit and loss",
+            filters={"business": business or "all", "start": str(start), "end": str(end)})
+    return {"form": form, "report": report, "csv_url": csv_link(request)}
 
 
 @admin_page(permission="ledger.view_journalentry", template="ledger/account_ledger.html")

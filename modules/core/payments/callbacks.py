@@ -4,7 +4,14 @@ Every path carries the secret MPESA_CALLBACK_TOKEN (compared in constant time) a
 "mpesa" or "safaricom" (Safaricom drops such URLs). The optional allowlist
 (MPESA_CALLBACK_ALLOWED_IPS) reads the address nginx appended (``system.network.client_ip``).
 Bodies are bounded and parsed defensively: whatever we cannot trust changes nothing, is recorded
-as a security event and answered 4xx or a Daraja refusal, never a 500.
+as a security event (repeats counted on one row per minute) and answered 4xx or a Daraja refusal,
+never a 500.
+
+Refused callers are rate-limited per address in the shared Redis cache (``system.throttle``): past
+``MPESA_CALLBACK_REFUSALS_PER_MINUTE`` refusals in a minute, an address gets 429 without a database
+write (one ``mpesa.rate_limited`` event says so). A callback with the right token from an allowed
+address is never limited, so a genuine one is never lost; with Redis down the limit is off (fails
+open) and each refusal costs one counted upsert.
 """
 
 import hmac
@@ -15,6 +22,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from modules.core.system import throttle
 from modules.core.system.network import client_ip
 from modules.core.system.services import security_event
 
@@ -31,12 +39,13 @@ def _guarded(view):
     @require_POST
     def wrapper(request, token, **kwargs):
         ip = client_ip(request)
+        refusal = None
         if not hmac.compare_digest(token.encode(), settings.MPESA_CALLBACK_TOKEN.encode()):
-            security_event("mpesa.bad_token", "Callback with a wrong token", ip=ip)
-            return JsonResponse(REJECTED, status=403)
-        if settings.MPESA_CALLBACK_ALLOWED_IPS and ip not in settings.MPESA_CALLBACK_ALLOWED_IPS:
-            security_event("mpesa.ip_not_allowed", f"Callback from {ip}, not in the allowlist", ip=ip)
-            return JsonResponse(REJECTED, status=403)
+            refusal = ("mpesa.bad_token", "Callback with a wrong token")
+        elif settings.MPESA_CALLBACK_ALLOWED_IPS and ip not in settings.MPESA_CALLBACK_ALLOWED_IPS:
+            refusal = ("mpesa.ip_not_allowed", f"Callback from {ip}, not in the allowlist")
+        if refusal is not None:
+            return _refuse(ip, *refusal)
         if len(request.body) > MAX_CALLBACK_BYTES:
             security_event("mpesa.oversized_callback", f"{len(request.body)} bytes", ip=ip)
             return JsonResponse({"ResultCode": 1, "ResultDesc": "Too large"}, status=413)
@@ -48,6 +57,21 @@ def _guarded(view):
         return view(request, body, ip, **kwargs)
 
     return wrapper
+
+
+def _refuse(ip, kind, message):
+    """403 and a (counted) security event; past the address's limit, 429 and nothing written."""
+    limit = settings.MPESA_CALLBACK_REFUSALS_PER_MINUTE
+    refusals = throttle.hit("mpesa-callback-refusals", throttle.address_key(ip))
+    if refusals is not None and refusals > limit:
+        if refusals == limit + 1:
+            security_event("mpesa.rate_limited", f"More than {limit} refused callbacks in a minute: "
+                           "refusing without a record until the minute ends", ip=ip)
+        response = JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
+        response["Retry-After"] = "60"
+        return response
+    security_event(kind, message, ip=ip)
+    return JsonResponse(REJECTED, status=403)
 
 
 @_guarded

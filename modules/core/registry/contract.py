@@ -237,6 +237,9 @@ class Module:
     # "app_label.Model" (any installed app's, e.g. "admin.LogEntry"): the app's DB role may only
     # SELECT/INSERT; the model's admin must be read-only (tests/integration/test_db_roles.py)
     append_only: tuple[str, ...] = ()
+    # "app_label.Model.field": a counter column of an append_only model the app's role may also
+    # UPDATE (that column only; the model's migration adds a trigger that lets it only grow)
+    append_only_counters: tuple[str, ...] = ()
     retention: tuple[Retention, ...] = ()
     demo: str | None = None  # dotted path: f(business, *, opening_stock, activity), idempotent demo data
     notification_kinds: tuple[NotificationKind, ...] = ()

@@ -120,6 +120,10 @@ def append_only_models() -> list[str]:
     return [label for m in modules() for label in m.append_only]
 
 
+def append_only_counters() -> list[str]:
+    return [column for m in modules() for column in m.append_only_counters]
+
+
 def staff_roles() -> list[Role]:
     """The business-scoped roles business modules declare ("Water staff"), each with every module's
     ``staff_permissions`` added: a new business's staff get them without an edit in the core."""

@@ -42,7 +42,9 @@ ZERO = Decimal("0.00")
 ALL = "All businesses"
 METHOD_LABELS = {"cash": "Cash", "mpesa": "M-Pesa", "split": "Split (cash + M-Pesa)", "bank": "Bank",
                  "credit": "Credit sale (deni)", "credit_applied": "Customer credit applied"}
-COLOURS = {"water": "#0284c7", "laundry": "#9333ea", "shop": "#ea580c"}
+# chart lines, one per business in the order they are listed (never keyed by a business: any module may add one)
+PALETTE = ("#0284c7", "#9333ea", "#ea580c", "#16a34a", "#db2777", "#ca8a04", "#0891b2", "#64748b")
+TOTAL_CLASSES = frozenset({"section", "subtotal", "total"})  # rows that only add up or head other rows
 
 
 @dataclass
@@ -65,6 +67,10 @@ class Table:
 
     def cells(self, row) -> list:
         return [row.get(c.key) for c in self.columns]
+
+    def data_rows(self) -> list[dict]:
+        """The rows a spreadsheet should sum: no totals, subtotals or section headings."""
+        return [row for row in self.rows if row["_class"] not in TOTAL_CLASSES]
 
 
 def _money(columns):
@@ -251,7 +257,7 @@ def profit_and_loss_by_month(businesses, start: date, end: date, *, consolidated
     spans = months(start, end)
     keys = [f"m{a:%Y%m}" for a, _ in spans] + ["total"]
     columns = [Column("business", "Business"), Column("line", "Line")]
-    columns += [Column(f"m{a:%Y%m}", f"{a:%b %Y}", "money") for a, _ in spans] + [Column("total", "Total", "money")]
+    columns += [Column(f"m{a:%Y%m}", f"{a:%Y-%m}", "money") for a, _ in spans] + [Column("total", "Total", "money")]
     table = Table(columns)
     parts = (("revenue", "Total revenue"), ("expenses", "Total expenses"))
     everything = {part: {} for part, _ in parts}
@@ -285,9 +291,11 @@ def profit_and_loss_by_month(businesses, start: date, end: date, *, consolidated
 def trial_balance(businesses, start=None, end=None, *, consolidated: bool = False) -> Table:
     """ledger.services.trial_balance as of ``end`` (from the first entry: the start does not apply),
     per business; consolidated: summed per account code over the businesses asked for."""
-    table = Table([Column("business", "Business"), Column("code", "Code"), Column("name", "Account"),
-                   Column("debit", "Debit (KES)", "money"), Column("credit", "Credit (KES)", "money")])
     merged: dict[str, dict] = {}
+    one_column = consolidated or len(businesses) == 1  # a column repeating one name pushes Debit off a phone
+    table = Table([*([] if one_column else [Column("business", "Business")]), Column("code", "Code"),
+                   Column("name", "Account"), Column("debit", "Debit (KES)", "money"),
+                   Column("credit", "Credit (KES)", "money")])
     for business in businesses:
         for r in ledger.trial_balance(business, as_of=end):
             if consolidated and len(businesses) > 1:
@@ -382,11 +390,16 @@ def stock_valuation(businesses, start=None, end=None, *, consolidated: bool = Fa
         for r in report["rows"]:
             table.add(business=business.name, item=r["item"].name, location=r["location"].name,
                       quantity=r["quantity"].normalize(), unit_cost=r["unit_cost"], value=r["value"])
-        table.add("subtotal", business=business.name, item="Total", value=report["total"])
-        grand += report["total"]
+        if report["difference"].get(business):
+            table.add(business=business.name, item="Difference to the ledger (rounding)",
+                      value=report["difference"][business])
+        table.add("subtotal", business=business.name, item="Total (the ledger's Inventory)", value=report["books_total"])
+        grand += report["books_total"]
     if len(businesses) > 1:
-        table.add("total", business=ALL, item="Total", value=grand)
-    table.notes.append("Stock on hand now, at moving-average cost: the date range does not apply.")
+        table.add("total", business=ALL, item="Total (the ledger's Inventory)", value=grand)
+    table.notes.append("Stock on hand now, at moving-average cost: the date range does not apply. Each total is "
+                       "the ledger's Inventory balance; a difference line is the cents by which today's average "
+                       "cost differs from the costs the movements were posted at.")
     return table
 
 
@@ -578,19 +591,20 @@ def cash_ups(businesses, start: date, end: date, *, consolidated: bool = False) 
 
 # --- charts ------------------------------------------------------------------------------------
 
-def revenue_trend(businesses, end: date, *, days: int = 30) -> dict:
+def revenue_trend(businesses, start: date, end: date) -> dict:
     """Chart.js data: revenue per day from the ledger (revenue accounts, credits less debits,
-    VAT excluded) for the ``days`` days up to ``end``, one line per business."""
-    start = end - timedelta(days=days - 1)
+    VAT excluded) from ``start`` to ``end``, one line per business; the total is the daily sales
+    table's net of VAT over the same days."""
+    days = (end - start).days + 1
     rows = (JournalLine.objects.filter(business__in=businesses, account__kind=Account.Kind.REVENUE,
                                        entry__date__gte=start, entry__date__lte=end)
             .values("business", "entry__date").annotate(cr=Sum("credit"), dr=Sum("debit")))
     amounts = {(r["business"], r["entry__date"]): r["cr"] - r["dr"] for r in rows}
     labels = [start + timedelta(days=i) for i in range(days)]
     datasets = []
-    for business in businesses:
+    for position, business in enumerate(businesses):
         series = [float(amounts.get((business.pk, d), ZERO)) for d in labels]
-        colour = COLOURS.get(business.code, "#64748b")
+        colour = PALETTE[position % len(PALETTE)]
         datasets.append({"label": business.name, "data": series, "borderColor": colour, "backgroundColor": colour,
                          "tension": 0.25, "pointRadius": 0, "borderWidth": 2})
     total = sum((amounts.get((b.pk, d), ZERO) for b in businesses for d in labels), ZERO)

@@ -3,7 +3,6 @@ download of the same rows (formula-safe cells from the exports app, money as pla
 
 from __future__ import annotations
 
-import csv
 import json
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -21,9 +20,7 @@ from django.utils.http import urlencode
 from modules.core.approvals import services as approvals
 from modules.core.businesses.admin_kit import admin_page
 from modules.core.businesses.services import businesses_for
-from modules.core.exports import services as exports
-from modules.core.exports.models import ExportJob
-from modules.core.exports.streaming import csv_cell
+from modules.core.exports.tables import CsvColumn, csv_download
 from modules.core.registry.roles import business_codes_for
 from modules.core.system import replica
 
@@ -126,20 +123,12 @@ class Scope:
 
 
 def csv_response(request, report: Report, scope: Scope, table: services.Table) -> HttpResponse:
-    """The table as CSV: text cells through the exports app's formula-safe ``csv_cell`` (money
-    stays a plain number), audited like every export (who, what, when, the filters)."""
-    filename = f"{report.key}_{scope.selected or 'all'}_{scope.start}_{scope.end}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # Excel opens UTF-8 (KES, names with accents) correctly with a BOM
-    writer = csv.writer(response)
-    writer.writerow([c.label for c in table.columns])
-    for row in table.rows:
-        writer.writerow([csv_cell(v) for v in table.cells(row)])
-    exports.record(request.user, kind=f"reports.{report.key}", label=f"Report: {report.title}", file_format="csv",
-                   filters={"business": scope.selected or "all", "start": str(scope.start), "end": str(scope.end)},
-                   mode=ExportJob.Mode.INLINE, rows=len(table.rows))
-    return response
+    """The table's data rows as CSV (totals stay on the page), typed cells, audited."""
+    return csv_download(
+        request, filename=f"{report.key}_{scope.selected or 'all'}_{scope.start}_{scope.end}.csv",
+        columns=[CsvColumn(c.label, c.kind) for c in table.columns], rows=map(table.cells, table.data_rows()),
+        kind=f"reports.{report.key}", label=f"Report: {report.title}",
+        filters={"business": scope.selected or "all", "start": str(scope.start), "end": str(scope.end)})
 
 
 @admin_page("Reports", template="reports/index.html")
@@ -172,7 +161,7 @@ def report_view(request, report: Report):
                        for row in table.rows]
     if report.chart:
         with replica.reads():
-            trend = services.revenue_trend(scope.businesses, scope.end)
+            trend = services.revenue_trend(scope.businesses, scope.start, scope.end)
         context["trend"] = trend
         context["chart"] = json.dumps({"labels": trend["labels"], "datasets": trend["datasets"]})
     if report.key == "cash_up":

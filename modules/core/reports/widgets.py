@@ -1,4 +1,5 @@
 import json
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -9,5 +10,6 @@ from . import services
 
 def revenue_trend(request, widget):
     """The last 30 days of revenue per business the user may see (from the ledger)."""
-    trend = services.revenue_trend(list(businesses_for(request.user)), timezone.localdate())
+    today = timezone.localdate()
+    trend = services.revenue_trend(list(businesses_for(request.user)), today - timedelta(days=29), today)
     return {"trend": trend, "chart": json.dumps({"labels": trend["labels"], "datasets": trend["datasets"]})}

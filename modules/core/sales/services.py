@@ -239,7 +239,9 @@ def _priced(business, lines, flow_items, on):
             band = line.band or (item.tax_band if item is not None else tax.Band.STANDARD)
         price = line.unit_price if line.unit_price is not None else item.selling_price
         includes_vat = item.price_includes_vat if item is not None and line.unit_price is None else True
-        gross = tax.line_gross(price, line.quantity, price_includes_vat=includes_vat, percent=percents[band])
+        # a price entered without VAT gets VAT added only where the business charges VAT at all
+        percent = percents[band] if business.vat_registered else tax.ZERO
+        gross = tax.line_gross(price, line.quantity, price_includes_vat=includes_vat, percent=percent)
         priced.append((line, item, Decimal(price), gross, band))
     return priced, percents
 

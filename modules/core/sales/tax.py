@@ -173,7 +173,7 @@ def split(lines, *, on: date, vat_registered: bool = True, discount=ZERO, percen
     lines = [(money(gross), band if vat_registered else Band.NON_VAT) for gross, band in lines]
     discount = money(discount or 0)
     if discount < 0 or discount > sum((gross for gross, _ in lines), ZERO):
-        raise ValueError("The discount must be between 0 and the sale's total.")
+        raise Refusal("The discount must be between 0 and the sale's total.")
     percents = percents if percents is not None else rates(on)
     taxed = []
     for (gross, band), share in zip(lines, _shares([gross for gross, _ in lines], discount)):

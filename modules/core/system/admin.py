@@ -37,9 +37,9 @@ class FailedJobAdmin(ModelAdmin):
 
 @admin.register(SecurityEvent)
 class SecurityEventAdmin(AppendOnlyAdminMixin, ModelAdmin):
-    list_display = ["created_at", "kind", "message", "ip_address"]
+    list_display = ["created_at", "kind", "message", "ip_address", "count"]
     list_filter = ["kind"]
-    readonly_fields = ["created_at", "kind", "message", "ip_address", "detail"]
+    readonly_fields = ["created_at", "minute", "count", "kind", "message", "ip_address", "detail"]
 
 
 @admin.register(BackupRun)

@@ -4,7 +4,8 @@ so new tables are covered as soon as they exist.
 
 * every table: SELECT, INSERT, UPDATE, DELETE;
 * tables of models declared ``Module.append_only`` (the ledger, payments, audit trails): SELECT,
-  INSERT only;
+  INSERT only; plus UPDATE on the one column of each ``Module.append_only_counters`` (a trigger
+  in the model's migration lets that counter only grow);
 * ``django_migrations``: SELECT (only the owner migrates);
 * sequences: USAGE, SELECT (nextval; never setval);
 * one ``prune_<table>()`` function per ``Module.retention``: SECURITY DEFINER, owned by the owner,
@@ -27,6 +28,16 @@ PRUNE_PREFIX = "prune_"
 
 def append_only_tables() -> list[str]:
     return [apps.get_model(label)._meta.db_table for label in registry.append_only_models()]
+
+
+def counter_columns() -> dict[str, set[str]]:
+    """{table: {column, ...}} the app role may UPDATE in otherwise append-only tables."""
+    columns: dict[str, set[str]] = {}
+    for declared in registry.append_only_counters():
+        label, _, field = declared.rpartition(".")
+        model = apps.get_model(label)
+        columns.setdefault(model._meta.db_table, set()).add(model._meta.get_field(field).column)
+    return columns
 
 
 def expected_table_privileges(tables) -> dict[str, frozenset[str]]:
@@ -95,6 +106,9 @@ def grant_app_role(role: str | None = None) -> bool:
         for table, privileges in expected_table_privileges(connection.introspection.table_names(cursor)).items():
             cursor.execute(f"GRANT {', '.join(sorted(privileges))} ON {quote(table)} TO {name}")
             cursor.execute(f"REVOKE {', '.join(sorted(TABLE_PRIVILEGES - privileges))} ON {quote(table)} FROM {name}")
+        # after the table-level REVOKE UPDATE (which drops column grants too), so undeclared ones go
+        for table, columns in counter_columns().items():
+            cursor.execute(f"GRANT UPDATE ({', '.join(map(quote, sorted(columns)))}) ON {quote(table)} TO {name}")
         cursor.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {name}")
         cursor.execute(f"GRANT {', '.join(sorted(SEQUENCE))} ON ALL SEQUENCES IN SCHEMA public TO {name}")
     return True

@@ -22,16 +22,29 @@ class FailedJob(models.Model):
 
 
 class SecurityEvent(models.Model):
-    """Something suspicious that changed nothing: a forged callback, an unknown request id…"""
+    """Something suspicious that changed nothing: a forged callback, an unknown request id…
+
+    One row per kind, address and minute (``services.security_event``): the first event of the
+    minute writes the row, its repeats only raise ``count``. The app's database role may insert
+    rows and raise that one column, nothing else (a trigger refuses lowering it); rows written
+    before counting began have no ``minute``."""
 
     kind = models.CharField(max_length=60, db_index=True)
     message = models.CharField(max_length=255)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    minute = models.DateTimeField(null=True, blank=True, editable=False,
+                                  help_text="The minute the events happened in (repeats are counted).")
+    count = models.PositiveIntegerField(default=1, db_default=1, editable=False,
+                                        help_text="How many times it happened from this address in that minute.")
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "ip_address", "minute"], nulls_distinct=False,
+                                    condition=models.Q(minute__isnull=False), name="securityevent_one_per_minute"),
+        ]
 
     def __str__(self):
         return f"{self.kind}: {self.message}"

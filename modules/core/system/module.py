@@ -26,6 +26,8 @@ MODULE = Module(
     # Audit trails: the app role may add rows, never change or delete them (modules/core/system/db_roles.py).
     # Django's admin log and axes' login history (AccessLog, AccessFailureLog) are declared here.
     append_only=("system.SecurityEvent", "admin.LogEntry", "axes.AccessLog", "axes.AccessFailureLog"),
+    # repeats of a security event within a minute raise its count (services.security_event)
+    append_only_counters=("system.SecurityEvent.count",),
     retention=(
         Retention("system.FailedJob", "failed_at", days=180),
         Retention("system.SecurityEvent", "created_at", days=90),

@@ -255,6 +255,10 @@ WHITENOISE_MAX_AGE = 600
 BACKOFFICE_LEAN_PAGES = os.environ.get("BACKOFFICE_LEAN_PAGES", "1") == "1"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", ROOT / "media"))
+# Export files (MEDIA_ROOT/private/exports) are only ever sent by the exports' download view, which
+# checks who asks. Set (production: "/internal/exports/"), the view answers X-Accel-Redirect to that
+# `internal` nginx location; empty, Django streams the file itself.
+EXPORTS_X_ACCEL_PREFIX = os.environ.get("EXPORTS_X_ACCEL_PREFIX", "")
 
 # --- Wagtail (public site, edited at /cms/) ----------------------------------------------------
 WAGTAIL_SITE_NAME = "Biashara"
@@ -278,6 +282,9 @@ MPESA_PASSKEY = os.environ.get("MPESA_PASSKEY", "simulator-passkey")
 MPESA_CALLBACK_BASE_URL = os.environ.get("MPESA_CALLBACK_BASE_URL", "http://127.0.0.1:8000")
 MPESA_CALLBACK_TOKEN = os.environ.get("MPESA_CALLBACK_TOKEN", "dev-callback-token")
 MPESA_CALLBACK_ALLOWED_IPS = env_list("MPESA_CALLBACK_ALLOWED_IPS", [])  # empty: any IP
+# Refused callbacks (wrong token, outside the allowlist) an address may make in a minute before it
+# gets 429 without a database write (counted in the Redis cache; genuine callbacks are never limited).
+MPESA_CALLBACK_REFUSALS_PER_MINUTE = int(os.environ.get("MPESA_CALLBACK_REFUSALS_PER_MINUTE", "30"))
 MPESA_HTTP_TIMEOUT = float(os.environ.get("MPESA_HTTP_TIMEOUT", "10"))
 # How long STK Query keeps asking before giving up (a payment after that still reaches the inbox).
 MPESA_GIVE_UP_SECONDS = float(os.environ.get("MPESA_GIVE_UP_SECONDS", "600"))

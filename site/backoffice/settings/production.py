@@ -41,6 +41,8 @@ if _etims_problems:
 if not LEDGER_KEY_FILE and len(LEDGER_KEY) < 32:  # noqa: F405
     raise ImproperlyConfigured("LEDGER_HMAC_KEY (32+ random characters) or LEDGER_KEY_FILE must be set in "
                                "production, and never stored in the database (ops/deploy/README.md)")
+# nginx sends export files from its internal location (ops/deploy/nginx.conf) once the view allowed it.
+EXPORTS_X_ACCEL_PREFIX = os.environ.get("EXPORTS_X_ACCEL_PREFIX", "/internal/exports/")
 REDIS_MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "256mb")
 HEALTH_WATCH_BACKUPS = os.environ.get("HEALTH_WATCH_BACKUPS", "1") == "1"
 LOGGING["root"]["level"] = "INFO"  # noqa: F405
