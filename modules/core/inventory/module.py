@@ -8,7 +8,7 @@ MODULE = Module(
     order=50,
     menu=(
         MenuItem("Items and prices", "admin:inventory_item_changelist", "sell", "inventory.view_item"),
-        MenuItem("Price changes", "admin:inventory_pricechangerequest_changelist", "price_change",
+        MenuItem("Price changes", "admin:inventory_pricechangerequest_changelist", "edit_note",
                  "inventory.view_pricechangerequest"),
         MenuItem("Stock levels", "admin:inventory_stocklevel_changelist", "inventory", "inventory.view_stocklevel"),
         MenuItem("Movements", "admin:inventory_stockmovement_changelist", "swap_vert", "inventory.view_stockmovement"),
