@@ -132,7 +132,7 @@ def test_staff_cannot_change_cylinder_prices_or_swap_fees_by_forging_the_post(lo
 
 
 def test_importing_items_cannot_change_a_price_without_the_owners_permission(demo):
-    from modules.core.exports.imports import ItemImport
+    from modules.core.inventory.resources import ItemImport
     from tablib import Dataset
 
     shop = bread().business
