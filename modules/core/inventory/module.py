@@ -1,3 +1,4 @@
+from modules.core.businesses.history import kept_for_the_audit
 from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role, Widget
 
 # Staff of every business ask to move stock in their own business (approvals decides).
@@ -10,6 +11,8 @@ MODULE = Module(
     order=50,
     menu=(
         MenuItem("Items and prices", "admin:inventory_item_changelist", "sell", "inventory.view_item"),
+        MenuItem("Price changes", "admin:inventory_pricechangerequest_changelist", "edit_note",
+                 "inventory.view_pricechangerequest"),
         MenuItem("Stock levels", "admin:inventory_stocklevel_changelist", "inventory", "inventory.view_stocklevel"),
         MenuItem("Movements", "admin:inventory_stockmovement_changelist", "swap_vert", "inventory.view_stockmovement"),
         MenuItem("Locations", "admin:inventory_location_changelist", "location_on", "inventory.view_location"),
@@ -26,7 +29,9 @@ MODULE = Module(
     ),
     roles=(Role("Accountant", permissions=("inventory.view_*",)),),
     admin_urls="modules.core.inventory.views.admin_urlpatterns",
-    append_only=("inventory.StockMovement",),
+    # Item history (price, cost, stock rules, old → new): written by triggers, never rewritten.
+    append_only=("inventory.StockMovement", "inventory.ItemEvent"),
+    retention=(kept_for_the_audit("inventory.ItemEvent"),),
     staff_permissions=ASK_TRANSFER,
     approval_rules=(
         # Posting a count whose variance (shortage + surplus at cost) is KES 5,000 or more needs the owner.
@@ -35,5 +40,8 @@ MODULE = Module(
         # Every stock transfer asked for by staff (0 = any value) waits for the owner.
         ApprovalRule("inventory.TransferRequest", threshold="0", label="Stock transfer", ask="Ask for a transfer",
                      on_approved="modules.core.inventory.approvals.execute_transfer"),
+        # Every price, cost or stock-rule change staff ask for waits for the owner.
+        ApprovalRule("inventory.PriceChangeRequest", threshold="0", label="Price change",
+                     on_approved="modules.core.inventory.services.apply_price_change"),
     ),
 )

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         ("approvals", "0004_transferrequest_moves_to_inventory"),
         ("businesses", "0001_initial"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("inventory", "0005_item_tax_band"),
+        ("inventory", "0007_pricechangerequest"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
