@@ -59,6 +59,7 @@ def pages():
     its small case, the quietest customer who bought the same kinds of things from the same
     businesses (a statement's queries depend on those, never on how many sales)."""
     from django.db.models import Count
+    from django.urls import reverse
     from django.utils import timezone
 
     from modules.core.sales.models import Sale
@@ -74,15 +75,15 @@ def pages():
     busiest, quietest = {"customer": busiest, "n": sizes[busiest]}, {"customer": quietest, "n": sizes[quietest]}
     month = {"start": (today - timedelta(days=30)).isoformat(), "end": today.isoformat()}
     week = {"start": (today - timedelta(days=6)).isoformat(), "end": today.isoformat()}
-    statement = "/admin/sales/customers/{}/statement/"
+    widget, daily = reverse("admin:widget", args=["sales.today"]), reverse("admin:reports:daily_sales")
     return {
         "trivial view (/health/)": [("/health/", {})],
-        "Today widget, computed": [("/admin/widgets/sales.today/", {})],
-        "Today widget, as served": [("/admin/widgets/sales.today/", {})],
-        "daily sales, a month": [("/admin/reports/daily_sales/", month), ("/admin/reports/daily_sales/", week)],
-        "debtors ageing": [("/admin/reports/debtors/", {})],
-        "customer statement, a year": [(statement.format(busiest["customer"]), {}),
-                                       (statement.format(quietest["customer"]), {})],
+        "Today widget, computed": [(widget, {})],
+        "Today widget, as served": [(widget, {})],
+        "daily sales, a month": [(daily, month), (daily, week)],
+        "debtors ageing": [(reverse("admin:reports:debtors"), {})],
+        "customer statement, a year": [(reverse("admin:sales:statement", args=[busiest["customer"]]), {}),
+                                       (reverse("admin:sales:statement", args=[quietest["customer"]]), {})],
     }, (busiest["n"], quietest["n"])
 
 
