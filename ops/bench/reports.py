@@ -35,7 +35,8 @@ sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
 
 def setup_django():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.dev")
-    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DJANGO_DEBUG"] = "0"  # served as in production: hashed static files from a manifest
+    os.environ.setdefault("STATIC_ROOT", str(ROOT / ".data" / "bench" / "static"))
     import django
 
     django.setup()
@@ -47,6 +48,7 @@ def prepare(days: int, per_day: int):
     from modules.core.sales.models import Sale
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", verbosity=0)
     if Sale.objects.filter(kind="laundry").count() < days * per_day // 100:
         print(f"generating {days} days x {per_day} sales and the businesses' documents (once per bench instance)…",
