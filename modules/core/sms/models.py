@@ -52,7 +52,7 @@ class SmsReply(models.Model):
     phone = models.CharField(max_length=16)
     text = models.CharField(max_length=480)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    opted_out = models.BooleanField(default=False, help_text="A STOP reply that set the customer's opt-out.")
+    opted_out = models.BooleanField(default=False, help_text="A STOP text that set the customer's opt-out.")
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

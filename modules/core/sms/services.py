@@ -144,12 +144,12 @@ def record_reply(data) -> SmsReply | None:
     with transaction.atomic():
         owner = CustomerPhone.objects.filter(phone=phone).select_related("customer").first() if phone else None
         stop = (text.strip().split() or [""])[0].upper().strip(".!") in STOP_WORDS
-        reply, created = SmsReply.objects.get_or_create(gateway_id=gateway_id, defaults={
+        answer, created = SmsReply.objects.get_or_create(gateway_id=gateway_id, defaults={
             "phone": phone or str(data.get("from", ""))[:16], "text": text,
             "customer": owner.customer if owner else None, "opted_out": bool(stop and owner)})
         if created and stop and owner:
             Customer.objects.filter(pk=owner.customer_id).update(sms_opt_out=True, updated_at=timezone.now())
-        return reply
+        return answer
 
 
 # --- cost ------------------------------------------------------------------------------------------

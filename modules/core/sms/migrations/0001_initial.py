@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('gateway_id', models.CharField(max_length=100, unique=True)),
                 ('phone', models.CharField(max_length=16)),
                 ('text', models.CharField(max_length=480)),
-                ('opted_out', models.BooleanField(default=False, help_text="A STOP reply that set the customer's opt-out.")),
+                ('opted_out', models.BooleanField(default=False, help_text="A STOP text that set the customer's opt-out.")),
                 ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.customer')),
             ],
