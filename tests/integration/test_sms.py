@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from modules.core.businesses.models import Business
 from modules.core.customers.models import Customer
+from modules.core.inventory.models import Item
 from modules.core.outbox import services as outbox
 from modules.core.outbox.models import Message
 from modules.core.sms import services as sms
@@ -24,6 +25,7 @@ from modules.core.sms.models import SmsMessage, SmsReply
 from modules.core.sms.simulator.models import SimSms, SimSmsFault
 from modules.laundry import services as laundry_services
 from modules.laundry.handlers import text_the_customer_when_ready
+from modules.water import services as water
 from tests.integration.test_laundry import drop_off, staff
 from tests.integration.test_site_and_safety import production_env
 
@@ -233,3 +235,14 @@ def test_production_refuses_the_simulator_and_a_half_configured_gateway():
                             env={**production_env(), "SMS_MODE": "simulator"})
     assert result.returncode != 0 and "SMS_MODE=simulator is for dev and tests" in result.stderr
 
+
+def test_a_water_delivery_going_out_texts_the_customer_once(stocked, sms_on):
+    order = water.create_delivery(Business.objects.get(code="water"), phone="0733 123 450", name="Hotel Savanna",
+                                  area="Westlands", address="Back gate",
+                                  lines=[(Item.objects.get(business__code="water", sku="W-PACK-1Lx12"), 2)])
+    water.dispatch(order, driver="Juma")
+    sent = SimSms.objects.get()
+    assert sent.to == "+254733123450"
+    assert sent.text == "Water: your delivery is on its way with Juma. To pay on delivery: KES 840.00."
+    message = SmsMessage.objects.get()
+    assert (message.kind, message.status, message.key) == ("water.on_its_way", "sent", f"water.on_its_way:water.delivery:{order.pk}")
