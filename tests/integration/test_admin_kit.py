@@ -15,7 +15,7 @@ from modules.core.registry.refusals import Refusal
 REFUSALS = ["modules.core.ledger.services.LedgerError", "modules.core.inventory.services.OutOfStock",
             "modules.core.sales.services.SaleConflict", "modules.core.approvals.services.ApprovalError",
             "modules.core.approvals.services.AlreadyDecided", "modules.core.purchasing.services.PurchasingError",
-            "modules.core.exports.imports.FileProblem", "modules.shop.services.LpgConflict",
+            "modules.core.exports.spreadsheets.FileProblem", "modules.shop.services.LpgConflict",
             "modules.laundry.services.JobChanged", "modules.water.services.WaterError"]
 
 

@@ -42,4 +42,4 @@ def test_business_modules_never_import_each_other():
         cwd=ROOT, capture_output=True, text=True, env={"PYTHONPATH": f"{ROOT / 'site'}:{ROOT}", "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 kept, 0 broken" in result.stdout
+    assert ", 0 broken" in result.stdout and "Exports is machinery" in result.stdout

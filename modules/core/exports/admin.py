@@ -1,10 +1,7 @@
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
-
-from modules.core.businesses.admin_kit import BusinessScopedAdminMixin
-
-from .models import ExportJob, ExportLogEntry, SupplierPrice
+from .models import ExportJob, ExportLogEntry
 
 
 @admin.register(ExportJob)
@@ -53,15 +50,3 @@ class ExportLogEntryAdmin(ModelAdmin):
     @admin.display(description="Status")
     def status(self, obj):
         return obj.job.get_status_display()
-
-
-@admin.register(SupplierPrice)
-class SupplierPriceAdmin(BusinessScopedAdminMixin, ModelAdmin):
-    list_display = ["item", "supplier", "unit_cost"]
-    list_filter = ["business", "supplier"]
-    search_fields = ["item__name", "item__sku", "supplier__name"]
-    list_select_related = ["item", "supplier"]
-    readonly_fields = ["business", "supplier", "item", "updated_at"]
-
-    def has_add_permission(self, request):
-        return False  # price lists come from imports (admin → Desk → Import)

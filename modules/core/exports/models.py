@@ -1,12 +1,8 @@
-"""The accountant's desk: export jobs, the export log (the audit trail) and supplier price lists."""
+"""The accountant's desk: export jobs and the export log (the audit trail)."""
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-
-from modules.core.businesses.models import Business
-from modules.core.inventory.models import Item
-from modules.core.purchasing.models import Supplier
 
 
 class ExportJob(models.Model):
@@ -97,24 +93,3 @@ class ExportLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.label} by {self.user} ({self.get_mode_display()})"
-
-
-class SupplierPrice(models.Model):
-    """What a supplier charges for an item (from an imported price list): the cost a purchase
-    order line can start from. Nothing here moves stock or money."""
-
-    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="prices")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="supplier_prices")
-    unit_cost = models.DecimalField("unit cost (KES)", max_digits=12, decimal_places=4)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["supplier", "item"]
-        constraints = [
-            models.UniqueConstraint(fields=["supplier", "item"], name="one_price_per_supplier_item"),
-            models.CheckConstraint(condition=models.Q(unit_cost__gte=0), name="supplier_price_not_negative"),
-        ]
-
-    def __str__(self):
-        return f"{self.supplier}: {self.item} at {self.unit_cost}"

@@ -9,15 +9,15 @@ MODULE = Module(
         # Anyone who may view items may export what they see (the page lists only what they may view).
         MenuItem("Exports", "admin:exports:desk", "download", "inventory.view_item"),
         MenuItem("Import a spreadsheet", "admin:exports:import", "upload_file", "exports.import_data"),
-        MenuItem("Supplier prices", "admin:exports_supplierprice_changelist", "sell", "exports.view_supplierprice"),
         MenuItem("Export log", "admin:exports_exportlogentry_changelist", "history", "exports.view_exportlogentry"),
     ),
     roles=(
-        Role("Accountant", permissions=("exports.view_exportjob", "exports.view_exportlogentry",
-                                        "exports.view_supplierprice")),
+        Role("Accountant", permissions=("exports.view_exportjob", "exports.view_exportlogentry")),
         # Give staff this role beside their business role to let them import spreadsheets into
         # their own business (the owner has it through "*"; accountants never do).
-        Role("Importer", permissions=("exports.import_data", "exports.view_supplierprice")),
+        # What they may import is each module's IMPORTS (see specs.py); a module adds what its
+        # imported rows need to be seen (purchasing: supplier prices) to this role.
+        Role("Importer", permissions=("exports.import_data",)),
     ),
     schedules=(Schedule("exports.cleanup", "modules.core.exports.jobs.cleanup", cron="*/30 * * * *"),),
     admin_urls="modules.core.exports.views.admin_urlpatterns",

@@ -27,6 +27,14 @@ def inert(value):
     return value
 
 
+def revive(value):
+    """What ``inert`` was given, for a cell read back from one of our files (an import of an
+    export): the quote it added comes off. Nothing is evaluated on import, so this is safe."""
+    if isinstance(value, str) and value[:1] == "'" and value[1:2] in DANGEROUS and not PLAIN_NUMBER.match(value[1:]):
+        return value[1:]
+    return value
+
+
 def inert_row(row):
     return [inert(value) for value in row]
 

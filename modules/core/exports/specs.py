@@ -1,4 +1,6 @@
-"""What can be exported: ``ExportSpec`` declarations found in each enabled module's resources.py.
+"""What can be exported and imported: ``ExportSpec`` and ``ImportSpec`` declarations found in each
+enabled module's resources.py. The desk knows no module: the module that owns the rows declares
+both, beside each other.
 
 A module (core or business) opts in by declaring, in ``<package>/resources.py``::
 
@@ -53,6 +55,24 @@ class ExportSpec:
         return self.permission or f"{opts.app_label}.view_{opts.model_name}"
 
 
+@dataclass(frozen=True)
+class ImportSpec:
+    key: str  # unique; in URLs and the export log ("import.<key>"): "items"
+    label: str  # what the user picks: "Items and prices"
+    resource: str  # dotted path of a modules.core.exports.imports.DeskImport subclass
+    help: str = ""  # one sentence: what the import adds or changes
+    export: str | None = None  # key of the ExportSpec whose file this import takes back
+    order: int = 100
+
+    @property
+    def resource_class(self):
+        return import_string(self.resource)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.resource_class.columns
+
+
 def _guessed(module, package) -> list[ExportSpec]:
     """Specs for a resources.py that declares no EXPORTS: its business-scoped model resources."""
     from import_export.resources import ModelResource
@@ -77,22 +97,39 @@ def _guessed(module, package) -> list[ExportSpec]:
     return found
 
 
-@cache
-def all_specs() -> tuple[ExportSpec, ...]:
-    specs = []
+def _resources():
+    """(package, its resources module) for each enabled package that has one."""
     for package in [*settings.BACKOFFICE_CORE, *settings.BACKOFFICE_MODULES]:
         try:
-            module = importlib.import_module(f"{package}.resources")
+            yield package, importlib.import_module(f"{package}.resources")
         except ModuleNotFoundError as error:
             if error.name != f"{package}.resources":
                 raise
-            continue
-        declared = getattr(module, "EXPORTS", None)
-        specs.extend(declared if declared is not None else _guessed(module, package))
+
+
+def _unique(specs, what):
     keys = [s.key for s in specs]
     if len(keys) != len(set(keys)):
-        raise ImproperlyConfigured(f"duplicate export keys in {keys}")
+        raise ImproperlyConfigured(f"duplicate {what} keys in {keys}")
     return tuple(sorted(specs, key=lambda s: (s.order, s.label)))
+
+
+@cache
+def all_specs() -> tuple[ExportSpec, ...]:
+    specs = []
+    for package, module in _resources():
+        declared = getattr(module, "EXPORTS", None)
+        specs.extend(declared if declared is not None else _guessed(module, package))
+    return _unique(specs, "export")
+
+
+@cache
+def all_imports() -> tuple[ImportSpec, ...]:
+    return _unique([spec for _, module in _resources() for spec in getattr(module, "IMPORTS", ())], "import")
+
+
+def import_spec(key: str) -> ImportSpec | None:
+    return next((s for s in all_imports() if s.key == key), None)
 
 
 def spec(key: str) -> ExportSpec | None:

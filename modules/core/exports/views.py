@@ -24,8 +24,9 @@ from modules.core.businesses.admin_kit import admin_page, render_page
 from modules.core.businesses.services import businesses_for
 from modules.core.registry.roles import business_codes_for
 
-from . import imports, services, streaming
+from . import imports, services, spreadsheets, streaming
 from .models import ExportJob
+from .specs import all_imports, import_spec
 from .specs import spec as get_spec
 from .specs import specs_for
 
@@ -144,16 +145,19 @@ def download_view(request, job_id):
 # --- imports -----------------------------------------------------------------------------------
 
 class ImportUploadForm(forms.Form):
-    kind = forms.ChoiceField(label="What is in the file",
-                             choices=[(k.key, k.label) for k in imports.KINDS.values()])
+    kind = forms.ChoiceField(label="What is in the file")
     business = forms.ChoiceField(label="Business")
     file = forms.FileField(label="File (CSV or Excel .xlsx)")
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(spec.key, spec.label) for spec in all_imports()]
         self.fields["business"].choices = _business_choices(user, allow_all=False)
+        self.dataset = None
 
     def clean_file(self):
+        """Size and type first, then the file is read (with bounded work: see spreadsheets.py);
+        a file that cannot be read, or holds too much, is this field's error."""
         upload = self.cleaned_data["file"]
         limit = upload_max_bytes()
         if upload.size > limit:
@@ -163,6 +167,11 @@ class ImportUploadForm(forms.Form):
         extension = Path(upload.name).suffix.lower().lstrip(".")
         if extension not in ("csv", "xlsx"):
             raise forms.ValidationError("Choose a CSV file or an Excel .xlsx file.")
+        upload.seek(0)
+        try:
+            self.dataset = spreadsheets.read_dataset(upload.read(), extension)
+        except spreadsheets.FileProblem as problem:
+            raise forms.ValidationError(problem.messages) from problem
         return upload
 
 
@@ -179,12 +188,15 @@ def _uploads() -> Path:
 
 @admin_page("Import a spreadsheet", permission=IMPORT_PERMISSION, template="exports/import.html")
 def import_view(request):
-    """Upload → dry run → preview (counts and a row-level error table). Nothing is written."""
+    """Upload → dry run → preview (counts and a row-level error table). Nothing is written. A file
+    that is refused as a whole (too big, unreadable, a zip bomb) answers 400 with the form's error."""
     _require_import(request)
     form = ImportUploadForm(request.user, request.POST or None, request.FILES or None)
-    context = {"form": form, "kinds": imports.KINDS.values(), "limit_mb": upload_max_bytes() // (1024 * 1024)}
-    if request.method == "POST" and form.is_valid():
-        kind = imports.KINDS[form.cleaned_data["kind"]]
+    context = {"form": form, "kinds": all_imports(), "limit_mb": upload_max_bytes() // (1024 * 1024)}
+    if request.method == "POST" and not form.is_valid():
+        return render_page(request, "exports/import.html", {"title": "Import a spreadsheet", **context}, status=400)
+    if request.method == "POST":
+        kind = import_spec(form.cleaned_data["kind"])
         business = businesses_for(request.user).get(code=form.cleaned_data["business"])
         upload = form.cleaned_data["file"]
         extension = Path(upload.name).suffix.lower().lstrip(".")
@@ -193,11 +205,7 @@ def import_view(request):
         with open(stored, "wb") as handle:
             for chunk in upload.chunks():
                 handle.write(chunk)
-        try:
-            dataset = imports.read_dataset(stored.read_bytes(), extension)
-            outcome = imports.run_import(kind, dataset, business=business, user=request.user, dry_run=True)
-        except imports.FileProblem as problem:
-            outcome = imports.Outcome(problems=[imports.RowProblem(0, "", " ".join(problem.messages))])
+        outcome = imports.run_import(kind, form.dataset, business=business, user=request.user, dry_run=True)
         if outcome.ok and (outcome.new or outcome.updated):
             request.session.setdefault("exports_imports", {})[token] = {
                 "kind": kind.key, "business": business.code, "file": stored.name, "name": upload.name}
@@ -223,15 +231,15 @@ def import_confirm_view(request):
         messages.error(request, "This import was already saved or has expired. Upload the file again.")
         return redirect("admin:exports:import")
     stored = _uploads() / Path(entry["file"]).name
-    kind = imports.KINDS[entry["kind"]]
+    kind = import_spec(entry["kind"])
     business = businesses_for(request.user).filter(code=entry["business"]).first()
-    if business is None:
+    if business is None or kind is None:
         stored.unlink(missing_ok=True)
         raise PermissionDenied
     try:
-        dataset = imports.read_dataset(stored.read_bytes(), stored.suffix.lstrip("."))
+        dataset = spreadsheets.read_dataset(stored.read_bytes(), stored.suffix.lstrip("."))
         outcome = imports.run_import(kind, dataset, business=business, user=request.user, dry_run=False)
-    except (imports.FileProblem, FileNotFoundError):
+    except (spreadsheets.FileProblem, FileNotFoundError):
         outcome = imports.Outcome(problems=[imports.RowProblem(0, "", "The uploaded file is gone. Upload it again.")])
     finally:
         stored.unlink(missing_ok=True)
@@ -250,9 +258,10 @@ def import_confirm_view(request):
 def template_view(request, kind):
     """An empty example file with the right header line."""
     _require_import(request)
-    if kind not in imports.KINDS:
+    spec = import_spec(kind)
+    if spec is None:
         raise Http404
-    columns = imports.KINDS[kind].resource.columns
+    columns = spec.columns
     response = HttpResponse("\ufeff" + ",".join(columns) + "\r\n", content_type=services.FORMATS["csv"])
     response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
     return response

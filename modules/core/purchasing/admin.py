@@ -12,7 +12,7 @@ from modules.core.exports.admin_mixins import DeskExportMixin
 from modules.core.ledger import chart
 
 from . import services
-from .models import GoodsReceipt, PurchaseOrder, PurchaseOrderLine, Supplier, SupplierBill, SupplierPayment
+from .models import GoodsReceipt, PurchaseOrder, PurchaseOrderLine, Supplier, SupplierBill, SupplierPayment, SupplierPrice
 
 Status = PurchaseOrder.Status
 
@@ -190,4 +190,20 @@ class SupplierPaymentAdmin(ServiceAdminMixin, ScopedChoicesMixin, BusinessScoped
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SupplierPrice)
+class SupplierPriceAdmin(DeskExportMixin, BusinessScopedAdminMixin, ModelAdmin):
+    """Price lists come from imports (admin → Desk → Import a spreadsheet); read here, exported
+    in the same columns so the file can go back in."""
+
+    resource_classes = ["modules.core.purchasing.resources.SupplierPriceResource"]
+    list_display = ["item", "supplier", "unit_cost", "updated_at"]
+    list_filter = ["business", "supplier"]
+    search_fields = ["item__name", "item__sku", "supplier__name"]
+    list_select_related = ["item", "supplier"]
+    readonly_fields = ["business", "supplier", "item", "updated_at"]
+
+    def has_add_permission(self, request):
         return False

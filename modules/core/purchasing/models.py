@@ -205,3 +205,24 @@ class SupplierPayment(models.Model):
 
     def __str__(self):
         return f"{self.get_method_display()} KES {self.amount} to {self.supplier}"
+
+
+class SupplierPrice(models.Model):
+    """What a supplier charges for an item (from an imported price list): the cost a purchase
+    order line can start from. Nothing here moves stock or money."""
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="prices")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="supplier_prices")
+    unit_cost = models.DecimalField("unit cost (KES)", max_digits=12, decimal_places=4)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["supplier", "item"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "item"], name="one_price_per_supplier_item"),
+            models.CheckConstraint(condition=models.Q(unit_cost__gte=0), name="supplier_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.supplier}: {self.item} at {self.unit_cost}"

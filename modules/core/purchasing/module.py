@@ -13,9 +13,13 @@ MODULE = Module(
                  "purchasing.view_supplierbill"),
         MenuItem("Supplier payments", "admin:purchasing_supplierpayment_changelist", "payments",
                  "purchasing.view_supplierpayment"),
+        MenuItem("Supplier prices", "admin:purchasing_supplierprice_changelist", "sell",
+                 "purchasing.view_supplierprice"),
     ),
     # The owner buys: business staff roles get nothing here; accountants read everything.
-    roles=(Role("Accountant", permissions=("purchasing.view_*",)),),
+    # Staff with the Importer role (exports) see the supplier price lists they import.
+    roles=(Role("Accountant", permissions=("purchasing.view_*",)),
+           Role("Importer", permissions=("purchasing.view_supplierprice",))),
     admin_urls="modules.core.purchasing.views.admin_urlpatterns",
     append_only=("purchasing.GoodsReceipt", "purchasing.SupplierBill", "purchasing.SupplierPayment"),
     # Orders above KES 50,000 (services.APPROVAL_THRESHOLD) are approved before they are sent.

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from modules.core.businesses.admin_kit import admin_page, render_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
 from modules.core.customers.models import Customer
+from modules.core.etims import receipts as etims_receipts
 from modules.core.exports import services as exports
 from modules.core.exports.models import ExportJob
 from modules.core.exports.streaming import csv_cell
@@ -36,6 +37,7 @@ from .models import Sale
 SESSION_KEY = "quick_sale_business"
 OFFLINE_REFUSED = "sales.offline_refused"
 RECEIPT_SALT = "sales.receipt"
+RECEIPT_REFRESH_SECONDS = 15  # a pending receipt on the customer's phone, as the admin's live poll
 TILL = "till"  # paid to the till from the customer's own phone: the M-Pesa code typed in, matched later
 
 
@@ -138,24 +140,31 @@ def _refused(request, data, business, message, status):
     return _json_error(message, status)
 
 
-def share_token(sale) -> str:
-    return signing.dumps(sale.pk, salt=RECEIPT_SALT, compress=True)
+def share_token(sale, issue: int | None = None) -> str:
+    """The customer's link; ``issue`` is which print or share of the signed receipt it is (1: the
+    original, more: a COPY; see modules/core/etims/receipts.py)."""
+    return signing.dumps(sale.pk if issue is None else {"sale": sale.pk, "issue": issue},
+                         salt=RECEIPT_SALT, compress=True)
 
 
 def public_receipt(request, token):
     """The customer's copy: a signed link, no login, shareable on WhatsApp or SMS. It expires
     after ``RECEIPT_LINK_MAX_AGE`` (the shop shares a fresh one from the admin's receipt)."""
     try:
-        pk = signing.loads(token, salt=RECEIPT_SALT, max_age=settings.RECEIPT_LINK_MAX_AGE)
+        found = signing.loads(token, salt=RECEIPT_SALT, max_age=settings.RECEIPT_LINK_MAX_AGE)
     except signing.SignatureExpired:
         return HttpResponse("This receipt link has expired. Ask the shop to send it again.",
                             status=410, content_type="text/plain; charset=utf-8")
     except signing.BadSignature as error:
         raise Http404("No such receipt") from error
+    pk, issue = (found["sale"], found["issue"]) if isinstance(found, dict) else (found, None)
     sale = get_object_or_404(Sale.objects.select_related("business"), pk=pk)
+    etims = etims_receipts.for_sale(sale, issue=issue)
     return TemplateResponse(request, "sales/public_receipt.html", {
         "sale": sale, "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale),
-        "vat_bands": services.vat_by_band(sale)})
+        "vat_bands": services.vat_by_band(sale), "etims": etims, "print": request.GET.get("print") == "1",
+        # a pending receipt looks again by itself (no script) and becomes the signed one
+        "refresh_seconds": RECEIPT_REFRESH_SECONDS if etims and etims.state == "pending" else None})
 
 
 @admin_page(permission="sales.view_sale", template="sales/receipt.html")
@@ -166,8 +175,32 @@ def receipt(request, pk):
     return {"title": f"Receipt {sale.receipt_number}", "sale": sale, "lines": sale.lines.select_related("item"),
             "credit": credit, "can_use_credit": credit > 0 and request.user.has_perm("payments.add_payment"),
             "paid": payments.amount_paid(sale), "due": due, "vat_bands": services.vat_by_band(sale),
-            "typed_code_url": payments.typed_code_url(sale),
-            "share_url": request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale)]))}
+            "typed_code_url": payments.typed_code_url(sale), "etims": etims_receipts.for_sale(sale),
+            "refresh_url": reverse("admin:sales:receipt_etims", args=[sale.pk])}
+
+
+def receipt_etims(request, pk):
+    """The receipt's eTIMS part alone: the live poll swaps it in when KRA signs a pending sale."""
+    sale = scoped_or_403(request, Sale.objects.select_related("business"), "sales.view_sale", pk=pk)
+    etims = etims_receipts.for_sale(sale)
+    if etims is None:
+        raise Http404("This sale was not declared to eTIMS")
+    return TemplateResponse(request, "etims/receipt_block.html", {
+        "etims": etims, "refresh_url": reverse("admin:sales:receipt_etims", args=[sale.pk])})
+
+
+@require_POST
+def issue_receipt(request, pk):
+    """Print or share (``how``): the customer's page for this issue of the receipt (the first of
+    the signed receipt is the original, later ones say COPY; before KRA signs, a provisional slip)."""
+    sale = scoped_or_403(request, Sale.objects.select_related("business"), "sales.view_sale", pk=pk)
+    number = etims_receipts.issue(sale)
+    url = request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale, number)]))
+    if request.POST.get("how") == "print":
+        return redirect(f"{url}?print=1")
+    if request.headers.get("Accept", "").startswith("application/json"):  # the phone's own share sheet
+        return JsonResponse({"url": url, "issue": number})
+    return redirect(f"https://wa.me/?{urlencode({'text': url})}")
 
 
 # --- customer accounts ----------------------------------------------------------------------------
@@ -297,5 +330,7 @@ admin_urlpatterns = [
     path("sales/quick/submit/", submit, name="submit"),
     path("sales/receipt/<int:pk>/", receipt, name="receipt"),
     path("sales/receipt/<int:pk>/credit/", use_credit, name="use_credit"),
+    path("sales/receipt/<int:pk>/etims/", receipt_etims, name="receipt_etims"),
+    path("sales/receipt/<int:pk>/issue/", issue_receipt, name="issue_receipt"),
     path("sales/customers/<int:pk>/statement/", statement, name="statement"),
 ]
