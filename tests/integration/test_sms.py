@@ -243,6 +243,6 @@ def test_a_water_delivery_going_out_texts_the_customer_once(stocked, sms_on):
     water.dispatch(order, driver="Juma")
     sent = SimSms.objects.get()
     assert sent.to == "+254733123450"
-    assert sent.text == "Water: your delivery is on its way with Juma. To pay on delivery: KES 840.00."
+    assert sent.text == f"{order.business.name}: your delivery is on its way with Juma. To pay on delivery: KES 840.00."
     message = SmsMessage.objects.get()
     assert (message.kind, message.status, message.key) == ("water.on_its_way", "sent", f"water.on_its_way:water.delivery:{order.pk}")
