@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 
-from modules.core.businesses.admin_kit import BusinessScopedAdminMixin, ReadOnlyAdminMixin
+from modules.core.businesses.admin_kit import (BusinessScopedAdminMixin, GuardedFieldsAdminMixin, HistoryAdminMixin,
+                                               ReadOnlyAdminMixin)
 from modules.core.live.locking import LiveEditingAdminMixin
 
 from . import services
@@ -29,15 +30,22 @@ class CylinderTypeForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["outright_price"].initial = self.instance.full_item.selling_price
+            if "outright_price" in self.fields:  # not for staff (guarded)
+                self.fields["outright_price"].initial = self.instance.full_item.selling_price
             del self.fields["shell_cost"], self.fields["full_cost"]
 
 
 @admin.register(CylinderType)
-class CylinderTypeAdmin(LiveEditingAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
-    """Sizes and brands; their full and empty stock is in the shared inventory."""
+class CylinderTypeAdmin(HistoryAdminMixin, GuardedFieldsAdminMixin, LiveEditingAdminMixin, BusinessScopedAdminMixin,
+                        ModelAdmin):
+    """Sizes and brands; their full and empty stock is in the shared inventory. Staff may add a type;
+    its prices change only with the owner's permission (the costs are set only by the owner)."""
 
     form = CylinderTypeForm
+    guard_permission = "inventory.set_prices"
+    guarded_fields = ("refill_price", "outright_price", "deposit")
+    guarded_on_add = ("shell_cost", "full_cost")
+    history_events = (("shop.CylinderTypeEvent", "pgh_obj"),)
     list_display = ["name", "stock", "refill_price"]
     list_filter = ["size_kg", "brand", "is_active"]
     search_fields = ["brand"]
@@ -57,7 +65,7 @@ class CylinderTypeAdmin(LiveEditingAdminMixin, BusinessScopedAdminMixin, ModelAd
                            f"{row['full'].normalize():f}", f"{row['empty'].normalize():f}")
 
     def get_readonly_fields(self, request, obj=None):
-        return ["full_item", "empty_item"] if obj else []
+        return [*super().get_readonly_fields(request, obj), *(["full_item", "empty_item"] if obj else [])]
 
     def get_fields(self, request, obj=None):
         fields = ["business", "size_kg", "brand", "refill_price", "outright_price", "deposit", "is_active"]
@@ -68,8 +76,9 @@ class CylinderTypeAdmin(LiveEditingAdminMixin, BusinessScopedAdminMixin, ModelAd
         if change:
             super().save_model(request, obj, form, change)  # the version check and bump
             full = obj.full_item
-            full.selling_price = data["outright_price"]
-            full.save(update_fields=["selling_price", "updated_at"])
+            if "outright_price" in data and full.selling_price != data["outright_price"]:
+                full.selling_price = data["outright_price"]
+                full.save(update_fields=["selling_price", "updated_at"])
             return
         created = services.create_cylinder_type(
             data["business"], size_kg=data["size_kg"], brand=data["brand"], refill_price=data["refill_price"],
@@ -83,7 +92,10 @@ class CylinderTypeAdmin(LiveEditingAdminMixin, BusinessScopedAdminMixin, ModelAd
 
 
 @admin.register(SwapFee)
-class SwapFeeAdmin(BusinessScopedAdminMixin, ModelAdmin):
+class SwapFeeAdmin(HistoryAdminMixin, GuardedFieldsAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+    guard_permission = "inventory.set_prices"
+    guarded_fields = ("fee",)
+    history_events = (("shop.SwapFeeEvent", "pgh_obj"),)
     list_display = ["size_kg", "fee"]
     fields = ["business", "size_kg", "fee"]
 

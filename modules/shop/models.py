@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from modules.core.businesses.history import history_of
 from modules.core.businesses.models import Business
 from modules.core.customers.models import Customer
 from modules.core.inventory.models import Item
@@ -69,6 +70,15 @@ class SwapFee(models.Model):
 
     def __str__(self):
         return f"{self.get_size_kg_display()} brand swap: KES {self.fee}"
+
+
+class CylinderTypeEvent(history_of(CylinderType, exclude=["version"])):
+    """Every version of a cylinder type: refill price and deposit, old → new (its outright price is
+    its full item's price, in inventory.ItemEvent)."""
+
+
+class SwapFeeEvent(history_of(SwapFee)):
+    pass
 
 
 class LpgSale(models.Model):

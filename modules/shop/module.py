@@ -1,6 +1,7 @@
 from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
 from modules.core.cms.services import REQUEST_DESK
+from modules.core.businesses.history import kept_for_the_audit
 from modules.core.registry.contract import Business, CustomerRequestKind, MenuItem, Module, PublicSite, Role, SaleFlow, Widget
 from modules.core.sales.services import SALES_DESK, takings_widget
 
@@ -44,4 +45,6 @@ MODULE = Module(
         requests=(CustomerRequestKind("shop.gas_refill", "Gas refill", create="modules.shop.public.refill_from_request",
                                       action_label="Open the LPG exchange", asks_place=True),),
     ),
+    append_only=("shop.CylinderTypeEvent", "shop.SwapFeeEvent"),  # price history (core/businesses/history.py)
+    retention=(kept_for_the_audit("shop.CylinderTypeEvent"), kept_for_the_audit("shop.SwapFeeEvent")),
 )

@@ -29,6 +29,10 @@ MUST_BE_APPEND_ONLY = {
     "ledger_journalentry", "ledger_journalline", "payments_payment", "sales_saleline", "inventory_stockmovement",
     "system_securityevent", "django_admin_log", "axes_accesslog", "axes_accessfailurelog",
     "approvals_approvaldecision", "exports_exportlogentry",
+    # history of master data (django-pghistory): the triggers INSERT as the app, nothing rewrites it
+    "inventory_itemevent", "shop_cylindertypeevent", "shop_swapfeeevent", "customers_customerevent",
+    "customers_customerphoneevent", "businesses_useraccessevent", "businesses_rolepermissionevent",
+    "businesses_userroleevent", "businesses_userpermissionevent", "pghistory_context",
 }
 WRITE = {"SELECT", "INSERT", "UPDATE", "DELETE"}
 

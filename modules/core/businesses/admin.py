@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, User
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from .admin_kit import HistoryAdminMixin
 from .models import Business
 
 admin.site.unregister(User)
@@ -13,7 +14,9 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, ModelAdmin):
+class UserAdmin(HistoryAdminMixin, DjangoUserAdmin, ModelAdmin):
+    history_events = (("businesses.UserAccessEvent", "pgh_obj"), ("businesses.UserRoleEvent", "user"),
+                      ("businesses.UserPermissionEvent", "user"))
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -32,8 +35,10 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(DjangoGroupAdmin, ModelAdmin):
-    pass
+class GroupAdmin(HistoryAdminMixin, DjangoGroupAdmin, ModelAdmin):
+    """Roles. Which permissions a role was given or lost, by whom and when, is on its history page."""
+
+    history_events = (("businesses.RolePermissionEvent", "group"),)
 
 
 @admin.register(Business)

@@ -11,6 +11,10 @@ Model admins:
 * ``BigTableAdminMixin``: tables that grow without bound never count themselves exactly.
 * ``ServiceForm`` + ``ServiceAdminMixin``: an add page whose saving is a service call; a refusal
   (any ``ValidationError``) shows on the form.
+* ``GuardedFieldsAdminMixin``: fields the books depend on (prices, costs, stock rules) are read-only
+  without the permission that guards them; a forged POST of them is ignored.
+* ``HistoryAdminMixin``: the history page shows the object's recorded versions, old → new
+  (``history.py``), to whoever may view its event model (owner, accountant).
 
 Admin pages (a module's ``admin_urls``), declared as Unfold's custom pages are, by a title and the
 permissions they need::
@@ -25,7 +29,9 @@ from functools import wraps
 from operator import attrgetter
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model
@@ -40,8 +46,9 @@ from .models import Business
 from .scoping import BusinessScopedAdminMixin, ScopedChoicesMixin
 from .services import can_see_business
 
-__all__ = ["BigTableAdminMixin", "BusinessScopedAdminMixin", "ReadOnlyAdminMixin", "ScopedChoicesMixin",
-           "ServiceAdminMixin", "ServiceForm", "admin_page", "may_see", "render_page", "scoped_or_403"]
+__all__ = ["BigTableAdminMixin", "BusinessScopedAdminMixin", "GuardedFieldsAdminMixin", "HistoryAdminMixin",
+           "ReadOnlyAdminMixin", "ScopedChoicesMixin", "ServiceAdminMixin", "ServiceForm", "admin_page", "may_see",
+           "render_page", "scoped_or_403"]
 
 
 # --- model admins ------------------------------------------------------------------------------
@@ -111,6 +118,67 @@ class ServiceAdminMixin:
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
+
+
+class GuardedFieldsAdminMixin:
+    """Fields the books depend on change only for users with ``guard_permission`` (the owner's;
+    staff ask through a request the owner approves). For everyone else they are read-only fields:
+    not in the form, so a POST that forges them changes nothing. ``guarded_on_add`` are guarded
+    on the add page too (a new row takes their defaults); the others may be set once, on add."""
+
+    guard_permission: str
+    guarded_fields: tuple[str, ...] = ()
+    guarded_on_add: tuple[str, ...] = ()
+
+    def may_change_guarded(self, request) -> bool:
+        return request.user.has_perm(self.guard_permission)
+
+    def guarded(self, request, obj=None) -> tuple[str, ...]:
+        """What this user may not set here (nothing for the owner)."""
+        if self.may_change_guarded(request):
+            return ()
+        return self.guarded_fields if obj else self.guarded_on_add
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # shown read-only when the model has it; a form-only field (a new row's cost) is left out
+        return readonly + [f for f in self.guarded(request, obj) if f not in readonly and hasattr(self.model, f)]
+
+    def get_fields(self, request, obj=None):
+        guarded = self.guarded(request, obj)
+        return [f for f in super().get_fields(request, obj) if f not in guarded or hasattr(self.model, f)]
+
+    def get_form(self, request, obj=None, **kwargs):
+        """A form's own declared fields stay in it even when read-only: take the guarded ones out."""
+        form = super().get_form(request, obj, **kwargs)
+        guarded = set(self.guarded(request, obj)) & set(form.base_fields)
+        if not guarded:
+            return form
+        return type(form.__name__, (form,), {
+            "base_fields": {name: field for name, field in form.base_fields.items() if name not in guarded}})
+
+
+class HistoryAdminMixin:
+    """The object's history page lists what changed, old → new, who changed it and where, from
+    its event models (``history_events``: (event model label, the field that points at the
+    object: ``pgh_obj`` for a snapshot, the link's side for a many-to-many)), above the admin log.
+    Only users who may view an event model see its values."""
+
+    object_history_template = "admin/field_history.html"
+    history_events: tuple[tuple[str, str], ...] = ()
+
+    def history_view(self, request, object_id, extra_context=None):
+        from .history import changes
+
+        obj = self.get_object(request, unquote(object_id))
+        found = []
+        if obj is not None and self.has_view_or_change_permission(request, obj):
+            for label, by in self.history_events:
+                model = apps.get_model(label)
+                if request.user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"):
+                    found += changes(model, obj, by=by)
+        found.sort(key=attrgetter("at"), reverse=True)
+        return super().history_view(request, object_id, {**(extra_context or {}), "field_history": found})
 
 
 # --- admin pages -------------------------------------------------------------------------------

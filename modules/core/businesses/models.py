@@ -1,4 +1,7 @@
+from django.contrib.auth.models import Group, User
 from django.db import models
+
+from .history import history_of, links_history
 
 
 class Business(models.Model):
@@ -18,3 +21,44 @@ class Business(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# --- history of roles and user permissions (history.py) ------------------------------------------
+# auth's tables are tracked through proxies declared here, so the triggers' migrations are ours.
+
+class UserAccess(User):
+    """A user's flags that grant access: active, staff (admin), superuser (everything)."""
+
+    class Meta:
+        proxy = True
+
+
+class RolePermission(Group.permissions.through):
+    class Meta:
+        proxy = True
+
+
+class UserRole(User.groups.through):
+    class Meta:
+        proxy = True
+
+
+class UserPermission(User.user_permissions.through):
+    class Meta:
+        proxy = True
+
+
+class UserAccessEvent(history_of(UserAccess, fields=["id", "username", "is_active", "is_staff", "is_superuser"])):
+    pass
+
+
+class RolePermissionEvent(links_history(RolePermission)):
+    pass
+
+
+class UserRoleEvent(links_history(UserRole)):
+    pass
+
+
+class UserPermissionEvent(links_history(UserPermission)):
+    pass

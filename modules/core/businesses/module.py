@@ -1,5 +1,10 @@
 from modules.core.registry.contract import MenuItem, Module, Role
 
+from .history import kept_for_the_audit
+
+ACCESS_HISTORY = ("businesses.UserAccessEvent", "businesses.RolePermissionEvent", "businesses.UserRoleEvent",
+                  "businesses.UserPermissionEvent")
+
 MODULE = Module(
     key="businesses",
     label="People",
@@ -15,4 +20,8 @@ MODULE = Module(
         # Accountants read every money and operational record; apps add their own view_* here.
         Role("Accountant", permissions=("businesses.view_business",), sees_all_businesses=True),
     ),
+    # Who was given which role and permission, and who took it away (history.py). pghistory's own
+    # context table is unused (each event row carries its context) and may not be rewritten either.
+    append_only=(*ACCESS_HISTORY, "pghistory.Context"),
+    retention=tuple(kept_for_the_audit(model) for model in ACCESS_HISTORY),
 )

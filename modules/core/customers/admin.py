@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
+from modules.core.businesses.admin_kit import HistoryAdminMixin
 from modules.core.businesses.services import businesses_for
 from modules.core.exports.admin_mixins import DeskExportMixin
 from modules.core.payments.phones import normalize_phone
@@ -35,7 +36,8 @@ class PhoneInline(TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(DeskExportMixin, ModelAdmin):
+class CustomerAdmin(HistoryAdminMixin, DeskExportMixin, ModelAdmin):
+    history_events = (("customers.CustomerEvent", "pgh_obj"), ("customers.CustomerPhoneEvent", "customer"))
     resource_classes = ["modules.core.customers.resources.CustomerResource"]
     phone_cards = True  # a card of two lines on a phone
     list_display = ["__str__", "phones_list", "credit_limit", "statement"]

@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from modules.core.businesses.history import history_of
 from modules.core.businesses.models import Business
 from modules.core.ledger.models import MONEY
 
@@ -72,3 +73,11 @@ class CustomerPhone(models.Model):
     def save(self, *args, **kwargs):
         self.phone_hash = phone_hash(self.phone)
         super().save(*args, **kwargs)
+
+
+class CustomerEvent(history_of(Customer, exclude=["updated_at"])):
+    """Every version of a customer: name, credit limit, KRA PIN, SMS opt-out, old → new."""
+
+
+class CustomerPhoneEvent(history_of(CustomerPhone, exclude=["phone_hash"])):
+    pass

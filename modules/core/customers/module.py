@@ -1,3 +1,4 @@
+from modules.core.businesses.history import kept_for_the_audit
 from modules.core.registry.contract import MenuItem, Module, Role
 
 MODULE = Module(
@@ -7,4 +8,6 @@ MODULE = Module(
     order=51,
     menu=(MenuItem("Customers", "admin:customers_customer_changelist", "person", "customers.view_customer"),),
     roles=(Role("Accountant", permissions=("customers.view_*",)),),
+    append_only=("customers.CustomerEvent", "customers.CustomerPhoneEvent"),  # history (businesses/history.py)
+    retention=(kept_for_the_audit("customers.CustomerEvent"), kept_for_the_audit("customers.CustomerPhoneEvent")),
 )

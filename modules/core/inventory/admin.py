@@ -5,23 +5,82 @@ from django.urls import reverse
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
-from modules.core.businesses.admin_kit import (BigTableAdminMixin, BusinessScopedAdminMixin, ReadOnlyAdminMixin,
-                                               ScopedChoicesMixin, ServiceAdminMixin, ServiceForm)
+from modules.core.businesses.admin_kit import (BigTableAdminMixin, BusinessScopedAdminMixin, GuardedFieldsAdminMixin,
+                                               HistoryAdminMixin, ReadOnlyAdminMixin, ScopedChoicesMixin,
+                                               ServiceAdminMixin, ServiceForm)
 from modules.core.live.locking import LiveEditingAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
 
 from . import services
-from .models import Item, Location, StockCount, StockCountLine, StockLevel, StockMovement, Transfer
+from .models import (Item, Location, PriceChangeRequest, StockCount, StockCountLine, StockLevel, StockMovement,
+                     Transfer)
+
+
+# What the books depend on: the price (revenue, VAT), the average cost (cost of sales, valuation)
+# and the stock rules (overselling). Staff may price a new item; changing it is the owner's.
+PRICE_FIELDS = ("selling_price", "price_includes_vat", "tax_band")
+STOCK_RULES = ("cost", "tracks_stock", "allow_negative_stock")
+SET_PRICES = "inventory.set_prices"
 
 
 @admin.register(Item)
-class ItemAdmin(LiveEditingAdminMixin, DeskExportMixin, BusinessScopedAdminMixin, ModelAdmin):
+class ItemAdmin(HistoryAdminMixin, GuardedFieldsAdminMixin, LiveEditingAdminMixin, DeskExportMixin,
+                BusinessScopedAdminMixin, ModelAdmin):
+    guard_permission = SET_PRICES
+    guarded_fields = PRICE_FIELDS + STOCK_RULES
+    guarded_on_add = STOCK_RULES
+    history_events = (("inventory.ItemEvent", "pgh_obj"),)
     resource_classes = ["modules.core.inventory.resources.ItemResource"]
     list_display = ["name", "selling_price", "unit", "business", "is_active"]
     list_filter = ["business", "is_active"]
     search_fields = ["name", "sku"]
     list_select_related = ["business"]
     list_per_page = 50
+
+
+class PriceChangeForm(ServiceForm):
+    class Meta:
+        model = PriceChangeRequest
+        fields = ["item", "selling_price", "cost", "tracks_stock", "allow_negative_stock", "reason"]
+
+    def perform(self, data):
+        changes = {name: data[name] for name in PriceChangeRequest.FIELDS if data.get(name) is not None}
+        return services.request_price_change(data["item"], self.user, reason=data["reason"], **changes)
+
+
+@admin.register(PriceChangeRequest)
+class PriceChangeRequestAdmin(ServiceAdminMixin, ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
+    """Staff ask the owner for a new price, cost or stock rule (``?item=<id>`` picks the item);
+    the owner approves on the approvals page and the item changes then."""
+
+    add_form = PriceChangeForm
+    list_display = ["created_at", "item", "what", "status", "requested_by"]
+    list_filter = ["status", "business"]
+    search_fields = ["item__name", "item__sku", "reason"]
+    list_select_related = ["item", "business", "requested_by"]
+    fields = ["item", "selling_price", "cost", "tracks_stock", "allow_negative_stock", "reason", "status",
+              "requested_by"]
+    readonly_fields = ["status", "requested_by"]
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj else self.fields[:-2]
+
+    @admin.display(description="Asked for")
+    def what(self, obj):
+        return "; ".join(f"{label}: {value}" for label, value in obj.asked_for())
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decided on the approvals page; ask again for another change
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.status == PriceChangeRequest.Status.DONE:
+            messages.success(request, f"{obj.item.name}: changed.")
+        else:
+            messages.success(request, f"{obj}: sent to the owner for approval.")
+        return HttpResponseRedirect(reverse("admin:inventory_pricechangerequest_changelist"))
 
 
 @admin.register(Location)

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from modules.core.businesses.history import history_of
 from modules.core.businesses.models import Business
 from modules.core.sales.tax import Band
 
@@ -43,9 +44,81 @@ class Item(models.Model):
             models.UniqueConstraint(fields=["business", "sku"], name="item_sku_unique_per_business"),
             models.CheckConstraint(condition=models.Q(selling_price__gte=0), name="item_price_not_negative"),
         ]
+        # Prices, costs and stock rules move the books: the owner's (GuardedFieldsAdminMixin). Cylinder
+        # types' and swap fees' prices are guarded by it too.
+        permissions = [("set_prices", "Can change prices, costs and stock rules")]
 
     def __str__(self):
         return self.name
+
+
+class ItemEvent(history_of(Item, exclude=["updated_at", "version"])):
+    """Every version of an item: its price, cost and stock rules, old → new (businesses/history.py)."""
+
+
+class PriceChangeRequest(models.Model):
+    """Staff ask for a new price, cost or stock rule of an item (they may not change them: see
+    ItemAdmin); approving it applies the change (approvals engine, rule ``inventory.PriceChangeRequest``),
+    so the item's history shows the new values under the approver's name. Empty = unchanged."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        DONE = "done", "Approved and applied"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="price_change_requests")
+    selling_price = models.DecimalField("new price (KES)", max_digits=12, decimal_places=2, null=True, blank=True,
+                                        validators=[MinValueValidator(Decimal("0"))])
+    cost = models.DecimalField("new average cost (KES)", max_digits=12, decimal_places=4, null=True, blank=True,
+                               validators=[MinValueValidator(Decimal("0"))])
+    tracks_stock = models.BooleanField(null=True, blank=True)
+    allow_negative_stock = models.BooleanField(null=True, blank=True)
+    reason = models.CharField(max_length=120, help_text="Why: a new supplier price, a promotion, a wrong figure …")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    FIELDS = ("selling_price", "cost", "tracks_stock", "allow_negative_stock")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Price change {self.pk}: {self.item.name}"
+
+    def changes(self) -> dict:
+        """{field: new value} of what differs from the item now."""
+        return {name: getattr(self, name) for name in self.FIELDS
+                if getattr(self, name) is not None and getattr(self, name) != getattr(self.item, name)}
+
+    def asked_for(self) -> list[tuple[str, str]]:
+        """(label, "now → new") of each value asked for; just the new value once decided."""
+        rows = []
+        for name in self.FIELDS:
+            new = getattr(self, name)
+            if new is None:
+                continue
+            label = str(Item._meta.get_field(name).verbose_name)
+            now = f"{_shown(getattr(self.item, name))} → " if self.status == self.Status.PENDING else ""
+            rows.append((label[:1].upper() + label[1:], now + _shown(new)))
+        return rows
+
+    def approval_details(self) -> list[tuple[str, str]]:
+        return [("Item", f"{self.item.name} ({self.item.sku})"), *self.asked_for(), ("Why", self.reason),
+                ("Request status", self.get_status_display())]
+
+    def on_approval_closed(self, request):
+        status = self.Status.REJECTED if request.status == "rejected" else self.Status.CANCELLED
+        PriceChangeRequest.objects.filter(pk=self.pk, status=self.Status.PENDING).update(status=status)
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:,.2f}" if value == value.quantize(Decimal("0.01")) else f"{value.normalize():,f}"
 
 
 class Location(models.Model):

@@ -1,3 +1,4 @@
+from modules.core.businesses.history import kept_for_the_audit
 from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role, Widget
 
 MODULE = Module(
@@ -7,6 +8,8 @@ MODULE = Module(
     order=50,
     menu=(
         MenuItem("Items and prices", "admin:inventory_item_changelist", "sell", "inventory.view_item"),
+        MenuItem("Price changes", "admin:inventory_pricechangerequest_changelist", "edit_note",
+                 "inventory.view_pricechangerequest"),
         MenuItem("Stock levels", "admin:inventory_stocklevel_changelist", "inventory", "inventory.view_stocklevel"),
         MenuItem("Movements", "admin:inventory_stockmovement_changelist", "swap_vert", "inventory.view_stockmovement"),
         MenuItem("Locations", "admin:inventory_location_changelist", "location_on", "inventory.view_location"),
@@ -21,8 +24,13 @@ MODULE = Module(
     ),
     roles=(Role("Accountant", permissions=("inventory.view_*",)),),
     admin_urls="modules.core.inventory.views.admin_urlpatterns",
-    append_only=("inventory.StockMovement",),
+    # Item history (price, cost, stock rules, old → new): written by triggers, never rewritten.
+    append_only=("inventory.StockMovement", "inventory.ItemEvent"),
+    retention=(kept_for_the_audit("inventory.ItemEvent"),),
     # Posting a count whose variance (shortage + surplus at cost) is KES 5,000 or more needs the owner.
     approval_rules=(ApprovalRule("inventory.StockCount", threshold="5000", label="Stock count",
-                                 on_approved="modules.core.approvals.hooks.post_count"),),
+                                 on_approved="modules.core.approvals.hooks.post_count"),
+                    # Every price, cost or stock-rule change staff ask for waits for the owner.
+                    ApprovalRule("inventory.PriceChangeRequest", threshold="0", label="Price change",
+                                 on_approved="modules.core.inventory.services.apply_price_change")),
 )

@@ -84,6 +84,11 @@ class ItemImport(DeskImport):
                 errors["selling_price"] = "This price is too big."
             else:
                 check_places(instance.selling_price, errors, "selling_price", decimals=2, what="price")
+        if "selling_price" not in errors and instance.pk and not (self.user and self.user.has_perm("inventory.set_prices")):
+            was = Item.objects.filter(pk=instance.pk).values_list("selling_price", flat=True).first()
+            if was is not None and was != instance.selling_price:
+                errors["selling_price"] = (f"Only the owner changes prices: {instance.sku} costs {was} now. "
+                                           "Import new items only, or ask the owner.")
         if instance.unit and len(instance.unit) > 20:
             errors["unit"] = "The unit is too long: use at most 20 letters (piece, kg, litre…)."
         self.raise_if(errors)

@@ -15,8 +15,8 @@ from modules.core.registry import events
 from modules.core.registry.contract import MenuItem, Widget
 from modules.core.registry.refusals import Refusal
 
-from .models import (Item, Location, LowStockAlert, StockCount, StockCountLine, StockLevel, StockMovement,
-                     Transfer)
+from .models import (Item, Location, LowStockAlert, PriceChangeRequest, StockCount, StockCountLine, StockLevel,
+                     StockMovement, Transfer)
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -295,9 +295,54 @@ def valuation(business=None) -> dict:
             "difference": difference, "books_total": sum(books.values(), ZERO)}
 
 
+# --- changing what the books depend on ------------------------------------------------------------
+
+class PriceChangeError(Refusal):
+    pass
+
+
+def request_price_change(item, user, *, reason: str, **changes) -> PriceChangeRequest:
+    """Ask for a new price, cost or stock rule of ``item`` (``selling_price=…, cost=…,
+    tracks_stock=…, allow_negative_stock=…``). It waits for the owner (the approvals rule
+    ``inventory.PriceChangeRequest``); for someone who may approve it, it applies at once."""
+    from modules.core.approvals.services import request_approval
+
+    unknown = set(changes) - set(PriceChangeRequest.FIELDS)
+    if unknown:
+        raise PriceChangeError(f"Not something to ask for: {', '.join(sorted(unknown))}.")
+    if not reason.strip():
+        raise PriceChangeError("Say why the price should change.")
+    asked = PriceChangeRequest(business_id=item.business_id, item=item, reason=reason.strip()[:120],
+                               requested_by=user, **changes)
+    if not asked.changes():
+        raise PriceChangeError(f"That is what {item.name} has now: nothing to change.")
+    asked.save()
+    request_approval(asked, ZERO, user, asked.reason)
+    asked.refresh_from_db()
+    return asked
+
+
+def apply_price_change(asked, request):
+    """The approval's follow-up: the item takes the new values (its history records them)."""
+    asked = PriceChangeRequest.objects.select_for_update(of=("self",)).select_related("item").get(pk=asked.pk)
+    if asked.status != PriceChangeRequest.Status.PENDING:
+        raise PriceChangeError(f"{asked} is {asked.get_status_display().lower()}: it cannot be applied.")
+    item = Item.objects.select_for_update().get(pk=asked.item_id)
+    asked.item = item
+    changes = asked.changes()
+    for name, value in changes.items():
+        setattr(item, name, value)
+    if changes:
+        item.version = F("version") + 1  # an editor who opened the item before is told it changed
+        item.save(update_fields=[*changes, "version", "updated_at"])
+    asked.status = PriceChangeRequest.Status.DONE
+    asked.save(update_fields=["status"])
+
+
 # --- declaration helpers for business modules' module.py ---------------------------------------
 
-ITEM_DATA_ENTRY = ("inventory.view_item", "inventory.add_item", "inventory.change_item")
+ITEM_DATA_ENTRY = ("inventory.view_item", "inventory.add_item", "inventory.change_item",
+                   "inventory.view_pricechangerequest", "inventory.add_pricechangerequest")  # the owner approves
 # Counting and moving stock in their own business; posting a count (moves money) stays with the owner.
 STOCK_DESK = ("inventory.view_stocklevel", "inventory.view_stockmovement", "inventory.view_location",
               "inventory.view_stockcount", "inventory.add_stockcount", "inventory.change_stockcount",

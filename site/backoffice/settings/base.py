@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
+import pghistory
 
 ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # modules/ and theme/ live beside site/
@@ -76,6 +77,8 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    "pgtrigger",
+    "pghistory",
     *BACKOFFICE_CORE,
     *BACKOFFICE_MODULES,
 ]
@@ -90,11 +93,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pghistory.middleware.HistoryMiddleware",  # who changed master data, and through which page
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "modules.core.system.middleware.DatabaseUnavailableMiddleware",  # PostgreSQL restarting: 503, retry
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
+
+# --- history of master data (django-pghistory; modules/core/businesses/history.py) ----------------
+# PostgreSQL triggers write an event row for every change of an item, price, cylinder type,
+# customer, role or user permission, whoever makes it (the admin, a service's .update(), an import,
+# psql). The context (user, page) is stored in each event row, so the app role only ever INSERTs
+# history: the event tables are append-only for it (modules/core/system/db_roles.py).
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # reads change nothing
 
 ROOT_URLCONF = "backoffice.urls"
 WSGI_APPLICATION = "backoffice.wsgi.application"
