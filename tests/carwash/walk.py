@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import uuid
+from decimal import Decimal
 
 import django_rq
 from django.contrib.auth.models import Group, User
@@ -103,7 +104,9 @@ def walk() -> dict:
         return _csv(owner.get(reverse(f"admin:reports:{key}"), scope))
 
     daily = [row for row in report("daily_sales") if row["Business"] == carwash.name]
-    profit = [row for row in report("profit_and_loss") if row["Line"] == "Profit"]
+    pnl = report("profit_and_loss")  # data rows only: revenue less expenses is the profit
+    profit = sum(Decimal(r["Total"]) for r in pnl if r["Part"] == "Revenue") - sum(
+        Decimal(r["Total"]) for r in pnl if r["Part"] == "Expenses")
     accounts = {code: str(ledger.balance(Account.objects.get(business=carwash, code=code)))
                 for code in (chart.CASH, chart.SALES, chart.VAT_PAYABLE, chart.COST_OF_SALES, chart.INVENTORY)}
     books = ledger.profit_and_loss(carwash, start=day, end=day)
@@ -141,7 +144,7 @@ def walk() -> dict:
                             "widget_total": 'data-carwash-total="550.00"' in widget.content.decode(),
                             "takings": 'data-takings="550.00"' in takings.content.decode()},
         "daily_sales": daily,
-        "profit": profit,
+        "profit": str(profit),
         "ledger": accounts,
         "ledger_revenue": str(books["total_revenue"]),
         "ledger_profit": str(books["profit"]),

@@ -138,7 +138,8 @@ def test_profit_and_loss_by_month_and_vat_summary(day):
     start = day.replace(day=1)
     table = reports.profit_and_loss_by_month([biz("shop"), biz("water")], start, day, consolidated=True)
     month = f"m{day:%Y%m}"
-    assert [c.key for c in table.columns] == ["business", "line", month, "total"]
+    assert [c.key for c in table.columns] == ["business", "part", "line", month, "total"]
+    assert [c.key for c in table.page_columns] == ["business", "line", month, "total"]
     shop_profit = rows_of(table, business=biz("shop").name, line="Profit")[0]
     assert shop_profit[month] == shop_profit["total"] == D("77.59")  # 1,077.59 sales - 1,000 transport
     (opex,) = rows_of(table, business=biz("shop").name, line="6000 Operating expenses")

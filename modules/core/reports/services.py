@@ -52,6 +52,7 @@ class Column:
     key: str
     label: str
     kind: str = "text"  # text, money, number, int, date
+    on_page: bool = True  # False: only in the CSV (what the page shows by layout, a file must say in a column)
 
 
 @dataclass
@@ -65,8 +66,12 @@ class Table:
         self.rows.append(row)
         return row
 
-    def cells(self, row) -> list:
-        return [row.get(c.key) for c in self.columns]
+    def cells(self, row, columns=None) -> list:
+        return [row.get(c.key) for c in (columns or self.columns)]
+
+    @property
+    def page_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.on_page]
 
     def data_rows(self) -> list[dict]:
         """The rows a spreadsheet should sum: no totals, subtotals or section headings."""
@@ -256,7 +261,7 @@ def profit_and_loss_by_month(businesses, start: date, end: date, *, consolidated
     range) and a total column; with ``consolidated`` the businesses' sum after them."""
     spans = months(start, end)
     keys = [f"m{a:%Y%m}" for a, _ in spans] + ["total"]
-    columns = [Column("business", "Business"), Column("line", "Line")]
+    columns = [Column("business", "Business"), Column("part", "Part", on_page=False), Column("line", "Line")]
     columns += [Column(f"m{a:%Y%m}", f"{a:%Y-%m}", "money") for a, _ in spans] + [Column("total", "Total", "money")]
     table = Table(columns)
     parts = (("revenue", "Total revenue"), ("expenses", "Total expenses"))
@@ -267,7 +272,8 @@ def profit_and_loss_by_month(businesses, start: date, end: date, *, consolidated
         totals = {}
         for part, title in parts:
             for (code, account), values in sorted(data[part].items()):
-                table.add(business=name, line=f"{code} {account}", **values)
+                table.add(business=name, part=title.removeprefix("Total ").capitalize(), line=f"{code} {account}",
+                          **values)
             totals[part] = {k: sum((v[k] for v in data[part].values()), ZERO) for k in keys}
             table.add("subtotal", business=name, line=title, **totals[part])
         table.add("total", business=name, line="Profit",

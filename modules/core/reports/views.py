@@ -156,8 +156,8 @@ def report_view(request, report: Report):
     if request.GET.get("format") == "csv":
         return csv_response(request, report, scope, table)
     context = {"report": report, "scope": scope, "table": table, "csv_url": f"?{scope.query(format='csv')}"}
-    kinds = [c.kind for c in table.columns]
-    context["rows"] = [{"cls": row["_class"], "cells": list(zip(table.cells(row), kinds)), "row": row}
+    kinds = [c.kind for c in table.page_columns]
+    context["rows"] = [{"cls": row["_class"], "cells": list(zip(table.cells(row, table.page_columns), kinds)), "row": row}
                        for row in table.rows]
     if report.chart:
         with replica.reads():
