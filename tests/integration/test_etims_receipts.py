@@ -34,6 +34,19 @@ def sell(*lines):
     return sale
 
 
+def signed(sale) -> Invoice:
+    """The sale's invoice once signed: the outbox signs it at once, unless the busy test machine made
+    the simulator miss the client's 1 s timeout; then the outbox's retry, run here."""
+    invoice = Invoice.objects.get(sale=sale, kind=Invoice.Kind.SALE)
+    for _ in range(3):
+        if not invoice.waiting:
+            break
+        etims.sign(invoice.pk)
+        invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.SIGNED, invoice.last_error
+    return invoice
+
+
 def text(response) -> str:
     assert response.status_code == 200, response.status_code
     return re.sub(r"\s+", " ", response.content.decode())
@@ -58,8 +71,7 @@ def issue(client, sale, how="print"):
 
 def test_a_signed_receipt_shows_what_kra_requires(etims_on, stocked, client, settings):  # noqa: F811
     sale = sell(("W-BOTTLE-20", 2))
-    invoice = Invoice.objects.select_related("device").get(sale=sale)
-    assert invoice.status == Invoice.Status.SIGNED, invoice.last_error
+    invoice = signed(sale)
     signature, internal = invoice.signature, invoice.internal_data
     page = text(staff(client).get(reverse("admin:sales:receipt", args=[sale.pk])))
     assert field(page, "seller-pin") == settings.ETIMS_TIN == "P051234567X"
@@ -92,7 +104,7 @@ def test_a_signed_receipt_shows_what_kra_requires(etims_on, stocked, client, set
 def test_production_links_the_qr_to_kras_production_host(etims_on, stocked, client, settings):  # noqa: F811
     settings.ETIMS_QR_HOST = "etims.kra.go.ke"
     sale = sell(("W-BOTTLE-20", 1))
-    signature = Invoice.objects.get(sale=sale).signature
+    signature = signed(sale).signature
     page = text(staff(client).get(reverse("admin:sales:receipt", args=[sale.pk])))
     assert f"https://etims.kra.go.ke{QR_PATH}?Data=P051234567X00{signature}" in page.replace("&amp;", "&")
 
@@ -113,9 +125,7 @@ def test_a_pending_receipt_says_so_then_becomes_the_signed_one(etims_on, stocked
     assert "eTIMS pending" in printed and '<meta http-equiv="refresh" content="15">' in printed
     assert Invoice.objects.get(pk=invoice.pk).prints == 0
 
-    assert etims.sign(invoice.pk) is None  # KRA answers
-    invoice.refresh_from_db()
-    assert invoice.status == Invoice.Status.SIGNED
+    invoice = signed(sale)  # KRA answers the outbox's retry
     block = text(client.get(reverse("admin:sales:receipt_etims", args=[sale.pk])))  # what the poll swaps in
     assert field(block, "signature").replace("-", "") == invoice.signature and 'class="etims-qr"' in block
     assert "data-widget" not in block  # signed: nothing more to wait for
@@ -125,6 +135,7 @@ def test_a_pending_receipt_says_so_then_becomes_the_signed_one(etims_on, stocked
 
 def test_the_first_print_is_the_original_and_every_reprint_a_copy(etims_on, stocked, client):  # noqa: F811
     sale = sell(("W-BOTTLE-20", 1))
+    signed(sale)
     staff(client)
     receipt_url = reverse("admin:sales:receipt", args=[sale.pk])
     assert "data-etims-copy" not in text(client.get(receipt_url))
@@ -160,8 +171,8 @@ def test_a_buyer_pin_kra_knows_is_printed_and_sent(etims_on, stocked, client):  
     assert response.status_code == 201, response.content
     sale = Sale.objects.get(pk=response.json()["sale"])
     assert (sale.buyer_pin, sale.buyer_name, sale.buyer_pin_checked) == ("A123456789Z", "Mama Mboga Traders", True)
-    invoice = Invoice.objects.get(sale=sale)
-    assert invoice.status == Invoice.Status.SIGNED and invoice.customer_pin == "A123456789Z"
+    invoice = signed(sale)
+    assert invoice.customer_pin == "A123456789Z"
     assert SimInvoice.objects.get(invc_no=invoice.number).cust_tin == "A123456789Z"  # KRA holds the buyer's PIN
     page = text(client.get(reverse("admin:sales:receipt", args=[sale.pk])))
     assert field(page, "buyer-pin") == "A123456789Z Mama Mboga Traders" and "not verified" not in page
