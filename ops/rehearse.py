@@ -178,7 +178,10 @@ class Rehearsal:
                 f"MPESA_SHORTCODE=600984\nMPESA_PASSKEY=rehearsal-passkey\n"
                 f"MPESA_CALLBACK_TOKEN={self.callback_token}\nMPESA_CALLBACK_BASE_URL=https://{HOST}\n"
                 f"# eTIMS: KRA's sandbox (unreachable here: a sale would wait as 'eTIMS pending')\n"
-                f"ETIMS_MODE=sandbox\nETIMS_TIN=P051234567X\nETIMS_DEVICE_SERIAL=REHEARSAL/0\n")
+                f"ETIMS_MODE=sandbox\nETIMS_TIN=P051234567X\nETIMS_DEVICE_SERIAL=REHEARSAL/0\n"
+                f"# SMS: Africa's Talking's sandbox (unreachable here: texts wait in the outbox)\n"
+                f"SMS_MODE=sandbox\nAT_USERNAME=sandbox\nAT_API_KEY=rehearsal-api-key-0123456789\n"
+                f"SMS_CALLBACK_TOKEN={secrets.token_urlsafe(32)}\n")
         (etc / "biashara.env").write_text(env)
         (etc / "owner.env").write_text(
             f"DATABASE_URL=postgresql://biashara_owner:{owner_pw}@127.0.0.1:{self.pg_port}/biashara\n")

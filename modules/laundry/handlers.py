@@ -3,6 +3,10 @@
 from django.urls import reverse
 
 from modules.core.notifications import services as notifications
+from modules.core.payments import services as payments
+from modules.core.sms import services as sms
+
+from .models import Job
 
 OVERDUE = "laundry.overdue"
 
@@ -13,3 +17,18 @@ def tell_the_owner_what_is_overdue(business, day, overdue_count, uncollected_cou
     notifications.send(OVERDUE, message=f"Laundry {day}: " + ", ".join(p for p in parts if p),
                        link=reverse("admin:laundry:board"), business=business, throttle_key=f"{business}:{day}",
                        throttle=24 * 3600)
+
+
+def text_the_customer_when_ready(business, job_id, status, **payload):
+    """laundry.status_changed (durable): the customer's "ready for collection" SMS with the balance
+    due, once per job (the SMS module keys it by the job), unless they opted out of SMS."""
+    if status != Job.Status.READY:
+        return
+    job = Job.objects.select_related("business", "sale").get(pk=job_id)
+    if job.status != Job.Status.READY:
+        return  # collected or cancelled before this ran: no news for the customer
+    due = payments.amount_due(job.sale)
+    balance = f" Balance due: KES {due:,}." if due > 0 else " Fully paid."
+    sms.send("laundry.ready", job.customer_phone,
+             f"{job.business.name}: your laundry {job.ticket_number} is ready for collection.{balance}",
+             business=job.business, key=f"laundry.job:{job.pk}", customer=job.customer)

@@ -44,6 +44,7 @@ MODULE = Module(
     notification_kinds=(NotificationKind("laundry.overdue", "Laundry overdue or uncollected", default_roles=("Owner",)),),
     subscriptions=(
         Subscription("laundry.overdue", "modules.laundry.handlers.tell_the_owner_what_is_overdue", durable=True),
+        Subscription("laundry.status_changed", "modules.laundry.handlers.text_the_customer_when_ready", durable=True),
     ),
     payables=(Payable("sales.Sale", "Laundry ticket", find="modules.laundry.payables.find_job",
                       open="modules.laundry.payables.open_jobs"),),

@@ -2,7 +2,7 @@ from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_m
 from modules.core.payments.services import PAYMENT_DESK
 from modules.core.cms.services import REQUEST_DESK
 from modules.core.registry.contract import (AccountSpec, Business, CustomerRequestKind, MenuItem, Module, PublicSite, Role,
-                                            Widget)
+                                            Subscription, Widget)
 from modules.core.sales.services import SALES_DESK, takings_widget
 
 from .services import BOTTLE_DEPOSITS, BUSINESS_CODE
@@ -45,6 +45,8 @@ MODULE = Module(
         Role("Accountant", permissions=("water.view_*",)),
     ),
     accounts=(AccountSpec(BOTTLE_DEPOSITS, "Bottle deposits", "liability"),),
+    subscriptions=(Subscription("water.dispatched", "modules.water.handlers.text_the_customer_it_is_on_its_way",
+                                durable=True),),
     admin_urls="modules.water.views.admin_urlpatterns",
     public=PublicSite(
         summary="Purified drinking water: refills while you wait, sealed bottles, and delivery to your door.",

@@ -1,6 +1,7 @@
 """Public surface of the water module: production from recipes, returnable bottles, deliveries.
 
-Other modules never import it; they react to its events ("water.batch_posted", "water.delivered").
+Other modules never import it; they react to its events ("water.batch_posted", "water.dispatched",
+"water.delivered").
 
 Money:
 * A production batch moves value inside Inventory (raw materials out, finished goods in, both in
@@ -379,6 +380,7 @@ def dispatch(order, *, driver="", user=None):
         raise WaterError("Who is driving? Enter the driver.")
     order.status, order.dispatched_at = DeliveryOrder.Status.OUT, timezone.now()
     order.save(update_fields=["status", "driver", "dispatched_at"])
+    events.publish("water.dispatched", business=order.business.code, delivery_id=order.pk)
     return order
 
 

@@ -35,7 +35,8 @@ sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
 
 def setup_django():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.dev")
-    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DJANGO_DEBUG"] = "0"  # served as in production: hashed static files from a manifest
+    os.environ.setdefault("STATIC_ROOT", str(ROOT / ".data" / "bench" / "static"))
     import django
 
     django.setup()
@@ -47,6 +48,7 @@ def prepare(days: int, per_day: int):
     from modules.core.sales.models import Sale
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", verbosity=0)
     if Sale.objects.filter(kind="laundry").count() < days * per_day // 100:
         print(f"generating {days} days x {per_day} sales and the businesses' documents (once per bench instance)…",
@@ -59,6 +61,7 @@ def pages():
     its small case, the quietest customer who bought the same kinds of things from the same
     businesses (a statement's queries depend on those, never on how many sales)."""
     from django.db.models import Count
+    from django.urls import reverse
     from django.utils import timezone
 
     from modules.core.sales.models import Sale
@@ -74,15 +77,15 @@ def pages():
     busiest, quietest = {"customer": busiest, "n": sizes[busiest]}, {"customer": quietest, "n": sizes[quietest]}
     month = {"start": (today - timedelta(days=30)).isoformat(), "end": today.isoformat()}
     week = {"start": (today - timedelta(days=6)).isoformat(), "end": today.isoformat()}
-    statement = "/admin/sales/customers/{}/statement/"
+    widget, daily = reverse("admin:widget", args=["sales.today"]), reverse("admin:reports:daily_sales")
     return {
         "trivial view (/health/)": [("/health/", {})],
-        "Today widget, computed": [("/admin/widgets/sales.today/", {})],
-        "Today widget, as served": [("/admin/widgets/sales.today/", {})],
-        "daily sales, a month": [("/admin/reports/daily_sales/", month), ("/admin/reports/daily_sales/", week)],
-        "debtors ageing": [("/admin/reports/debtors/", {})],
-        "customer statement, a year": [(statement.format(busiest["customer"]), {}),
-                                       (statement.format(quietest["customer"]), {})],
+        "Today widget, computed": [(widget, {})],
+        "Today widget, as served": [(widget, {})],
+        "daily sales, a month": [(daily, month), (daily, week)],
+        "debtors ageing": [(reverse("admin:reports:debtors"), {})],
+        "customer statement, a year": [(reverse("admin:sales:statement", args=[busiest["customer"]]), {}),
+                                       (reverse("admin:sales:statement", args=[quietest["customer"]]), {})],
     }, (busiest["n"], quietest["n"])
 
 

@@ -37,7 +37,8 @@ urlpatterns = [
     path("admin/rq/", include((owner_only(rq_urlpatterns), "django_rq"))),
     path("admin/", admin.site.urls),
     path("payments/", include("modules.core.payments.urls")),
-    path("r/", include("modules.core.sales.urls")),  # customers' receipt links
+    path("r/", include("modules.core.sales.urls")),
+    path("sms/", include("modules.core.sms.urls")),  # Africa's Talking's delivery reports and replies  # customers' receipt links
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", sitemap, name="sitemap"),
@@ -47,4 +48,6 @@ if settings.MPESA_MODE == "simulator":
     urlpatterns.append(path("simulator/daraja/", include("modules.core.payments.simulator.urls")))
 if "modules.core.etims.simulator" in settings.INSTALLED_APPS:  # never in production (settings refuse it)
     urlpatterns.append(path("etims-api/", include("modules.core.etims.simulator.urls")))
+if "modules.core.sms.simulator" in settings.INSTALLED_APPS:  # never in production (settings refuse it)
+    urlpatterns.append(path("sms-api/", include("modules.core.sms.simulator.urls")))
 urlpatterns.append(path("", include(wagtail_urls)))  # last: Wagtail serves the public site

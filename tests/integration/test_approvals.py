@@ -14,12 +14,13 @@ from django.utils import timezone
 
 from fixtures.demo import seed
 from modules.core.approvals import services as approvals
-from modules.core.approvals.models import ApprovalRequest, ExpenseRequest, TransferRequest
-from modules.core.approvals.resources import (ApprovalRequestResource, ExpenseRequestResource,
-                                              TransferRequestResource)
+from modules.core.approvals.models import ApprovalRequest, ExpenseRequest
+from modules.core.approvals.resources import ApprovalRequestResource, ExpenseRequestResource
 from modules.core.businesses.models import Business
+from modules.core.inventory import approvals as stock_approvals
 from modules.core.inventory import services as stock
-from modules.core.inventory.models import Item, Location, StockCount, StockMovement
+from modules.core.inventory.models import Item, Location, StockCount, StockMovement, TransferRequest
+from modules.core.inventory.resources import TransferRequestResource
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalEntry
@@ -28,6 +29,7 @@ from modules.core.purchasing import services as purchasing
 from modules.core.purchasing.models import PurchaseOrder, Supplier
 from modules.core.registry import registry
 from modules.core.registry.contract import ApprovalRule
+from modules.core.registry.refusals import Refusal
 from tests.conftest import PASSWORD
 from tests.ledger_helpers import owner_capital
 
@@ -80,6 +82,7 @@ def test_rules_are_declared_by_the_modules_owning_the_documents(demo):
     assert rules["approvals.ExpenseRequest"].threshold == "0"
     assert rules["purchasing.PurchaseOrder"].permission == "purchasing.approve_purchaseorder"
     assert Decimal(rules["inventory.StockCount"].threshold) == 5000
+    assert rules["inventory.TransferRequest"].on_approved == "modules.core.inventory.approvals.execute_transfer"
     assert approvals.required(ExpenseRequest, "1") and not approvals.required(StockCount, "4999.99")
     assert approvals.required("purchasing.PurchaseOrder", "50000.01")
     assert not approvals.required("purchasing.PurchaseOrder", "50000")
@@ -88,6 +91,9 @@ def test_rules_are_declared_by_the_modules_owning_the_documents(demo):
     accountant = user("accountant")
     assert accountant.has_perm("approvals.view_expenserequest")
     assert not accountant.has_perm("approvals.add_expenserequest")
+    # transfer requests are inventory's document: its staff permissions, the accountant's inventory.view_*
+    assert staff.has_perm("inventory.add_transferrequest") and accountant.has_perm("inventory.view_transferrequest")
+    assert not accountant.has_perm("inventory.add_transferrequest")
     assert [u.username for u in approvals.approvers(Business.objects.get(code="shop"))] == ["owner"]
 
 
@@ -387,7 +393,7 @@ def test_staff_transfers_wait_for_approval_and_approving_moves_the_stock(demo):
     with pytest.raises(approvals.ApprovalRequired, match="Transfer requests"):
         stock.transfer_stock(sugar, floor, store, 4, staff)
 
-    asked = approvals.request_transfer(sugar, floor, store, "4", staff, note="For the weekend")
+    asked = stock_approvals.request_transfer(sugar, floor, store, "4", staff, note="For the weekend")
     request = approvals.latest(asked)
     assert (asked.status, asked.value, request.status) == (TransferRequest.Status.PENDING, Decimal("640"),
                                                            Status.PENDING)
@@ -398,15 +404,39 @@ def test_staff_transfers_wait_for_approval_and_approving_moves_the_stock(demo):
     assert (stock.on_hand(sugar, floor), stock.on_hand(sugar, store)) == (6, 4)
     assert asked.transfer.created_by == staff
 
-    by_owner = approvals.request_transfer(sugar, store, floor, "1", owner)  # the owner's own: done at once
+    by_owner = stock_approvals.request_transfer(sugar, store, floor, "1", owner)  # the owner's own: done at once
     assert by_owner.status == TransferRequest.Status.DONE and stock.on_hand(sugar, store) == 3
 
-    too_many = approvals.request_transfer(sugar, floor, store, "50", staff)
+    too_many = stock_approvals.request_transfer(sugar, floor, store, "50", staff)
     with pytest.raises(stock.OutOfStock, match="Only 7"):
         approvals.approve(approvals.latest(too_many), owner)
     assert approvals.latest(too_many).status == Status.PENDING  # nothing decided, nothing moved
-    with pytest.raises(approvals.ApprovalError, match="same business"):
-        approvals.request_transfer(sugar, floor, stock.default_location(Business.objects.get(code="water")), 1, staff)
+    with pytest.raises(Refusal, match="same business"):
+        stock_approvals.request_transfer(sugar, floor, stock.default_location(Business.objects.get(code="water")), 1,
+                                         staff)
+
+
+@pytest.mark.django_db
+def test_staff_ask_for_a_transfer_from_the_approvals_page(login):
+    sugar = item("shop", "S-SUGAR-1KG")
+    floor = stock.default_location(sugar.business)
+    store = Location.objects.create(business=sugar.business, name="Store")
+    put(sugar, 10)
+    staff = login("shop_staff")
+    add = reverse("admin:inventory_transferrequest_add")
+    page = staff.get(reverse("admin:approvals:pending")).content.decode()
+    assert f'href="{add}">Ask for a transfer<' in page
+    assert f'href="{reverse("admin:approvals_expenserequest_add")}">Ask for an expense<' in page
+    response = staff.post(add, {"item": sugar.pk, "from_location": floor.pk, "to_location": store.pk,
+                                "quantity": "3", "note": "Weekend"})
+    asked = TransferRequest.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("admin:approvals:decide", args=[approvals.latest(asked).pk])
+    assert (asked.status, asked.value, stock.on_hand(sugar, store)) == (TransferRequest.Status.PENDING,
+                                                                        Decimal("480"), 0)
+    listed = staff.get(reverse("admin:inventory_transferrequest_changelist")).content.decode()
+    assert "Transfer request" in listed and "Waiting for approval" in listed
+    assert "Ask for" not in login("accountant").get(reverse("admin:approvals:pending")).content.decode()
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -508,7 +538,7 @@ def test_requests_export_for_the_accountant(demo):
     sugar = item("shop", "S-SUGAR-1KG")
     put(sugar, 2)
     store = Location.objects.create(business=sugar.business, name="Store")
-    approvals.request_transfer(sugar, stock.default_location(sugar.business), store, 1, user("shop_staff"))
+    stock_approvals.request_transfer(sugar, stock.default_location(sugar.business), store, 1, user("shop_staff"))
     requests_csv = ApprovalRequestResource().export().csv
     assert "approvals.expenserequest" in requests_csv and "41.90.64.7" in requests_csv and "owner" in requests_csv
     expenses_csv = ExpenseRequestResource().export().csv
@@ -551,7 +581,8 @@ def test_the_decide_page_summarises_a_purchase_order_and_a_transfer(bidco, login
     sugar = item("shop", "S-SUGAR-1KG")
     put(sugar, 5)
     store = Location.objects.create(business=sugar.business, name="Store")
-    asked = approvals.request_transfer(sugar, stock.default_location(sugar.business), store, 2, user("shop_staff"))
+    asked = stock_approvals.request_transfer(sugar, stock.default_location(sugar.business), store, 2,
+                                             user("shop_staff"))
     owner = login("owner")
     page = owner.get(reverse("admin:approvals:decide", args=[po_request.pk])).content.decode()
     assert "Bidco" in page and "400 × Sugar 1 kg" in page and "KES 60,000.00" in page

@@ -33,6 +33,7 @@ MUST_BE_APPEND_ONLY = {
     "inventory_itemevent", "shop_cylindertypeevent", "shop_swapfeeevent", "customers_customerevent",
     "customers_customerphoneevent", "businesses_useraccessevent", "businesses_rolepermissionevent",
     "businesses_userroleevent", "businesses_userpermissionevent", "pghistory_context",
+    "purchasing_supplierpriceevent",
 }
 WRITE = {"SELECT", "INSERT", "UPDATE", "DELETE"}
 

@@ -220,6 +220,30 @@ def test_customers_by_phone(login):
 
 
 @pytest.mark.django_db
+def test_an_importer_never_renames_or_reveals_another_business_s_customer(login):
+    laundry_customer = customers.find_or_create("254712000009", name="Wanjiku (laundry)")
+    laundry_customer.businesses.add(Business.objects.get(code="laundry"))
+    User.objects.get(username="water_staff").groups.add(Group.objects.get(name="Importer"))
+    client = login("water_staff")
+    # the dry run reads the same for another business's number as for an unknown one
+    preview = upload(client, "customers", "phone,name\n0712 000 009,Renamed\n0712 000 010,New one\n")
+    outcome = preview.context["outcome"]
+    assert (outcome.new, outcome.updated) == (2, 0)
+    client.post(reverse("admin:exports:import_confirm"), {"token": token_of(preview)})
+    laundry_customer.refresh_from_db()
+    assert laundry_customer.name == "Wanjiku (laundry)"  # not renamed by another business's staff
+    assert set(laundry_customer.businesses.values_list("code", flat=True)) == {"laundry", "water"}
+    assert CustomerPhone.objects.filter(phone="254712000009").count() == 1
+    # the owner sees every business: the same file renames
+    client = login("owner")
+    preview = upload(client, "customers", "phone,name\n0712 000 009,Wanjiku Kamau\n")
+    assert preview.context["outcome"].updated == 1
+    client.post(reverse("admin:exports:import_confirm"), {"token": token_of(preview)})
+    laundry_customer.refresh_from_db()
+    assert laundry_customer.name == "Wanjiku Kamau"
+
+
+@pytest.mark.django_db
 def test_supplier_price_list(login):
     Supplier.objects.create(business=water(), name="Kisumu Plastics")
     client = login("owner")

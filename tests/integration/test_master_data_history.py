@@ -224,6 +224,23 @@ def test_staff_ask_for_a_price_change_and_it_applies_when_the_owner_approves(log
     assert nothing.status_code == 200 and "nothing to change" in nothing.content.decode()
 
 
+def test_a_supplier_price_list_imported_again_keeps_the_old_price_in_history(login):
+    from modules.core.purchasing.models import Supplier, SupplierPrice, SupplierPriceEvent
+    from tests.integration.test_imports import token_of, upload
+
+    water = Item.objects.get(business__code="water", sku="W-BOTTLE-20").business
+    Supplier.objects.create(business=water, name="Kisumu Plastics")
+    owner = login("owner")
+    for cost in ("350.5", "362"):
+        preview = upload(owner, "supplier_prices", f"supplier,sku,unit_cost\nKisumu Plastics,W-BOTTLE-20,{cost}\n")
+        owner.post(reverse("admin:exports:import_confirm"), {"token": token_of(preview)})
+    price = SupplierPrice.objects.get()
+    assert list(SupplierPriceEvent.objects.filter(pgh_obj=price).order_by("pgh_id").values_list(
+        "pgh_label", "unit_cost")) == [("insert", Decimal("350.5")), ("update", Decimal("362"))]
+    page = owner.get(reverse("admin:purchasing_supplierprice_history", args=[price.pk])).content.decode()
+    assert '350.50</span> → <span class="font-medium">362.00' in page
+
+
 def test_history_is_kept_seven_years_then_pruned_by_the_owners_function(demo):
     from modules.core.system import db_roles as grants
 

@@ -5,13 +5,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
-from modules.core.businesses.admin_kit import (BusinessScopedAdminMixin, ScopedChoicesMixin, ServiceAdminMixin,
-                                               ServiceForm)
+from modules.core.businesses.admin_kit import BusinessScopedAdminMixin, ServiceAdminMixin, ServiceForm
 from modules.core.businesses.services import businesses_for
 from modules.core.ledger import chart
 
 from . import services
-from .models import ApprovalDecision, ApprovalRequest, ExpenseRequest, TransferRequest
+from .models import ApprovalDecision, ApprovalRequest, ExpenseRequest
 
 
 def _decide_link(obj):
@@ -22,8 +21,10 @@ def _decide_link(obj):
                        reverse("admin:approvals:decide", args=[request.pk]), request.get_status_display(), request.pk)
 
 
-class ReadOnlyAfterAddMixin:
-    """Documents are made by a service and then only decided: never edited or deleted here."""
+class ApprovalDocumentAdminMixin:
+    """For any module's document that is asked for and then decided (expense and transfer requests):
+    made by a service, never edited or deleted here; after adding, the requester lands on the
+    decide page of its pending request; an ``approval`` column links to that page."""
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -44,7 +45,12 @@ class ReadOnlyAfterAddMixin:
             messages.success(request, f"{obj} was sent for approval.")
             return HttpResponseRedirect(reverse("admin:approvals:decide", args=[approval.pk]))
         messages.success(request, f"{obj}: {obj.get_status_display().lower()}.")
-        return HttpResponseRedirect(reverse(f"admin:approvals_{obj._meta.model_name}_changelist"))
+        opts = obj._meta
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+
+    @admin.display(description="Approval")
+    def approval(self, obj):
+        return _decide_link(obj)
 
 
 class ExpenseForm(ServiceForm):
@@ -77,7 +83,7 @@ class ExpenseForm(ServiceForm):
 
 
 @admin.register(ExpenseRequest)
-class ExpenseRequestAdmin(ReadOnlyAfterAddMixin, ServiceAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
+class ExpenseRequestAdmin(ApprovalDocumentAdminMixin, ServiceAdminMixin, BusinessScopedAdminMixin, ModelAdmin):
     add_form = ExpenseForm
     list_display = ["__str__", "status", "approval"]
     list_filter = ["status", "business", "method"]
@@ -89,40 +95,6 @@ class ExpenseRequestAdmin(ReadOnlyAfterAddMixin, ServiceAdminMixin, BusinessScop
 
     def get_fields(self, request, obj=None):
         return ExpenseForm.Meta.fields if obj is None else self.fields
-
-    @admin.display(description="Approval")
-    def approval(self, obj):
-        return _decide_link(obj)
-
-
-class TransferForm(ServiceForm):
-    class Meta:
-        model = TransferRequest
-        fields = ["item", "from_location", "to_location", "quantity", "note"]
-
-    def perform(self, data):
-        return services.request_transfer(data["item"], data["from_location"], data["to_location"], data["quantity"],
-                                         self.user, note=data["note"])
-
-
-@admin.register(TransferRequest)
-class TransferRequestAdmin(ReadOnlyAfterAddMixin, ServiceAdminMixin, ScopedChoicesMixin, BusinessScopedAdminMixin,
-                           ModelAdmin):
-    add_form = TransferForm
-    list_display = ["__str__", "status", "approval"]
-    list_filter = ["status", "business"]
-    search_fields = ["item__name", "note"]
-    list_select_related = ["business", "item", "from_location", "to_location"]
-    fields = ["business", "item", "from_location", "to_location", "quantity", "value", "note", "status",
-              "requested_by", "created_at", "transfer", "approval"]
-    readonly_fields = ["business", "value", "status", "requested_by", "created_at", "transfer", "approval"]
-
-    def get_fields(self, request, obj=None):
-        return TransferForm.Meta.fields if obj is None else self.fields
-
-    @admin.display(description="Approval")
-    def approval(self, obj):
-        return _decide_link(obj)
 
 
 class DecisionInline(TabularInline):

@@ -1,6 +1,7 @@
-"""What happens when a document is approved: the ``on_approved(document, request)`` callbacks named
-by the approval rules. Each runs inside the approval's transaction: if it fails (a till that would
-go below zero, stock that ran out), the approval is rolled back with it and stays pending."""
+"""What happens when this app's own document is approved: the ``on_approved(document, request)``
+callback its rule names (other modules' live with them, e.g. ``inventory/approvals.py``). It runs
+inside the approval's transaction: if it fails (a till that would go below zero), the approval is
+rolled back with it and stays pending."""
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -8,7 +9,7 @@ from django.utils import timezone
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 
-from .models import ExpenseRequest, TransferRequest
+from .models import ExpenseRequest
 
 TILLS = {ExpenseRequest.Method.CASH: chart.CASH, ExpenseRequest.Method.MPESA: chart.MPESA,
          ExpenseRequest.Method.BANK: chart.BANK}
@@ -36,24 +37,3 @@ def pay_expense(expense, request):
     expense.save(update_fields=["status", "paid_at", "journal_entry"])
     return entry
 
-
-def execute_transfer(transfer_request, request):
-    """Move the stock (inventory.transfer_stock, OutOfStock if the source no longer holds it)."""
-    from modules.core.inventory.services import transfer_stock
-
-    tr = TransferRequest.objects.select_for_update(of=("self",)).select_related(
-        "item", "from_location", "to_location").get(pk=transfer_request.pk)
-    if tr.status != TransferRequest.Status.PENDING:
-        raise ValidationError(f"{tr} is {tr.get_status_display().lower()}: it cannot be moved.")
-    transfer = transfer_stock(tr.item, tr.from_location, tr.to_location, tr.quantity, tr.requested_by,
-                              note=(tr.note or f"Transfer request {tr.pk}")[:120], approval=request)
-    tr.status, tr.transfer = TransferRequest.Status.DONE, transfer
-    tr.save(update_fields=["status", "transfer"])
-    return transfer
-
-
-def post_count(count, request):
-    """Post the approved stock count in the name of who asked to post it."""
-    from modules.core.inventory.services import post_count as post
-
-    return post(count, request.requested_by if request is not None else None)

@@ -1,5 +1,6 @@
-"""Approval requests attached to any document, and the two small documents this app owns:
-expense requests (petty cash and expenses) and transfer requests (stock moves awaiting approval)."""
+"""Approval requests attached to any document, and the one small document this app owns: expense
+requests (petty cash and expenses). Other modules' documents live with them (inventory's transfer
+requests and counts, purchasing's orders)."""
 
 from decimal import Decimal
 
@@ -138,42 +139,3 @@ class ExpenseRequest(models.Model):
         status = self.Status.REJECTED if request.status == ApprovalRequest.Status.REJECTED else self.Status.CANCELLED
         ExpenseRequest.objects.filter(pk=self.pk, status=self.Status.PENDING).update(status=status)
 
-
-class TransferRequest(models.Model):
-    """A stock transfer waiting for approval; approving it runs inventory's transfer_stock."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for approval"
-        DONE = "done", "Approved and moved"
-        REJECTED = "rejected", "Rejected"
-        CANCELLED = "cancelled", "Cancelled"
-
-    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="transfer_requests")
-    item = models.ForeignKey("inventory.Item", on_delete=models.PROTECT, related_name="+")
-    from_location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
-    to_location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))])
-    value = models.DecimalField("value at cost (KES)", default=0, **MONEY)
-    note = models.CharField(max_length=120, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    requested_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    transfer = models.OneToOneField("inventory.Transfer", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_request_quantity_positive")]
-
-    def __str__(self):
-        return (f"Transfer request {self.pk}: {self.quantity.normalize():f} {self.item.name} "
-                f"{self.from_location.name} → {self.to_location.name}")
-
-    def approval_details(self) -> list[tuple[str, str]]:
-        return [("Item", self.item.name), ("Quantity", f"{self.quantity.normalize():f} {self.item.unit}"),
-                ("From", self.from_location.name), ("To", self.to_location.name),
-                ("Value at cost", f"KES {self.value:,.2f}"), ("Transfer status", self.get_status_display())]
-
-    def on_approval_closed(self, request):
-        status = self.Status.REJECTED if request.status == ApprovalRequest.Status.REJECTED else self.Status.CANCELLED
-        TransferRequest.objects.filter(pk=self.pk, status=self.Status.PENDING).update(status=status)

@@ -1,8 +1,7 @@
 from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role, Subscription, Widget
 
-# Staff of every business ask for expenses and stock transfers in their own business.
-ASK = ("approvals.view_approvalrequest", "approvals.view_expenserequest", "approvals.add_expenserequest",
-       "approvals.view_transferrequest", "approvals.add_transferrequest")
+# Staff of every business ask for expenses in their own business (inventory adds transfer requests).
+ASK = ("approvals.view_approvalrequest", "approvals.view_expenserequest", "approvals.add_expenserequest")
 
 MODULE = Module(
     key="approvals",
@@ -13,8 +12,6 @@ MODULE = Module(
         MenuItem("Approvals", "admin:approvals:pending", "approval"),
         MenuItem("Expense requests", "admin:approvals_expenserequest_changelist", "request_quote",
                  "approvals.view_expenserequest"),
-        MenuItem("Transfer requests", "admin:approvals_transferrequest_changelist", "move_up",
-                 "approvals.view_transferrequest"),
         MenuItem("Approval history", "admin:approvals_approvalrequest_changelist", "history",
                  "approvals.view_approvalrequest"),
     ),
@@ -27,11 +24,8 @@ MODULE = Module(
     staff_permissions=ASK,
     approval_rules=(
         # Every expense is approved by the owner before money leaves a till.
-        ApprovalRule("approvals.ExpenseRequest", threshold="0", label="Expense",
+        ApprovalRule("approvals.ExpenseRequest", threshold="0", label="Expense", ask="Ask for an expense",
                      on_approved="modules.core.approvals.hooks.pay_expense"),
-        # Every stock transfer asked for by staff (0 = any value) waits for the owner.
-        ApprovalRule("approvals.TransferRequest", threshold="0", label="Stock transfer",
-                     on_approved="modules.core.approvals.hooks.execute_transfer"),
     ),
     subscriptions=(
         Subscription("approval.requested", "modules.core.approvals.handlers.on_requested", durable=True),

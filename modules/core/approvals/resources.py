@@ -2,7 +2,7 @@
 
 from import_export import fields, resources
 
-from .models import ApprovalRequest, ExpenseRequest, TransferRequest
+from .models import ApprovalRequest, ExpenseRequest
 
 
 class ApprovalRequestResource(resources.ModelResource):
@@ -36,15 +36,3 @@ class ExpenseRequestResource(resources.ModelResource):
                   "created_at", "paid_at", "journal_entry"]
         export_order = fields
 
-
-class TransferRequestResource(resources.ModelResource):
-    business = fields.Field(attribute="business__code", column_name="business")
-    item = fields.Field(attribute="item__sku", column_name="item")
-    from_location = fields.Field(attribute="from_location__name", column_name="from_location")
-    to_location = fields.Field(attribute="to_location__name", column_name="to_location")
-
-    class Meta:
-        model = TransferRequest
-        fields = ["id", "business", "item", "from_location", "to_location", "quantity", "value", "note", "status",
-                  "created_at"]
-        export_order = fields

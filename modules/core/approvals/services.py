@@ -40,7 +40,8 @@ from modules.core.registry import events, registry
 from modules.core.registry.contract import ApprovalRule
 from modules.core.registry.refusals import Refusal
 
-from .models import ApprovalDecision, ApprovalRequest, ExpenseRequest, TransferRequest
+from . import hooks
+from .models import ApprovalDecision, ApprovalRequest, ExpenseRequest
 
 Status = ApprovalRequest.Status
 Action = ApprovalDecision.Action
@@ -347,46 +348,6 @@ def request_expense(business, amount, user, *, description: str, category=chart.
     if required(expense, amount):
         request_approval(expense, amount, user)  # the summary already says what it is for
     else:
-        from . import hooks
         hooks.pay_expense(expense, None)
     expense.refresh_from_db()
     return expense
-
-
-@transaction.atomic
-def request_transfer(item, from_location, to_location, quantity, user, *, note: str = "") -> TransferRequest:
-    """Ask to move stock between two locations of one business. Below the transfer rule's
-    threshold (or for an approver) the transfer is made at once; otherwise it waits for approval
-    and approving it runs inventory's ``transfer_stock``."""
-    from modules.core.inventory.services import value_at_cost
-
-    quantity = _positive(quantity, "quantity")
-    if from_location.pk == to_location.pk:
-        raise ApprovalError("Pick two different locations.")
-    if not item.business_id == from_location.business_id == to_location.business_id:
-        raise ApprovalError("The item and both locations must belong to the same business.")
-    if not item.tracks_stock:
-        raise ApprovalError(f"{item.name} does not track stock.")
-    if user is not None and not can_see_business(user, item.business.code):
-        raise PermissionDenied("You cannot move stock in this business.")
-    transfer_request = TransferRequest.objects.create(
-        business_id=item.business_id, item=item, from_location=from_location, to_location=to_location,
-        quantity=quantity, value=value_at_cost(quantity, item.cost), note=note[:120], requested_by=user)
-    if required(transfer_request, transfer_request.value):
-        request_approval(transfer_request, transfer_request.value, user, note)
-    else:
-        from . import hooks
-        hooks.execute_transfer(transfer_request, None)
-    transfer_request.refresh_from_db()
-    return transfer_request
-
-
-def transfer_needs_approval(item, quantity, user) -> bool:
-    """For inventory.transfer_stock: True when this user may not move this much stock without an
-    approval (the approvals.TransferRequest rule; None = trusted code)."""
-    from modules.core.inventory.services import value_at_cost
-
-    rule = rule_for(label_of(TransferRequest))
-    if user is None or rule is None:
-        return False
-    return value_at_cost(quantity, item.cost) >= threshold(rule) and not may_decide(user, item.business, rule)

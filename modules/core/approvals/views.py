@@ -1,5 +1,6 @@
 """Deciding from a phone: the pending list and one page per request (admin pages under /admin/approvals/)."""
 
+from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseBadRequest
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from modules.core.businesses.admin_kit import admin_page
+from modules.core.registry import registry
 from modules.core.system.network import client_ip
 
 from . import services
@@ -22,7 +24,18 @@ def pending_view(request):
     waiting = services.pending_for_user(request.user)
     mine = (ApprovalRequest.objects.filter(requested_by=request.user).select_related("business", "decided_by")
             .order_by("-requested_at")[:10])
-    return {"waiting": waiting, "mine": mine}
+    return {"waiting": waiting, "mine": mine, "asks": asks_for(request.user)}
+
+
+def asks_for(user) -> list[tuple[str, str]]:
+    """(label, add page) of each document the user may ask for, as the modules' rules declare them."""
+    found = []
+    for rule in registry.approval_rules():
+        if rule.ask:
+            opts = apps.get_model(rule.document)._meta
+            if user.has_perm(f"{opts.app_label}.add_{opts.model_name}"):
+                found.append((rule.ask, reverse(f"admin:{opts.app_label}_{opts.model_name}_add")))
+    return found
 
 
 def admin_link(document):

@@ -3,10 +3,12 @@
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 
+from modules.core.businesses.services import businesses_for
 from modules.core.exports.imports import DeskImport, Text, text
 from modules.core.exports.safety import SafeModelResource, col
 from modules.core.exports.specs import ExportSpec, ImportSpec
 from modules.core.payments.phones import normalize_phone
+from modules.core.registry.roles import business_codes_for
 
 from .models import Customer, CustomerPhone
 
@@ -24,7 +26,11 @@ class CustomerResource(SafeModelResource):
 
 class CustomerImport(DeskImport):
     """Customers by phone number: a known number's customer gets the name, a new number a new
-    customer; either way they deal with the importing business from then on."""
+    customer; either way they deal with the importing business from then on.
+
+    A number whose customer also deals with a business the importer may not see is neither renamed
+    nor revealed: the dry run counts it as new, like any unknown number, and the import links that
+    customer to the importing business with the name it has."""
 
     phone = text("phone", "phone")
     name = text("name", "name")
@@ -48,13 +54,23 @@ class CustomerImport(DeskImport):
             except ValidationError:
                 pass
 
+    def _known(self, phone):
+        found = CustomerPhone.objects.filter(phone=phone).select_related("customer").first()
+        return found.customer if found else None
+
+    def _hidden(self, customer) -> bool:
+        """Deals with a business the importer may not see."""
+        if self.user is None or business_codes_for(self.user) is None:
+            return False
+        return customer.businesses.exclude(pk__in=businesses_for(self.user)).exists()
+
     def get_instance(self, instance_loader, row):
-        """The customer who has this number (phones live in their own table)."""
-        found = CustomerPhone.objects.filter(phone=row.get("phone")).select_related("customer").first()
-        if found is None:
+        """The customer who has this number (phones live in their own table), unless hidden."""
+        customer = self._known(row.get("phone"))
+        if customer is None or self._hidden(customer):
             return None
-        found.customer.phone = found.phone
-        return found.customer
+        customer.phone = row.get("phone")
+        return customer
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
@@ -69,9 +85,13 @@ class CustomerImport(DeskImport):
 
     def save_instance(self, instance, is_create, row, **kwargs):
         # Inside the import's transaction: a dry run is rolled back, a failed import too.
-        super().save_instance(instance, is_create, row, **kwargs)
-        if is_create:
-            CustomerPhone.objects.create(customer=instance, phone=instance.phone)
+        hidden = self._known(instance.phone) if is_create else None
+        if hidden is not None:  # another business's customer: linked, never renamed
+            instance = hidden
+        else:
+            super().save_instance(instance, is_create, row, **kwargs)
+            if is_create:
+                CustomerPhone.objects.create(customer=instance, phone=instance.phone)
         if self.business is not None:
             instance.businesses.add(self.business)
 

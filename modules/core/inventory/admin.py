@@ -5,15 +5,16 @@ from django.urls import reverse
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
+from modules.core.approvals.admin import ApprovalDocumentAdminMixin
 from modules.core.businesses.admin_kit import (BigTableAdminMixin, BusinessScopedAdminMixin, GuardedFieldsAdminMixin,
                                                HistoryAdminMixin, ReadOnlyAdminMixin, ScopedChoicesMixin,
                                                ServiceAdminMixin, ServiceForm)
 from modules.core.live.locking import LiveEditingAdminMixin
 from modules.core.exports.admin_mixins import DeskExportMixin
 
-from . import services
+from . import approvals, services
 from .models import (Item, Location, PriceChangeRequest, StockCount, StockCountLine, StockLevel, StockMovement,
-                     Transfer)
+                     Transfer, TransferRequest)
 
 
 # What the books depend on: the price (revenue, VAT), the average cost (cost of sales, valuation)
@@ -267,3 +268,31 @@ class TransferAdmin(ServiceAdminMixin, ScopedChoicesMixin, BusinessScopedAdminMi
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class TransferRequestForm(ServiceForm):
+    class Meta:
+        model = TransferRequest
+        fields = ["item", "from_location", "to_location", "quantity", "note"]
+
+    def perform(self, data):
+        return approvals.request_transfer(data["item"], data["from_location"], data["to_location"],
+                                          data["quantity"], self.user, note=data["note"])
+
+
+@admin.register(TransferRequest)
+class TransferRequestAdmin(ApprovalDocumentAdminMixin, ServiceAdminMixin, ScopedChoicesMixin,
+                           BusinessScopedAdminMixin, ModelAdmin):
+    """Staff ask to move stock; the owner decides on approvals' page (``approvals.py``)."""
+
+    add_form = TransferRequestForm
+    list_display = ["__str__", "status", "approval"]
+    list_filter = ["status", "business"]
+    search_fields = ["item__name", "note"]
+    list_select_related = ["business", "item", "from_location", "to_location"]
+    fields = ["business", "item", "from_location", "to_location", "quantity", "value", "note", "status",
+              "requested_by", "created_at", "transfer", "approval"]
+    readonly_fields = ["business", "value", "status", "requested_by", "created_at", "transfer", "approval"]
+
+    def get_fields(self, request, obj=None):
+        return TransferRequestForm.Meta.fields if obj is None else self.fields

@@ -294,3 +294,46 @@ class Transfer(models.Model):
 
     def __str__(self):
         return f"{self.quantity.normalize():f} {self.item} {self.from_location.name} → {self.to_location.name}"
+
+
+class TransferRequest(models.Model):
+    """A stock transfer waiting for approval (``approvals.py``); approving it runs ``transfer_stock``.
+    The ``Transfer`` row means "moved", so what waits lives here until then."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        DONE = "done", "Approved and moved"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="transfer_requests")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    from_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(validators=[MinValueValidator(Decimal("0.001"))], **QUANTITY)
+    value = models.DecimalField("value at cost (KES)", max_digits=14, decimal_places=2, default=0)
+    note = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    transfer = models.OneToOneField(Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_request_quantity_positive")]
+
+    def __str__(self):
+        return (f"Transfer request {self.pk}: {self.quantity.normalize():f} {self.item.name} "
+                f"{self.from_location.name} → {self.to_location.name}")
+
+    def approval_details(self) -> list[tuple[str, str]]:
+        """What the approver reads on the phone (approvals' decide page)."""
+        return [("Item", self.item.name), ("Quantity", f"{self.quantity.normalize():f} {self.item.unit}"),
+                ("From", self.from_location.name), ("To", self.to_location.name),
+                ("Value at cost", f"KES {self.value:,.2f}"), ("Transfer status", self.get_status_display())]
+
+    def on_approval_closed(self, request):
+        """The request was rejected or cancelled: so is the transfer (nothing moved)."""
+        status = self.Status.REJECTED if request.status == request.Status.REJECTED else self.Status.CANCELLED
+        TransferRequest.objects.filter(pk=self.pk, status=self.Status.PENDING).update(status=status)

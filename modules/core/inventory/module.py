@@ -1,6 +1,9 @@
 from modules.core.businesses.history import kept_for_the_audit
 from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role, Widget
 
+# Staff of every business ask to move stock in their own business (approvals decides).
+ASK_TRANSFER = ("inventory.view_transferrequest", "inventory.add_transferrequest")
+
 MODULE = Module(
     key="inventory",
     label="Stock",
@@ -15,6 +18,8 @@ MODULE = Module(
         MenuItem("Locations", "admin:inventory_location_changelist", "location_on", "inventory.view_location"),
         MenuItem("Stock counts", "admin:inventory_stockcount_changelist", "checklist", "inventory.view_stockcount"),
         MenuItem("Transfers", "admin:inventory_transfer_changelist", "local_shipping", "inventory.view_transfer"),
+        MenuItem("Transfer requests", "admin:inventory_transferrequest_changelist", "move_up",
+                 "inventory.view_transferrequest"),
         MenuItem("Valuation report", "admin:inventory:valuation", "price_check", "inventory.view_stocklevel"),
     ),
     widgets=(
@@ -27,10 +32,16 @@ MODULE = Module(
     # Item history (price, cost, stock rules, old → new): written by triggers, never rewritten.
     append_only=("inventory.StockMovement", "inventory.ItemEvent"),
     retention=(kept_for_the_audit("inventory.ItemEvent"),),
-    # Posting a count whose variance (shortage + surplus at cost) is KES 5,000 or more needs the owner.
-    approval_rules=(ApprovalRule("inventory.StockCount", threshold="5000", label="Stock count",
-                                 on_approved="modules.core.approvals.hooks.post_count"),
-                    # Every price, cost or stock-rule change staff ask for waits for the owner.
-                    ApprovalRule("inventory.PriceChangeRequest", threshold="0", label="Price change",
-                                 on_approved="modules.core.inventory.services.apply_price_change")),
+    staff_permissions=ASK_TRANSFER,
+    approval_rules=(
+        # Posting a count whose variance (shortage + surplus at cost) is KES 5,000 or more needs the owner.
+        ApprovalRule("inventory.StockCount", threshold="5000", label="Stock count",
+                     on_approved="modules.core.inventory.approvals.post_count"),
+        # Every stock transfer asked for by staff (0 = any value) waits for the owner.
+        ApprovalRule("inventory.TransferRequest", threshold="0", label="Stock transfer", ask="Ask for a transfer",
+                     on_approved="modules.core.inventory.approvals.execute_transfer"),
+        # Every price, cost or stock-rule change staff ask for waits for the owner.
+        ApprovalRule("inventory.PriceChangeRequest", threshold="0", label="Price change",
+                     on_approved="modules.core.inventory.services.apply_price_change"),
+    ),
 )

@@ -1,4 +1,5 @@
-"""Exports and imports of items and stock (see modules/core/exports: the accountant's desk)."""
+"""Exports and imports of items and stock, and the export of transfer requests (see
+modules/core/exports: the accountant's desk)."""
 
 from decimal import Decimal
 
@@ -7,7 +8,7 @@ from modules.core.exports.safety import SafeModelResource, col
 from modules.core.exports.specs import ExportSpec, ImportSpec
 
 from . import services as inventory
-from .models import Item, Location, StockMovement
+from .models import Item, Location, StockMovement, TransferRequest
 
 
 class ItemResource(SafeModelResource):
@@ -39,6 +40,22 @@ class StockMovementResource(SafeModelResource):
 
     def get_queryset(self):
         return super().get_queryset().select_related("item__business", "location", "source_type", "created_by")
+
+
+class TransferRequestResource(SafeModelResource):
+    business = col("business__code", "business")
+    item = col("item__sku", "item")
+    from_location = col("from_location__name", "from_location")
+    to_location = col("to_location__name", "to_location")
+
+    class Meta:
+        model = TransferRequest
+        fields = ("id", "business", "item", "from_location", "to_location", "quantity", "value", "note", "status",
+                  "created_at")
+        export_order = fields
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("business", "item", "from_location", "to_location")
 
 
 class ItemImport(DeskImport):
@@ -165,6 +182,8 @@ EXPORTS = (
     ExportSpec("inventory.movements", "Stock movements", "modules.core.inventory.resources.StockMovementResource",
                business_path="item__business", date_field="created_at", order=40),
     ExportSpec("inventory.items", "Items and prices", "modules.core.inventory.resources.ItemResource", order=61),
+    ExportSpec("inventory.transfer_requests", "Transfer requests",
+               "modules.core.inventory.resources.TransferRequestResource", date_field="created_at", order=500),
 )
 
 IMPORTS = (

@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from modules.core.approvals import services as approvals
 from modules.core.businesses.models import Business
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
@@ -124,22 +125,30 @@ def value_at_cost(quantity, unit_cost) -> Decimal:
 
 # --- transfers ---------------------------------------------------------------------------------
 
+def transfer_needs_approval(item, quantity, user) -> bool:
+    """True when this user may not move this much stock without an approval (the
+    inventory.TransferRequest rule; None = trusted code)."""
+    rule = approvals.rule_for("inventory.TransferRequest")
+    if user is None or rule is None:
+        return False
+    return (value_at_cost(quantity, item.cost) >= approvals.threshold(rule)
+            and not approvals.may_decide(user, item.business, rule))
+
+
 @transaction.atomic
 def transfer_stock(item, from_location, to_location, quantity, user=None, *, note="", approval=None) -> Transfer:
     """Move stock between two locations of one business: TRANSFER_OUT then TRANSFER_IN, all or
     nothing (OutOfStock if the source holds too little). No money moves: it stays Inventory.
 
-    Approvals: when the approvals.TransferRequest rule covers this value and ``user`` may not
-    approve, this refuses with ApprovalRequired: ask through approvals.services.request_transfer
-    (admin: Approvals → Transfer requests), whose approval calls back here with ``approval``."""
-    from modules.core.approvals import services as approvals
-
+    Approvals: when the inventory.TransferRequest rule covers this value and ``user`` may not
+    approve, this refuses with ApprovalRequired: ask through ``approvals.request_transfer`` (this
+    module's; admin: Stock → Transfer requests), whose approval calls back here with ``approval``."""
     quantity = Decimal(quantity)
-    if (approval is None or approval.status != approvals.Status.APPROVED) and \
-            approvals.transfer_needs_approval(item, quantity, user):
+    if (approval is None or approval.status != approval.Status.APPROVED) and \
+            transfer_needs_approval(item, quantity, user):
         raise approvals.ApprovalRequired(
             f"Moving {quantity.normalize():f} {item.unit} of {item.name} needs the owner's approval: "
-            f"ask for it under Approvals → Transfer requests.")
+            f"ask for it under Stock → Transfer requests.")
     if quantity <= 0:
         raise ValidationError("Transfer a quantity above 0.")
     if from_location.pk == to_location.pk:
@@ -213,8 +222,6 @@ def post_count(count, user=None):
     surplus, at average cost) at or above the inventory.StockCount rule's threshold, posted by
     someone who may not approve, sends an approval request and raises ApprovalPending; approving
     the request posts the count. A rejected count cannot be posted (ApprovalRejected)."""
-    from modules.core.approvals import services as approvals
-
     if count.status == StockCount.Status.DRAFT:
         variance = count_variance(count)
         approvals.gate(count, variance["shortage"] + variance["surplus"], user,
@@ -305,8 +312,6 @@ def request_price_change(item, user, *, reason: str, **changes) -> PriceChangeRe
     """Ask for a new price, cost or stock rule of ``item`` (``selling_price=…, cost=…,
     tracks_stock=…, allow_negative_stock=…``). It waits for the owner (the approvals rule
     ``inventory.PriceChangeRequest``); for someone who may approve it, it applies at once."""
-    from modules.core.approvals.services import request_approval
-
     unknown = set(changes) - set(PriceChangeRequest.FIELDS)
     if unknown:
         raise PriceChangeError(f"Not something to ask for: {', '.join(sorted(unknown))}.")
@@ -317,7 +322,7 @@ def request_price_change(item, user, *, reason: str, **changes) -> PriceChangeRe
     if not asked.changes():
         raise PriceChangeError(f"That is what {item.name} has now: nothing to change.")
     asked.save()
-    request_approval(asked, ZERO, user, asked.reason)
+    approvals.request_approval(asked, ZERO, user, asked.reason)
     asked.refresh_from_db()
     return asked
 
@@ -346,7 +351,7 @@ ITEM_DATA_ENTRY = ("inventory.view_item", "inventory.add_item", "inventory.chang
 # Counting and moving stock in their own business; posting a count (moves money) stays with the owner.
 STOCK_DESK = ("inventory.view_stocklevel", "inventory.view_stockmovement", "inventory.view_location",
               "inventory.view_stockcount", "inventory.add_stockcount", "inventory.change_stockcount",
-              "inventory.view_transfer")  # staff ask to move stock through approvals (transfer requests)
+              "inventory.view_transfer")  # staff ask to move stock with a transfer request (module.py)
 
 
 def items_menu_item(business_code: str, title: str, icon: str) -> MenuItem:

@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
-from modules.core.businesses.admin_kit import (BusinessScopedAdminMixin, ReadOnlyAdminMixin, ScopedChoicesMixin,
-                                               ServiceAdminMixin, ServiceForm)
+from modules.core.businesses.admin_kit import (BusinessScopedAdminMixin, HistoryAdminMixin, ReadOnlyAdminMixin,
+                                               ScopedChoicesMixin, ServiceAdminMixin, ServiceForm)
 from modules.core.businesses.services import businesses_for
 from modules.core.exports.admin_mixins import DeskExportMixin
 from modules.core.ledger import chart
@@ -194,10 +194,11 @@ class SupplierPaymentAdmin(ServiceAdminMixin, ScopedChoicesMixin, BusinessScoped
 
 
 @admin.register(SupplierPrice)
-class SupplierPriceAdmin(DeskExportMixin, BusinessScopedAdminMixin, ModelAdmin):
+class SupplierPriceAdmin(HistoryAdminMixin, DeskExportMixin, BusinessScopedAdminMixin, ModelAdmin):
     """Price lists come from imports (admin → Desk → Import a spreadsheet); read here, exported
-    in the same columns so the file can go back in."""
+    in the same columns so the file can go back in. Each price's history page shows old → new."""
 
+    history_events = (("purchasing.SupplierPriceEvent", "pgh_obj"),)
     resource_classes = ["modules.core.purchasing.resources.SupplierPriceResource"]
     list_display = ["item", "supplier", "unit_cost", "updated_at"]
     list_filter = ["business", "supplier"]

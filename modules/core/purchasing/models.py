@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from modules.core.businesses.history import history_of
 from modules.core.businesses.models import Business
 from modules.core.inventory.models import QUANTITY, Item, Location
 from modules.core.ledger.models import MONEY, JournalEntry
@@ -226,3 +227,8 @@ class SupplierPrice(models.Model):
 
     def __str__(self):
         return f"{self.supplier}: {self.item} at {self.unit_cost}"
+
+
+class SupplierPriceEvent(history_of(SupplierPrice, exclude=["updated_at"])):
+    """Every version of a supplier's price, old → new (modules/core/businesses/history.py)."""
+

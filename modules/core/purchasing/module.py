@@ -1,3 +1,4 @@
+from modules.core.businesses.history import kept_for_the_audit
 from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role
 
 MODULE = Module(
@@ -21,7 +22,9 @@ MODULE = Module(
     roles=(Role("Accountant", permissions=("purchasing.view_*",)),
            Role("Importer", permissions=("purchasing.view_supplierprice",))),
     admin_urls="modules.core.purchasing.views.admin_urlpatterns",
-    append_only=("purchasing.GoodsReceipt", "purchasing.SupplierBill", "purchasing.SupplierPayment"),
+    append_only=("purchasing.GoodsReceipt", "purchasing.SupplierBill", "purchasing.SupplierPayment",
+                 "purchasing.SupplierPriceEvent"),  # price history (core/businesses/history.py)
+    retention=(kept_for_the_audit("purchasing.SupplierPriceEvent"),),
     # Orders above KES 50,000 (services.APPROVAL_THRESHOLD) are approved before they are sent.
     approval_rules=(ApprovalRule("purchasing.PurchaseOrder", threshold="50000.01", label="Purchase order",
                                  permission="purchasing.approve_purchaseorder",

@@ -119,6 +119,8 @@ class ApprovalRule:
     ``on_approved``: dotted path ``f(document, request)`` run in the same transaction as the final
     approval (pay the expense, post the count, …); empty when the owning service checks
     ``approvals.services.is_approved`` itself. ``second_approver``: a second, different approver.
+    ``ask``: for documents people ask for (an expense, a stock transfer), the link approvals' page
+    shows to who may add one ("Ask for a transfer"), leading to the document's admin add page.
     """
 
     document: str  # "app_label.Model"
@@ -127,6 +129,7 @@ class ApprovalRule:
     permission: str = "approvals.decide_approvalrequest"  # who may approve (the Owner role has "*")
     on_approved: str = ""
     label: str = ""  # "Expense", "Purchase order", … as approvers read it
+    ask: str = ""  # "Ask for an expense": a link on approvals' page; empty: none
 
 
 @dataclass(frozen=True)

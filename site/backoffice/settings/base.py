@@ -48,6 +48,8 @@ BACKOFFICE_CORE = [
     "modules.core.system",
     "modules.core.cms",
     "modules.core.etims",
+    "modules.core.sms",
+    "modules.core.demo",  # the top floor: seed_demo and generate_history, which use every other module
 ]
 BACKOFFICE_MODULES = env_list("BACKOFFICE_MODULES", ["modules.water", "modules.laundry", "modules.shop"])
 
@@ -327,6 +329,24 @@ ETIMS_QR_HOST = os.environ.get("ETIMS_QR_HOST") or (
     "etims.kra.go.ke" if ETIMS_MODE == "production" else "etims-sbx.kra.go.ke")
 if ETIMS_MODE == "simulator":
     INSTALLED_APPS.append("modules.core.etims.simulator")
+
+# --- customer SMS (Africa's Talking; modules/core/sms/README.md) -----------------------------------
+# "simulator" (dev): this app serves AT's messaging API at /sms-api/; "sandbox" and "production" point
+# the same SDK at Africa's Talking; "off": nothing is sent or recorded (the tests' default).
+SMS_MODE = os.environ.get("SMS_MODE", "simulator")
+SMS_BASE_URL = os.environ.get("SMS_BASE_URL") or {
+    "simulator": f"http://127.0.0.1:{os.environ.get('PORT', '8000')}/sms-api/version1",
+    "sandbox": "https://api.sandbox.africastalking.com/version1",
+    "production": "https://api.africastalking.com/version1",
+}.get(SMS_MODE, "")
+AT_USERNAME = os.environ.get("AT_USERNAME", "simulator")
+AT_API_KEY = os.environ.get("AT_API_KEY", "simulator-api-key")
+SMS_SENDER_ID = os.environ.get("SMS_SENDER_ID", "")  # an approved alphanumeric sender; empty: AT's shared code
+# Delivery reports and incoming messages post to /sms/<SMS_CALLBACK_TOKEN>/delivery/ and …/incoming/.
+SMS_CALLBACK_TOKEN = os.environ.get("SMS_CALLBACK_TOKEN", "dev-sms-callback-token")
+SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
+if SMS_MODE == "simulator":
+    INSTALLED_APPS.append("modules.core.sms.simulator")
 
 # --- health watcher (modules/core/system/watcher.py) and its e-mail --------------------------------
 # /health/deps/ answers the owner's login, or a monitor sending "Authorization: Bearer <HEALTH_TOKEN>"

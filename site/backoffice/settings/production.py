@@ -8,6 +8,7 @@ from .base import *  # noqa: F403
 
 from modules.core.etims.configuration import production_problems as etims_problems  # noqa: E402
 from modules.core.payments.configuration import production_problems  # noqa: E402  (base puts modules/ on the path)
+from modules.core.sms.configuration import production_problems as sms_problems  # noqa: E402
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
@@ -38,6 +39,12 @@ _etims_problems = etims_problems({"ETIMS_MODE": os.environ.get("ETIMS_MODE", "")
                                   **{name: os.environ.get(name, "") for name in ("ETIMS_TIN", "ETIMS_DEVICE_SERIAL")}})
 if _etims_problems:
     raise ImproperlyConfigured("eTIMS is not configured for production:\n  " + "\n  ".join(_etims_problems))
+# SMS: never the simulator; Africa's Talking's key and the callback token from the env.
+_sms_problems = sms_problems({"SMS_MODE": os.environ.get("SMS_MODE", ""), "SMS_BASE_URL": SMS_BASE_URL,  # noqa: F405
+                              **{name: os.environ.get(name, "") for name in ("AT_USERNAME", "AT_API_KEY",
+                                                                             "SMS_CALLBACK_TOKEN")}})
+if _sms_problems:
+    raise ImproperlyConfigured("SMS is not configured for production:\n  " + "\n  ".join(_sms_problems))
 if not LEDGER_KEY_FILE and len(LEDGER_KEY) < 32:  # noqa: F405
     raise ImproperlyConfigured("LEDGER_HMAC_KEY (32+ random characters) or LEDGER_KEY_FILE must be set in "
                                "production, and never stored in the database (ops/deploy/README.md)")

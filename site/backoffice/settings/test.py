@@ -50,3 +50,8 @@ OUTBOX_EAGER = os.environ.get("OUTBOX_EAGER", "1") == "1"
 # which stays installed and served at /etims-api/ on the live server).
 ETIMS_MODE = "off"
 ETIMS_HTTP_TIMEOUT = 2.0
+
+# SMS: off unless a test turns it on (tests/integration/test_sms.py points it at the simulator,
+# which stays installed and served at /sms-api/ on the live server).
+SMS_MODE = "off"
+SMS_HTTP_TIMEOUT = 1.0

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class SmsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "modules.core.sms"
+    label = "sms"
+    verbose_name = "SMS"

@@ -1,0 +1,19 @@
+from modules.core.registry.contract import MenuItem, Module, OutboxTopic, Role, Widget
+
+MODULE = Module(
+    key="sms",
+    label="SMS",
+    icon="sms",
+    order=65,
+    menu=(MenuItem("Customer SMS", "admin:sms_smsmessage_changelist", "sms", "sms.view_smsmessage"),),
+    widgets=(Widget(key="sms.cost", title="SMS this month", callable="modules.core.sms.widgets.monthly_cost",
+                    template="sms/widget_cost.html", refresh_seconds=300, permission="sms.view_smsmessage",
+                    refresh_on="clock"),),
+    roles=(Role("Accountant", permissions=("sms.view_*",)),),
+    outbox_topics=(
+        # Customers' texts: every 10 s doubling to 30 min, for about a day; a text older than that is
+        # no news anymore (the message shows as failed in admin → Customer SMS).
+        OutboxTopic("sms.send", handler="modules.core.sms.services.deliver", max_attempts=12,
+                    backoff_seconds=10, max_backoff_seconds=1800, timeout=60, label="SMS to a customer"),
+    ),
+)
