@@ -28,8 +28,12 @@ def test_a_cash_sale_receipt_turns_signed_within_one_poll(etims_on, live_server,
     assert phone.locator("svg.etims-qr").count() == 0
     phone.screenshot(path=str(ARTIFACTS / "etims-receipt-pending.png"), full_page=True)
 
-    assert etims.sign(invoice.pk) is None  # KRA answers the retry
-    invoice.refresh_from_db()
+    for _ in range(3):  # KRA answers the outbox's retry (again if the busy machine missed the 1 s timeout)
+        etims.sign(invoice.pk)
+        invoice.refresh_from_db()
+        if not invoice.waiting:
+            break
+    assert invoice.status == Invoice.Status.SIGNED, invoice.last_error
     phone.locator("svg.etims-qr").wait_for(timeout=ONE_POLL_MS)
     signature = phone.locator("[data-etims-signature]").inner_text()
     assert signature.replace("-", "") == invoice.signature and signature.count("-") == 3

@@ -26,8 +26,10 @@ from django.utils import timezone
 
 from modules.core.outbox import services as outbox
 from modules.core.registry import events
+from modules.core.registry.refusals import Refusal
 
 from . import payloads
+from .configuration import KRA_PIN
 from .models import Device, Invoice, ItemRegistration
 from .oscu import Device as Headers
 from .oscu import EtimsError, OscuClient, Outcome, parse_stamp
@@ -104,8 +106,8 @@ def on_sale_committed(business: str, sale_id: int, **_) -> None:
     customer = sale.customer
     invoice, created = Invoice.objects.get_or_create(sale=sale, kind=Invoice.Kind.SALE, defaults={
         "business": sale.business, "total": 0, "vat": 0,
-        "customer_pin": (customer.kra_pin or "") if customer else "",
-        "customer_name": (customer.name or "")[:60] if customer else ""})
+        "customer_pin": sale.buyer_pin or ((customer.kra_pin or "") if customer else ""),
+        "customer_name": (sale.buyer_name or ((customer.name or "") if customer else ""))[:60]})
     if created:
         _snapshot(invoice)
         outbox.enqueue(SIGN, key=f"invoice:{invoice.pk}", payload={"invoice": invoice.pk}, business=sale.business)
@@ -452,6 +454,37 @@ def watch_pending() -> bool:
                        message=f"{facts.waiting} sale(s) not yet signed by eTIMS, the oldest for {hours:.1f} h. "
                                f"The counter keeps selling; receipts show 'eTIMS pending' until KRA answers.")
     return True
+
+
+# --- the buyer's PIN at the sale ---------------------------------------------------------------------
+
+def check_buyer_pin(pin: str):
+    """A business customer's KRA PIN typed at the sale, checked with KRA's customer lookup
+    (``selectCustomer``): a ``sales.services.Buyer`` (with KRA's name for it when found). A mistyped
+    PIN, one KRA does not know or lists as inactive is refused (a Refusal: a plain 400); KRA down,
+    slow or eTIMS off never blocks the sale: the PIN is kept unchecked and the receipt says so."""
+    from modules.core.sales.services import Buyer
+
+    pin = (pin or "").strip().upper().replace(" ", "")
+    if not KRA_PIN.match(pin):
+        raise Refusal(f"{pin or 'That'} is not a KRA PIN: a KRA PIN is a letter, 9 digits and a letter "
+                      "(like A123456789Z).")
+    if not enabled():
+        return Buyer(pin)
+    try:
+        device_ = device()
+        api = _ready(device_)
+        api.timeout = settings.ETIMS_LOOKUP_TIMEOUT  # the counter waits for this: a short wait, then unchecked
+        found = api.customer(pin)
+    except (EtimsError, NotConfigured) as error:
+        logger.warning("KRA PIN %s not checked: %s", pin, error)
+        return Buyer(pin)
+    if found is None:
+        raise Refusal(f"KRA does not know the PIN {pin}: check it with the customer, or sell without a PIN.")
+    if (found.get("taxprSttsCd") or "A") != "A":
+        raise Refusal(f"KRA lists the PIN {pin} ({found.get('taxprNm') or 'no name'}) as not active: "
+                      "ask the customer for their current PIN, or sell without a PIN.")
+    return Buyer(pin, str(found.get("taxprNm") or "")[:60], checked=True)
 
 
 def invoice_for(sale, kind: str = Invoice.Kind.SALE) -> Invoice | None:

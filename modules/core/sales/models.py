@@ -67,6 +67,10 @@ class Sale(models.Model):
     void_reason = models.CharField(max_length=120, blank=True)
     void_refund = models.CharField(max_length=6, blank=True,
                                    help_text="How a void gave back what was paid: route, cash or credit.")
+    # a business customer's KRA PIN given at the sale (eTIMS custTin; expenses are deductible only with it)
+    buyer_pin = models.CharField("buyer's KRA PIN", max_length=11, blank=True)
+    buyer_name = models.CharField("buyer's name (from KRA)", max_length=60, blank=True)
+    buyer_pin_checked = models.BooleanField("buyer's PIN checked with KRA", default=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -70,6 +70,16 @@ class SaleConflict(Refusal):
 
 
 @dataclass(frozen=True)
+class Buyer:
+    """A business customer's KRA PIN given at the sale (printed on the receipt, sent to eTIMS);
+    ``checked``: KRA's customer lookup knew it (False: KRA could not be asked, recorded unverified)."""
+
+    pin: str
+    name: str = ""
+    checked: bool = False
+
+
+@dataclass(frozen=True)
 class SaleLineInput:
     """One line to sell. ``item_id`` with the item's own price and VAT class, unless ``unit_price``
     or ``band`` say otherwise (a cylinder's refill price). ``item_id=None`` with a ``description``
@@ -179,7 +189,7 @@ def claimed_items(business) -> dict[int, str]:
 def create_sale(*, business: Business, client_uuid, lines: list[SaleLineInput], method: str = "cash",
                 discount="0", customer_phone: str = "", customer_name: str = "", cash_amount=None, user=None,
                 kind: str = "quick", build=None, fingerprint_extra=None, flow_items: bool = False,
-                at=None) -> tuple[Sale, bool]:
+                at=None, buyer: Buyer | None = None) -> tuple[Sale, bool]:
     """Record a sale; returns (sale, created). Cash (all of it for ``method="cash"``, else
     ``cash_amount``) is paid in the same transaction; what is left stays due: the caller asks for
     M-Pesa with payments.request_stk_push (outside the transaction), a laundry balance is taken at
@@ -208,7 +218,7 @@ def create_sale(*, business: Business, client_uuid, lines: list[SaleLineInput], 
     try:
         with transaction.atomic():
             sale = _record(business, client_uuid, print_, lines, method, discount, phone, customer_name, cash_amount,
-                           user, kind, build, flow_items, at or timezone.now())
+                           user, kind, build, flow_items, at or timezone.now(), buyer)
     except IntegrityError:
         existing = _existing(client_uuid, print_)  # the same UUID won a race: return what it saved
         if existing is None:
@@ -259,7 +269,7 @@ def quote(business, lines: list[SaleLineInput], *, discount=0, on=None, flow_ite
 
 
 def _record(business, client_uuid, print_, lines, method, discount, phone, customer_name, cash_amount, user, kind,
-            build, flow_items, at):
+            build, flow_items, at, buyer=None):
     day = timezone.localdate(at)
     priced, percents = _priced(business, lines, flow_items, day)
     revenue = [(gross, band) for line, _, _, gross, band in priced if not line.account]
@@ -279,7 +289,8 @@ def _record(business, client_uuid, print_, lines, method, discount, phone, custo
     sale = Sale.objects.create(
         business=business, number=_next_number(business), client_uuid=client_uuid, fingerprint=print_,
         customer=customer, location=location, subtotal=subtotal, discount=discount, vat=split.vat, total=total,
-        payment_method=method, kind=kind, created_by=user)
+        payment_method=method, kind=kind, created_by=user, buyer_pin=buyer.pin if buyer else "",
+        buyer_name=buyer.name[:60] if buyer else "", buyer_pin_checked=bool(buyer and buyer.checked))
     taxed = iter(split.lines)
     net = defaultdict(Decimal)  # account -> debit (+) or credit (-)
     for line, item, price, gross, band in priced:

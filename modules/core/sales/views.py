@@ -23,6 +23,7 @@ from modules.core.businesses.admin_kit import admin_page, render_page, scoped_or
 from modules.core.businesses.services import businesses_for
 from modules.core.customers.models import Customer
 from modules.core.etims import receipts as etims_receipts
+from modules.core.etims import services as etims_services
 from modules.core.exports import services as exports
 from modules.core.exports.models import ExportJob
 from modules.core.exports.streaming import csv_cell
@@ -97,6 +98,8 @@ def submit(request):
             raise ValueError("negative or infinite amount")
         discount = services.amount(discount, "discount")
         cash = services.amount(cash, "cash part") if cash is not None else None
+        # a business customer's KRA PIN: checked with KRA; KRA down never blocks the sale
+        buyer = etims_services.check_buyer_pin(str(data["buyer_pin"])) if data.get("buyer_pin") else None
     except ValidationError as error:
         return _json_error(" ".join(error.messages), 400)
     except (ValueError, KeyError, TypeError, InvalidOperation, AttributeError, OverflowError, RecursionError):
@@ -109,13 +112,16 @@ def submit(request):
             sale, created = services.create_sale(
                 business=business, client_uuid=data.get("uuid"), lines=lines,
                 method="mpesa" if method == TILL else method, discount=discount,
-                customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user)
+                customer_phone=data.get("phone", ""), cash_amount=cash, user=request.user, buyer=buyer)
             if created and method == TILL:
                 payments.record_typed_code(sale, str(data.get("code") or ""), user=request.user)
     except ValidationError as error:  # a UUID used for another sale, or stock gone since the tap: 409
         conflict = isinstance(error, (services.SaleConflict, services.OutOfStock))
         return _refused(request, data, business, " ".join(error.messages), 409 if conflict else 400)
     next_url = reverse("admin:sales:receipt", args=[sale.pk])
+    if buyer is not None and not buyer.checked:
+        messages.warning(request, f"KRA could not be asked about the PIN {buyer.pin} just now: the sale is "
+                                  "recorded with it, not verified.")
     if sale.payment_method in ("mpesa", "split") and method != TILL:  # on credit ("deni") the customer pays later
         try:
             stk = payments.ask_mpesa(sale, data.get("phone", ""), user=request.user)  # a replay never asks twice

@@ -322,6 +322,8 @@ ETIMS_DEVICE_SERIAL = os.environ.get("ETIMS_DEVICE_SERIAL", "BIASHARA/P051234567
 ETIMS_CMC_KEY = os.environ.get("ETIMS_CMC_KEY", "")  # from `manage.py etims_init`; a secret, like MPESA_*
 ETIMS_SDC_ID = os.environ.get("ETIMS_SDC_ID", "")  # the SCU ID, when the device was initialised elsewhere
 ETIMS_HTTP_TIMEOUT = float(os.environ.get("ETIMS_HTTP_TIMEOUT", "30"))
+# The buyer's PIN lookup at the counter: past this, the sale goes on with the PIN unchecked.
+ETIMS_LOOKUP_TIMEOUT = float(os.environ.get("ETIMS_LOOKUP_TIMEOUT", "4"))
 # KRA's receipt check the QR code links to: the sandbox's for everything but production.
 ETIMS_QR_HOST = os.environ.get("ETIMS_QR_HOST") or (
     "etims.kra.go.ke" if ETIMS_MODE == "production" else "etims-sbx.kra.go.ke")
