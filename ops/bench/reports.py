@@ -13,7 +13,8 @@ it requests in rounds, each page once per round so they share the machine's mood
 * the Today widget (takings, sales and profit per business), computed each time (its cache is
   cleared before each request) and as served (cached under the businesses' live versions);
 * daily sales for a month (every business, consolidated);
-* the debtors ageing (every business) and a customer's statement with a year of activity.
+* the debtors ageing (every business) and a customer's statement with a year of activity (the
+  page as a phone opens it: the last 90 days, all before as the opening balance).
 
 Queries are counted for each page with a small and a large range (a week vs a month of daily sales,
 a customer with a few lines vs the year's): a page whose count grows with the data fails the run.

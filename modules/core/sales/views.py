@@ -2,7 +2,7 @@
 
 import csv
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -223,6 +223,9 @@ def _customer(request, pk, permission="customers.view_customer"):
     return customer, mine
 
 
+STATEMENT_DAYS = timedelta(days=90)
+
+
 def statement(request, pk):
     """The customer's account on a phone: what they owe or hold as credit with each business, every
     sale, payment, void and refund with a dated running balance, a CSV of the same lines; take a
@@ -240,6 +243,10 @@ def statement(request, pk):
     except ValueError:
         start = end = None
         messages.error(request, "Dates are written YYYY-MM-DD; showing the whole account.")
+    if "start" not in request.GET:
+        # on a phone, the last three months with all before as the opening balance; an empty
+        # "From" shows (and downloads) the whole account
+        start = timezone.localdate() - STATEMENT_DAYS
     if request.method == "POST":
         return _statement_action(request, customer, scope or business, mine)
     account = accounts.statement(customer, start=start, end=end, business=scope)
@@ -256,7 +263,8 @@ def statement(request, pk):
         "can_take": request.user.has_perm("payments.add_payment"),
         "can_mpesa": request.user.has_perm("payments.add_stkrequest"),
         "can_refund": request.user.has_perm("sales.add_creditrefund"),
-        "csv_url": f"?{urlencode({k: v for k, v in request.GET.items() if k != 'format'} | {'format': 'csv'})}"})
+        "csv_url": "?" + urlencode({k: v for k, v in request.GET.items() if k != "format"}
+                                   | {"start": start.isoformat() if start else "", "format": "csv"})})
 
 
 def _statement_action(request, customer, business, mine):
