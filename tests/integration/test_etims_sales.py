@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from modules.core.businesses.models import Business
 from modules.core.etims.models import Device, Invoice
+from modules.core.etims.services import sign
 from modules.core.etims.simulator.models import SimInvoice
 from modules.core.inventory.models import Item
 from modules.core.outbox.models import Message
@@ -64,3 +65,39 @@ def test_etims_init_initialises_the_device_once(etims_on, capsys):  # noqa: F811
     device = Device.objects.get()
     assert device.sdc_id.startswith("KRACU") and device.simulator_cmc_key
     assert f"SCU ID (ETIMS_SDC_ID): {device.sdc_id}" in capsys.readouterr().out
+
+
+def test_a_voided_lpg_receipt_becomes_a_credit_note(etims_on, stocked):  # noqa: F811
+    """The shop voids an LPG receipt through the sale engine: ``sale.voided``, then a credit note
+    referencing the signed invoice, for its whole total."""
+    from django.db import transaction
+
+    from modules.core.inventory.services import receive_opening_stock
+    from modules.core.sales.models import Sale
+    from modules.shop import services as shop
+    from modules.shop.models import CylinderType
+
+    kgas = CylinderType.objects.get(business__code="shop", size_kg=6, brand="K-Gas")
+    with transaction.atomic():
+        receive_opening_stock(Item.objects.get(pk=kgas.full_item_id), 1)
+    lpg, _ = shop.record_lpg(business=Business.objects.get(code="shop"), client_uuid=uuid.uuid4(), kind="refill",
+                             cylinder_type=kgas, method="cash")
+    original = Invoice.objects.get(sale=lpg.sale, kind=Invoice.Kind.SALE)
+    for _ in range(3):  # the outbox's retry, should the busy machine make the simulator miss the 1 s timeout
+        if not original.waiting:
+            break
+        sign(original.pk)
+        original.refresh_from_db()
+    assert original.status == Invoice.Status.SIGNED, original.last_error
+    shop.void_lpg(lpg, reason="wrong cylinder")
+    assert Sale.objects.get(pk=lpg.sale_id).status == Sale.Status.VOIDED
+    note = Invoice.objects.get(sale=lpg.sale, kind=Invoice.Kind.CREDIT_NOTE)
+    for _ in range(3):
+        if not note.waiting:
+            break
+        sign(note.pk)
+        note.refresh_from_db()
+    assert note.status == Invoice.Status.SIGNED, note.last_error
+    assert (note.original, note.total) == (original, original.total) and note.total == lpg.sale.total
+    credited = SimInvoice.objects.get(rcpt_ty_cd="R")
+    assert (credited.org_invc_no, credited.tot_amt) == (original.number, lpg.sale.total)
