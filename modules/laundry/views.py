@@ -17,7 +17,7 @@ from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.businesses.services import enabled_businesses
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
-from modules.core.payments.phones import normalize_phone
+from modules.core.customers.phones import normalize_phone
 
 from . import services
 from .models import Job

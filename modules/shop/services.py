@@ -42,7 +42,7 @@ from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
-from modules.core.payments.phones import normalize_phone
+from modules.core.customers.phones import normalize_phone
 from modules.core.purchasing import services as purchasing
 from modules.core.registry import events
 from modules.core.registry.contract import AccountSpec

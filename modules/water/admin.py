@@ -17,7 +17,7 @@ from modules.core.businesses.models import Business
 from modules.core.customers import services as customers
 from modules.core.live.locking import LiveEditingAdminMixin
 from modules.core.inventory.models import Item, Location
-from modules.core.payments.phones import normalize_phone
+from modules.core.customers.phones import normalize_phone
 
 from .models import BottleMovement, DeliveryLine, DeliveryOrder, ProductionBatch, Recipe, RecipeLine
 from .services import BUSINESS_CODE

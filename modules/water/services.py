@@ -30,7 +30,7 @@ from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
-from modules.core.payments.phones import normalize_phone
+from modules.core.customers.phones import normalize_phone
 from modules.core.registry import events
 from modules.core.registry.refusals import Refusal
 from modules.core.sales import services as sales

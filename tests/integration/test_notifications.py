@@ -17,15 +17,17 @@ from fixtures.demo import seed
 from modules.core.businesses.models import Business
 from modules.core.inventory import services as stock
 from modules.core.inventory.models import Item, StockLevel, StockMovement
+from modules.core.inventory.kinds import LOW_STOCK
 from modules.core.notifications import jobs
 from modules.core.notifications import services as notifications
 from modules.core.notifications.models import Notification, Throttle
 from modules.core.payments import services as payments
+from modules.core.payments.kinds import PAYMENT_FAILED, PAYMENT_RECEIVED
 from modules.core.payments.models import StkRequest
 from modules.core.registry import registry
 from tests.conftest import PASSWORD
 
-LOW = notifications.LOW_STOCK
+LOW = LOW_STOCK
 WARN = notifications.SYSTEM_WARNING
 
 
@@ -218,8 +220,8 @@ def test_mpesa_payment_received_and_failed(people, settings):
     assert not Notification.objects.exists(), "cash at the counter is not announced"
     payments.record_payment(invoice, method="mpesa", amount="400", payer_phone="254712345670",
                             mpesa_receipt="TKA1B2C3D4")
-    assert received(notifications.PAYMENT_RECEIVED) == ["owner"]
-    note = Notification.objects.get(kind=notifications.PAYMENT_RECEIVED)
+    assert received(PAYMENT_RECEIVED) == ["owner"]
+    note = Notification.objects.get(kind=PAYMENT_RECEIVED)
     assert note.message == f"M-Pesa KES 400.00 received from 254712345670 for INV{invoice.pk} (TKA1B2C3D4)"
 
     stk = StkRequest.objects.create(business=water, document=invoice, phone="254712345671", amount=450,
@@ -228,8 +230,8 @@ def test_mpesa_payment_received_and_failed(people, settings):
     body = {"Body": {"stkCallback": {"MerchantRequestID": "m-1", "CheckoutRequestID": stk.checkout_request_id,
                                      "ResultCode": 1032, "ResultDesc": "Request cancelled by user"}}}
     assert payments.handle_callback(body) == "settled"
-    assert received(notifications.PAYMENT_FAILED) == ["owner", "water_staff"]
-    note = Notification.objects.filter(kind=notifications.PAYMENT_FAILED).first()
+    assert received(PAYMENT_FAILED) == ["owner", "water_staff"]
+    note = Notification.objects.filter(kind=PAYMENT_FAILED).first()
     assert note.message == "M-Pesa KES 450 from 254712345671 not paid: cancelled by the customer"
     assert note.link == reverse("admin:payments:stk_wait", args=[stk.pk])
 

@@ -116,9 +116,9 @@ def test_durable_subscriptions_survive_a_process_that_dies_after_commit(probe):
 
 def test_the_core_must_not_lose_subscriptions_are_durable():
     durable = {(s.event, s.handler) for m in registry.modules() for s in m.subscriptions if s.durable}
-    assert {("stock.low", "modules.core.notifications.handlers.on_stock_low"),
-            ("payment.received", "modules.core.notifications.handlers.on_payment_received"),
-            ("payment.failed", "modules.core.notifications.handlers.on_payment_failed"),
+    assert {("stock.low", "modules.core.inventory.notices.on_stock_low"),
+            ("payment.received", "modules.core.payments.notices.on_payment_received"),
+            ("payment.failed", "modules.core.payments.notices.on_payment_failed"),
             ("approval.requested", "modules.core.approvals.handlers.on_requested"),
             ("laundry.overdue", "modules.laundry.handlers.tell_the_owner_what_is_overdue")} <= durable
     assert registry.outbox_topic("notifications.deliver")

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from modules.core.system.models import SecurityEvent
-from modules.core.system.pagination import EstimatedCountPaginator
+from modules.core.businesses.pagination import EstimatedCountPaginator
 from tests import db_roles
 
 

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from modules.core.payments.phones import PHONE_HELP, normalize_phone
+from modules.core.customers.phones import PHONE_HELP, normalize_phone
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -40,7 +40,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from modules.core.registry import registry
-from modules.core.system.pagination import EstimatedCountPaginator
+from .pagination import EstimatedCountPaginator
 
 from .models import Business
 from .scoping import BusinessScopedAdminMixin, ScopedChoicesMixin

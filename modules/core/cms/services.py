@@ -15,7 +15,7 @@ from django.utils.module_loading import import_string
 
 from modules.core.inventory.models import Item
 from modules.core.notifications import services as notifications
-from modules.core.payments.phones import normalize_phone
+from modules.core.customers.phones import normalize_phone
 from modules.core.registry import events, registry
 
 from .models import CustomerRequest

@@ -8,7 +8,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from modules.core.businesses.admin_kit import HistoryAdminMixin
 from modules.core.businesses.services import businesses_for
 from modules.core.exports.admin_mixins import DeskExportMixin
-from modules.core.payments.phones import normalize_phone
+from .phones import normalize_phone
 from modules.core.registry.roles import business_codes_for
 
 from .models import Customer, CustomerPhone

@@ -1,6 +1,5 @@
 """A customer: one person (or firm) with one or more phones, known to one or more businesses."""
 
-import hashlib
 from decimal import Decimal
 
 from django.core.validators import MinValueValidator, RegexValidator
@@ -11,12 +10,9 @@ from modules.core.businesses.history import history_of
 from modules.core.businesses.models import Business
 from modules.core.ledger.models import MONEY
 
+from .phones import phone_hash
+
 KRA_PIN = RegexValidator(r"^[A-Z][0-9]{9}[A-Z]$", "A KRA PIN is a letter, 9 digits and a letter, like A123456789Z.")
-
-
-def phone_hash(phone: str) -> str:
-    """SHA-256 hex of the MSISDN as M-Pesa hashes it in C2B confirmations (``2547XXXXXXXX``)."""
-    return hashlib.sha256(phone.encode("ascii")).hexdigest()
 
 
 class Customer(models.Model):

@@ -7,7 +7,7 @@ from modules.core.businesses.services import businesses_for
 from modules.core.exports.imports import DeskImport, Text, text
 from modules.core.exports.safety import SafeModelResource, col
 from modules.core.exports.specs import ExportSpec, ImportSpec
-from modules.core.payments.phones import normalize_phone
+from .phones import normalize_phone
 from modules.core.registry.roles import business_codes_for
 
 from .models import Customer, CustomerPhone

@@ -10,7 +10,7 @@ create one on first sale, and say which businesses they deal with.
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from modules.core.payments.phones import normalize_phone
+from .phones import normalize_phone
 
 from .models import Customer, CustomerPhone, phone_hash
 

@@ -1,5 +1,7 @@
 from modules.core.businesses.history import kept_for_the_audit
-from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role, Widget
+from modules.core.registry.contract import ApprovalRule, MenuItem, Module, NotificationKind, Role, Subscription, Widget
+
+from .kinds import LOW_STOCK
 
 # Staff of every business ask to move stock in their own business (approvals decides).
 ASK_TRANSFER = ("inventory.view_transferrequest", "inventory.add_transferrequest")
@@ -32,6 +34,10 @@ MODULE = Module(
     # Item history (price, cost, stock rules, old → new): written by triggers, never rewritten.
     append_only=("inventory.StockMovement", "inventory.ItemEvent"),
     retention=(kept_for_the_audit("inventory.ItemEvent"),),
+    # the same item running low is announced at most every 12 hours (inventory already says it once a day)
+    notification_kinds=(NotificationKind(LOW_STOCK, "Low stock", default_roles=("Owner",),
+                                         throttle_seconds=12 * 3600),),
+    subscriptions=(Subscription("stock.low", "modules.core.inventory.notices.on_stock_low", durable=True),),
     staff_permissions=ASK_TRANSFER,
     approval_rules=(
         # Posting a count whose variance (shortage + surplus at cost) is KES 5,000 or more needs the owner.

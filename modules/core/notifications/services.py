@@ -29,9 +29,7 @@ from modules.core.outbox import services as outbox
 from modules.core.registry import events, registry
 from modules.core.registry.contract import NotificationKind
 
-from .kinds import (APPROVAL_DECIDED, APPROVAL_REQUESTED, DELIVER_TOPIC, LOW_STOCK,  # noqa: F401 (re-exported)
-                    MPESA_PAID_LATE, MPESA_SETUP_ERROR, MPESA_UNALLOCATED, PAYMENT_FAILED, PAYMENT_RECEIVED,
-                    SYSTEM_WARNING)
+from .kinds import APPROVAL_DECIDED, APPROVAL_REQUESTED, DELIVER_TOPIC, SYSTEM_WARNING  # noqa: F401 (re-exported)
 from .models import Notification, Preference, Throttle
 
 RETENTION = timedelta(days=180)

@@ -26,7 +26,7 @@ from modules.core.system.services import security_event
 from . import receipts
 from .daraja import NAIROBI, DarajaError, get_client, money, receipt_number, transaction_time
 from .models import MpesaReceipt, MpesaSetting
-from .phones import normalize_phone
+from modules.core.customers.phones import normalize_phone
 
 ACCEPT = {"ResultCode": "0", "ResultDesc": "Accepted"}
 # Daraja's validation refusals

@@ -20,7 +20,7 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 
-from .phones import normalize_phone
+from modules.core.customers.phones import normalize_phone
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 SESSION = requests.Session()  # shared keep-alive connections; the client takes another for tests

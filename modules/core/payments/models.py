@@ -14,7 +14,7 @@ from django.urls import reverse
 from modules.core.businesses.models import Business
 from modules.core.ledger.models import MONEY, JournalEntry
 
-from .phones import phone_in_text
+from modules.core.customers.phones import phone_in_text
 
 
 class Invoice(models.Model):

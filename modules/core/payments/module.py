@@ -1,6 +1,9 @@
-from modules.core.registry.contract import AccountSpec, MenuItem, Module, Payable, Role, Schedule, Widget
+from modules.core.registry.contract import (AccountSpec, HealthCondition, MenuItem, Module, NotificationKind, Payable,
+                                            Role, Schedule, Subscription, Widget)
 
 from .accounts import MPESA_CHARGES, MPESA_UNALLOCATED
+from .kinds import MPESA_PAID_LATE, MPESA_SETUP_ERROR, PAYMENT_FAILED, PAYMENT_RECEIVED
+from .kinds import MPESA_UNALLOCATED as INBOX_WAITING
 
 MODULE = Module(
     key="payments",
@@ -32,4 +35,22 @@ MODULE = Module(
                       open="modules.core.payments.payables.open_invoices"),),
     admin_urls="modules.core.payments.admin_urls.urlpatterns",
     append_only=("payments.Payment", "payments.Allocation"),
+    health_conditions=(HealthCondition("mpesa_callbacks_stopped", "modules.core.payments.health.mpesa_callbacks_stopped"),),
+    notification_kinds=(
+        NotificationKind(PAYMENT_RECEIVED, "M-Pesa payment received", default_roles=("Owner",)),
+        NotificationKind(PAYMENT_FAILED, "M-Pesa payment failed", default_roles=("Owner",)),
+        NotificationKind(MPESA_PAID_LATE, "M-Pesa paid after we stopped waiting", default_roles=("Owner",)),
+        NotificationKind(INBOX_WAITING, "M-Pesa money waiting in the inbox", default_roles=("Owner",)),
+        # one wrong till set-up fails every push: say it once an hour per business, not per push
+        NotificationKind(MPESA_SETUP_ERROR, "M-Pesa set-up problem", default_roles=("Owner",),
+                         throttle_seconds=3600),
+    ),
+    subscriptions=(
+        Subscription("payment.received", "modules.core.payments.notices.on_payment_received", durable=True),
+        Subscription("payment.failed", "modules.core.payments.notices.on_payment_failed", durable=True),
+        # late and unallocated money must reach the owner: through the outbox, never lost with a worker
+        Subscription("mpesa.paid_late", "modules.core.payments.notices.on_mpesa_paid_late", durable=True),
+        Subscription("mpesa.unallocated", "modules.core.payments.notices.on_mpesa_unallocated", durable=True),
+        Subscription("mpesa.setup_error", "modules.core.payments.notices.on_mpesa_setup_error", durable=True),
+    ),
 )

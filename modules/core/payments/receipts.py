@@ -27,7 +27,7 @@ from .accounts import MPESA_UNALLOCATED
 from .daraja import receipt_number
 from .documents import amount_due, post_payment, undo_payment
 from .models import Allocation, MpesaReceipt, Payment, StatementLine, StkRequest
-from .phones import normalize_phone, phone_hash, same_phone
+from modules.core.customers.phones import normalize_phone, phone_hash, same_phone
 
 MATCH_WINDOW = timedelta(minutes=10)  # a till payment matches documents made this long before it
 TYPED_CONFIRM_WITHIN = timedelta(hours=24)  # a typed code M-Pesa has not confirmed by then is flagged

@@ -29,7 +29,7 @@ from . import stk
 from .documents import (ZERO, amount_due, amount_paid, customer_credit, payments_for, post_payment,
                         stk_requests_for, with_amount_paid)
 from .models import Invoice, MpesaReceipt, Payment, StkRequest
-from .phones import normalize_phone
+from modules.core.customers.phones import normalize_phone
 from .accounts import MPESA_CHARGES, MPESA_UNALLOCATED
 from .receipts import (allocate_to_credit, allocate_to_document, inbox,
                        mark_never_arrived, mark_not_ours, note_direct_payment, record_typed_code,

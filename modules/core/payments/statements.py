@@ -31,7 +31,7 @@ from . import receipts
 from .accounts import MPESA_CHARGES
 from .daraja import NAIROBI, receipt_number
 from .models import MpesaReceipt, Statement, StatementLine
-from .phones import phone_in_text
+from modules.core.customers.phones import phone_in_text
 
 REQUIRED = ("Receipt No.", "Completion Time", "Details", "Transaction Status", "Paid In", "Withdrawn", "Balance")
 TIME_FORMATS = ("%d-%m-%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%S",

@@ -32,7 +32,7 @@ from . import receipts, results
 from .daraja import DarajaError, PayTo, get_client, parse_callback
 from .documents import amount_due, post_payment
 from .models import MpesaReceipt, MpesaSetting, Payment, StkRequest
-from .phones import normalize_phone, same_phone
+from modules.core.customers.phones import normalize_phone, same_phone
 
 logger = logging.getLogger(__name__)
 Status = StkRequest.Status

@@ -13,7 +13,7 @@ from modules.core.businesses.history import history_of
 from modules.core.businesses.models import Business
 from modules.core.inventory.models import QUANTITY, Item, Location
 from modules.core.ledger.models import MONEY, JournalEntry
-from modules.core.payments.phones import PHONE_HELP, normalize_phone
+from modules.core.customers.phones import PHONE_HELP, normalize_phone
 
 CENT = Decimal("0.01")
 

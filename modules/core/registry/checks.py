@@ -68,6 +68,8 @@ def _problems(module):
         yield _template(module, f"widgets[{widget.key}]", widget.template)
     for schedule in module.schedules:
         yield _dotted(module, f"schedules[{schedule.name}].job", schedule.job)
+    for condition in module.health_conditions:
+        yield _dotted(module, f"health_conditions[{condition.key}].check", condition.check)
     for subscription in module.subscriptions:
         yield _dotted(module, f"subscriptions[{subscription.event}].handler", subscription.handler)
     for topic in module.outbox_topics:

@@ -56,6 +56,15 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class HealthCondition:
+    """A condition the health watcher (modules.core.system.watcher) checks every minute, declared by
+    the module that knows it: ``check() -> str``, the owner's alert when something is wrong, else ''."""
+
+    key: str  # unique: "mpesa_callbacks_stopped"
+    check: str  # dotted path
+
+
+@dataclass(frozen=True)
 class Subscription:
     """``durable=False``: called in-process after the publishing transaction commits (cheap,
     losable work: cache bumps). ``durable=True``: written to the PostgreSQL outbox inside that
@@ -251,6 +260,7 @@ class Module:
     outbox_topics: tuple[OutboxTopic, ...] = ()  # see modules/core/outbox
     public: PublicSite | None = None  # the business's page, requests and lookups on the public site
     payables: tuple[Payable, ...] = ()  # documents customers pay, for M-Pesa matching (core payments)
+    health_conditions: tuple[HealthCondition, ...] = ()  # watched every minute (modules.core.system)
     # what a core module lets every business's staff do in their own business (ask for an expense,
     # count the cash): merged into each business-scoped role a business module declares
     staff_permissions: tuple[str, ...] = ()

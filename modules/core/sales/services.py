@@ -44,7 +44,7 @@ from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
-from modules.core.payments.phones import normalize_phone
+from modules.core.customers.phones import normalize_phone
 from modules.core.registry import events, registry
 from modules.core.registry.contract import Widget
 from modules.core.registry.refusals import Refusal

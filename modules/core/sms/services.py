@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from modules.core.customers.models import Customer, CustomerPhone
 from modules.core.outbox import services as outbox
-from modules.core.payments.phones import normalize_phone
+from modules.core.customers.phones import normalize_phone
 from modules.core.registry import registry
 
 from . import gateway

@@ -20,6 +20,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
 from modules.core.notifications import services as notifications
@@ -37,7 +38,6 @@ QUEUE_MAX_AGE_SECONDS = 300
 SCHEDULER_SILENT_AFTER = timedelta(minutes=3)
 REDIS_MEMORY_RATIO = 0.90
 DISK_MIN_FREE = 0.15
-STK_WINDOW, STK_GRACE, STK_MIN_REQUESTS = timedelta(minutes=30), timedelta(minutes=2), 3
 EMAIL_TOPIC = "system.alert_email"
 SMS_TOPIC = "sms.send"
 HEARTBEAT_KEY = "system:cron:heartbeat"
@@ -123,18 +123,6 @@ def ledger_broken() -> str:
     return state.detail.get("failure", "") if state else ""
 
 
-def mpesa_callbacks_stopped() -> str:
-    from modules.core.payments.models import StkRequest
-
-    now = timezone.now()
-    recent = StkRequest.objects.filter(created_at__gte=now - STK_WINDOW, created_at__lte=now - STK_GRACE)
-    asked = recent.count()
-    if asked >= STK_MIN_REQUESTS and not recent.filter(settled_by="callback").exists():
-        return (f"M-Pesa sent no callback for the {asked} payment requests of the last 30 minutes: "
-                f"check the callback URL and Safaricom's status (payments are still confirmed by query).")
-    return ""
-
-
 CONDITIONS = {
     "backup_stale": backup_stale,
     "offsite_failed": offsite_failed,
@@ -143,8 +131,13 @@ CONDITIONS = {
     "redis_memory": redis_memory,
     "disk_free": disk_free,
     "ledger_broken": ledger_broken,
-    "mpesa_callbacks_stopped": mpesa_callbacks_stopped,
 }
+
+
+def conditions() -> dict:
+    """The watcher's own conditions and those modules declare (``Module.health_conditions``)."""
+    declared = {c.key: import_string(c.check) for m in registry.modules() for c in m.health_conditions}
+    return {**CONDITIONS, **declared}
 NEEDS_STATE = {"redis_memory"}
 
 
@@ -180,7 +173,7 @@ def watch(now=None) -> dict[str, str]:
     """Evaluate every condition; returns {key: message} of the ones that are bad."""
     now = now or timezone.now()
     bad = {}
-    for key, check in CONDITIONS.items():
+    for key, check in conditions().items():
         with transaction.atomic():
             state, _ = WatchedCondition.objects.select_for_update().get_or_create(key=key)
             try:

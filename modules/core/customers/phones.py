@@ -1,4 +1,7 @@
-"""Kenyan mobile numbers in the one form M-Pesa (Daraja) accepts: 2547XXXXXXXX or 2541XXXXXXXX."""
+"""Kenyan mobile numbers in the one form M-Pesa (Daraja) accepts: 2547XXXXXXXX or 2541XXXXXXXX.
+
+A customer is known by their phones, so the helpers live here, below payments, sales and every
+business module that reads a number."""
 
 import hashlib
 import re
