@@ -246,3 +246,19 @@ def test_a_water_delivery_going_out_texts_the_customer_once(stocked, sms_on):
     assert sent.text == f"{order.business.name}: your delivery is on its way with Juma. To pay on delivery: KES 840.00."
     message = SmsMessage.objects.get()
     assert (message.kind, message.status, message.key) == ("water.on_its_way", "sent", f"water.on_its_way:water.delivery:{order.pk}")
+
+
+def test_the_health_watchers_alert_reaches_the_owners_phone_once(demo, sms_on, settings):
+    from modules.core.system import watcher
+
+    settings.HEALTH_ALERT_PHONES = ["0712 000 111"]
+    moment = timezone.now()
+    watcher.alert("disk_free", "Disk almost full", now=moment)
+    (message,) = SmsMessage.objects.filter(kind="system.alert")
+    assert (message.phone, message.business, message.text) == ("254712000111", None, "Disk almost full")
+    Message.objects.filter(topic=sms.TOPIC, key=message.key).update(next_attempt_at=timezone.now())
+    outbox.process_due()
+    message.refresh_from_db()
+    assert message.status == "sent" and SimSms.objects.get().text == "Disk almost full"
+    watcher.alert("disk_free", "Disk almost full", now=moment)  # the same alert again: no second text
+    assert SmsMessage.objects.filter(kind="system.alert").count() == 1 and SimSms.objects.count() == 1

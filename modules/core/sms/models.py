@@ -18,7 +18,8 @@ class SmsMessage(models.Model):
         FAILED = "failed", "Failed"
         UNKNOWN = "unknown", "Maybe sent (not resent)"
 
-    business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="sms_messages")
+    business = models.ForeignKey(Business, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="sms_messages", help_text="Empty: the owner's own alert.")
     key = models.CharField(max_length=200, unique=True,
                            help_text="<kind>:<document>: one message per document and kind, ever.")
     kind = models.CharField(max_length=40, db_index=True)

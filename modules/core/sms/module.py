@@ -1,4 +1,4 @@
-from modules.core.registry.contract import MenuItem, Module, OutboxTopic, Role, Widget
+from modules.core.registry.contract import MenuItem, Module, OutboxTopic, Role, Subscription, Widget
 
 MODULE = Module(
     key="sms",
@@ -16,4 +16,6 @@ MODULE = Module(
         OutboxTopic("sms.send", handler="modules.core.sms.services.deliver", max_attempts=12,
                     backoff_seconds=10, max_backoff_seconds=1800, timeout=60, label="SMS to a customer"),
     ),
+    # the health watcher's alerts, also by SMS to HEALTH_ALERT_PHONES
+    subscriptions=(Subscription("system.alerted", "modules.core.sms.handlers.text_the_owner_an_alert", durable=True),),
 )

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 
 from modules.core.notifications import services as notifications
 from modules.core.outbox import services as outbox
-from modules.core.registry import registry
+from modules.core.registry import events, registry
 
 from . import facts
 from .models import BackupRun, WatchedCondition
@@ -39,7 +39,6 @@ SCHEDULER_SILENT_AFTER = timedelta(minutes=3)
 REDIS_MEMORY_RATIO = 0.90
 DISK_MIN_FREE = 0.15
 EMAIL_TOPIC = "system.alert_email"
-SMS_TOPIC = "sms.send"
 HEARTBEAT_KEY = "system:cron:heartbeat"
 
 
@@ -149,18 +148,16 @@ def owners():
 
 
 def alert(key: str, text: str, now=None) -> None:
-    """The bell now (through the outbox), an e-mail, and an SMS when a gateway module exists. The
-    outbox keys name the watch's time, so each alert and its repeat are messages of their own."""
+    """The bell now (through the outbox), an e-mail, and the event ``system.alerted`` for whoever
+    sends alerts another way (the sms module texts HEALTH_ALERT_PHONES). The outbox keys name the
+    watch's time, so each alert and its repeat are messages of their own."""
     notifications.send(notifications.SYSTEM_WARNING, to="Owner", message=text,
                        link="/health/deps/", throttle=0)
     stamp = (now or timezone.now()).strftime("%Y%m%d%H%M%S")
     emails = sorted({u.email for u in owners() if u.email})
     if emails:
         outbox.enqueue(EMAIL_TOPIC, key=f"{key}:{stamp}", payload={"to": emails, "text": text})
-    if registry.outbox_topic(SMS_TOPIC):
-        phones = sorted({p for p in getattr(settings, "HEALTH_ALERT_PHONES", []) if p})
-        for phone in phones:
-            outbox.enqueue(SMS_TOPIC, key=f"alert:{key}:{stamp}:{phone}", payload={"to": phone, "text": text})
+    events.publish("system.alerted", key=key, stamp=stamp, text=text)
 
 
 def send_alert_email(message) -> None:
