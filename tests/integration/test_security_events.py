@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from modules.core.payments.models import Payment
@@ -112,3 +113,14 @@ def test_each_minute_and_each_kind_gets_its_own_row(client, settings):
     assert sorted(events("mpesa.bad_token").values_list("count", flat=True)) == [2, 3]
     assert events("mpesa.ip_not_allowed").get().count == 1
     assert SecurityEvent.objects.aggregate(total=Sum("count"))["total"] == 6
+
+
+@pytest.mark.django_db
+def test_forged_sms_callbacks_are_counted_and_rate_limited_too(client, settings):
+    settings.SMS_CALLBACK_REFUSALS_PER_MINUTE = 3
+    within_one_minute()
+    forged = reverse("sms:incoming", args=["wrong-token"])
+    answers = [client.post(forged, {"from": "+254712000000", "text": "STOP"}, REMOTE_ADDR="41.90.3.3")
+               for _ in range(5)]
+    assert [a.status_code for a in answers] == [403] * 3 + [429] * 2 and answers[-1]["Retry-After"] == "60"
+    assert events("sms.bad_token").get().count == 3 and events("sms.rate_limited").get().count == 1

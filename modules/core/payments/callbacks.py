@@ -22,9 +22,8 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from modules.core.system import throttle
 from modules.core.system.network import client_ip
-from modules.core.system.services import security_event
+from modules.core.system.services import refused, security_event
 
 from . import c2b, stk
 
@@ -61,16 +60,10 @@ def _guarded(view):
 
 def _refuse(ip, kind, message):
     """403 and a (counted) security event; past the address's limit, 429 and nothing written."""
-    limit = settings.MPESA_CALLBACK_REFUSALS_PER_MINUTE
-    refusals = throttle.hit("mpesa-callback-refusals", throttle.address_key(ip))
-    if refusals is not None and refusals > limit:
-        if refusals == limit + 1:
-            security_event("mpesa.rate_limited", f"More than {limit} refused callbacks in a minute: "
-                           "refusing without a record until the minute ends", ip=ip)
+    if refused("mpesa", kind, message, ip=ip, limit=settings.MPESA_CALLBACK_REFUSALS_PER_MINUTE):
         response = JsonResponse({"ResultCode": 1, "ResultDesc": "Too many requests"}, status=429)
         response["Retry-After"] = "60"
         return response
-    security_event(kind, message, ip=ip)
     return JsonResponse(REJECTED, status=403)
 
 

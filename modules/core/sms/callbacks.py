@@ -1,7 +1,8 @@
 """What Africa's Talking posts to us (form-encoded): delivery reports and incoming messages.
 
 Both paths carry the secret SMS_CALLBACK_TOKEN (compared in constant time; AT signs nothing), as
-the M-Pesa callbacks do. A wrong token changes nothing and is recorded as a security event."""
+the M-Pesa callbacks do. A wrong token changes nothing and is recorded as a (counted) security
+event; past SMS_CALLBACK_REFUSALS_PER_MINUTE from one address, 429 and nothing more is written."""
 
 import hmac
 
@@ -11,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from modules.core.system.network import client_ip
-from modules.core.system.services import security_event
+from modules.core.system.services import refused, security_event
 
 from . import services
 
@@ -24,7 +25,10 @@ def _guarded(view):
     def wrapper(request, token):
         ip = client_ip(request)
         if not hmac.compare_digest(token.encode(), settings.SMS_CALLBACK_TOKEN.encode()):
-            security_event("sms.bad_token", "SMS callback with a wrong token", ip=ip)
+            if refused("sms", "sms.bad_token", "SMS callback with a wrong token", ip=ip,
+                       limit=settings.SMS_CALLBACK_REFUSALS_PER_MINUTE):
+                return HttpResponse("Too many requests", status=429, content_type="text/plain",
+                                    headers={"Retry-After": "60"})
             return HttpResponse("Forbidden", status=403, content_type="text/plain")
         if len(request.body) > MAX_CALLBACK_BYTES:
             security_event("sms.oversized_callback", f"{len(request.body)} bytes", ip=ip)

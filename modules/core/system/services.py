@@ -30,3 +30,20 @@ def security_event(kind: str, message: str, *, ip: str | None = None, **detail) 
     if count == 1:
         logger.warning("security event %s from %s: %s", kind, ip or "?", message)
     return count
+
+
+def refused(scope: str, kind: str, message: str, *, ip: str | None, limit: int) -> bool:
+    """An anonymous request refused (a wrong callback token…): a counted security event, unless the
+    address passed ``limit`` refusals of ``scope`` this minute; then one ``<scope>.rate_limited``
+    event and nothing more until the minute ends. True: answer 429 instead of the refusal.
+    Redis down: no limit, every refusal still costs only its minute's counted row."""
+    from . import throttle
+
+    refusals = throttle.hit(f"{scope}-refusals", throttle.address_key(ip))
+    if refusals is not None and refusals > limit:
+        if refusals == limit + 1:
+            security_event(f"{scope}.rate_limited", f"More than {limit} refused requests in a minute: refusing "
+                           "without a record until the minute ends", ip=ip)
+        return True
+    security_event(kind, message, ip=ip)
+    return False

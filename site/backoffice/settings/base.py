@@ -344,6 +344,7 @@ AT_API_KEY = os.environ.get("AT_API_KEY", "simulator-api-key")
 SMS_SENDER_ID = os.environ.get("SMS_SENDER_ID", "")  # an approved alphanumeric sender; empty: AT's shared code
 # Delivery reports and incoming messages post to /sms/<SMS_CALLBACK_TOKEN>/delivery/ and …/incoming/.
 SMS_CALLBACK_TOKEN = os.environ.get("SMS_CALLBACK_TOKEN", "dev-sms-callback-token")
+SMS_CALLBACK_REFUSALS_PER_MINUTE = int(os.environ.get("SMS_CALLBACK_REFUSALS_PER_MINUTE", "30"))
 SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
 if SMS_MODE == "simulator":
     INSTALLED_APPS.append("modules.core.sms.simulator")
