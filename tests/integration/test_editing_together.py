@@ -92,15 +92,16 @@ def test_a_stale_price_edit_is_refused_too(demo, username, url_name, make):
     first, second = staff(username), staff("owner")
     page = first.get(url).content.decode()
     assert 'name="opened_version"' in page and 'name="opened_values"' in page
-    form = {"business": item.business_id, "name": item.name, "sku": item.sku, "unit": item.unit,
-            "selling_price": "130.00", "cost": item.cost, "tracks_stock": "", "price_includes_vat": "on",
-            "tax_band": item.tax_band,
+    # staff rename it (prices are the owner's); the owner's form, opened before, would change the price
+    form = {"business": item.business_id, "name": "20 L refill (own bottle)", "sku": item.sku, "unit": item.unit,
             "is_active": "on", "opened_version": item.version}
-    second_form = {**form, "selling_price": "125.00"}
+    second_form = {**form, "name": item.name, "selling_price": "125.00", "cost": item.cost, "tracks_stock": "",
+                   "price_includes_vat": "on", "tax_band": item.tax_band}
     assert first.post(url, form).status_code == 302
     refused = second.post(url, second_form)
     assert refused.status_code == 200 and "Someone saved this record after you opened it" in refused.content.decode()
-    assert Item.objects.get(pk=item.pk).selling_price == Decimal("130.00")
+    item.refresh_from_db()
+    assert (item.name, item.selling_price) == ("20 L refill (own bottle)", Decimal("120.00"))
 
 
 def live_token(page: str) -> str:

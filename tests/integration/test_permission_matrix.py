@@ -23,7 +23,7 @@ WIDGET_AUDIENCE = {"system": {"owner"}, "payments.waiting": set(SEES), "payments
                    "sales.today": {"owner", "accountant"}, "sales.debtors": {"owner", "accountant"},
                    "reports.revenue_trend": {"owner", "accountant"},
                    "money.tills": set(SEES) - {"accountant"}, "cms.requests": set(SEES),
-                   "etims.pending": {"owner", "accountant"}}
+                   "etims.pending": {"owner", "accountant"}, "sms.cost": {"owner", "accountant"}}
 CAN = {"changelist": ("view", "change"), "history": ("view", "change"), "change": ("view", "change"),
        "add": ("add",), "delete": ("delete",)}
 

@@ -95,7 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "pghistory.middleware.HistoryMiddleware",  # who changed master data, and through which page
+    "modules.core.system.middleware.HistoryMiddleware",  # pghistory's: who changed master data, which page
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "modules.core.system.middleware.DatabaseUnavailableMiddleware",  # PostgreSQL restarting: 503, retry
