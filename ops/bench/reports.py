@@ -148,7 +148,7 @@ def main() -> None:
         small = counts[name][1] if len(counts[name]) > 1 else counts[name][0]
         print(f"{name:<30}{p(values, 50):>8.1f}{p(values, 95):>8.1f}{p(values, 95) / floor:>10.2f}"
               f"{counts[name][0]:>9}{small:>9}")
-        if counts[name][0] != small:
+        if counts[name][0] > small:  # the large case needs more queries: they grow with the data
             grows.append(name)
     print("\nqueries: the large case (a month of daily sales, the busiest customer) and the small one (a week, the "
           "quietest customer)")
