@@ -40,6 +40,7 @@ def setup_django():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.dev")
     os.environ["DJANGO_DEBUG"] = "0"  # DEBUG keeps every query in memory and slows every request
     os.environ["DEMO_PASSWORD"] = PASSWORD
+    os.environ.setdefault("STATIC_ROOT", str(ROOT / ".data" / "bench" / "static"))  # hashed, from a manifest
     import django
 
     django.setup()
@@ -53,6 +54,7 @@ def prepare(days: int, per_day: int) -> dict:
     from modules.core.sales.models import Sale
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", verbosity=0)
     wanted = days * per_day * 9 // 10
     if Sale.objects.count() < wanted:
