@@ -48,11 +48,11 @@ def setup(media: Path | None = None):
 
 
 def app_env():
-    from services import APP_ROLE, OWNER_ROLE
+    from services import APP_ROLE, with_user
 
     env = dict(os.environ)
     if os.environ.get("DATABASE_OWNER_URL"):
-        env["DATABASE_URL"] = os.environ["DATABASE_OWNER_URL"].replace(f"{OWNER_ROLE}:@", f"{APP_ROLE}:@", 1)
+        env["DATABASE_URL"] = with_user(os.environ["DATABASE_OWNER_URL"], APP_ROLE)
     return env
 
 

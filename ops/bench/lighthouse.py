@@ -80,7 +80,7 @@ def prepare(env):
 
 def app_role_url(env):
     owner_url = env.get("DATABASE_OWNER_URL")
-    return owner_url.replace(f"{services.OWNER_ROLE}:@", f"{services.APP_ROLE}:@", 1) if owner_url else env["DATABASE_URL"]
+    return services.with_user(owner_url, services.APP_ROLE) if owner_url else env["DATABASE_URL"]
 
 
 def start_gunicorn(env, port, lean):

@@ -55,12 +55,12 @@ def setup_django():
 
 
 def start(command: list[str]) -> subprocess.Popen:
-    from services import APP_ROLE, OWNER_ROLE
+    from services import APP_ROLE, with_user
 
     env = {**os.environ}
     owner_url = os.environ.get("DATABASE_OWNER_URL")
     if owner_url:  # embedded: serve as the app role, as production does
-        env["DATABASE_URL"] = owner_url.replace(f"{OWNER_ROLE}:@", f"{APP_ROLE}:@", 1)
+        env["DATABASE_URL"] = with_user(owner_url, APP_ROLE)
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
 
 

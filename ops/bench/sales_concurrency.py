@@ -120,12 +120,12 @@ def sale_queries(items) -> tuple[int, int]:
 
 
 def start_gunicorn(workers: int):
-    from services import APP_ROLE, OWNER_ROLE
+    from services import APP_ROLE, with_user
 
     env = {**os.environ, "TZ": "Africa/Nairobi"}
     owner_url = os.environ.get("DATABASE_OWNER_URL")
     if owner_url:  # embedded: serve as the app role, as production does
-        env["DATABASE_URL"] = owner_url.replace(f"{OWNER_ROLE}:@", f"{APP_ROLE}:@", 1)
+        env["DATABASE_URL"] = with_user(owner_url, APP_ROLE)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--pythonpath", "site", "backoffice.wsgi", "--bind", f"127.0.0.1:{PORT}",
          "--workers", str(workers), "--worker-class", "sync", "--timeout", "60", "--log-level", "warning"],
