@@ -59,6 +59,7 @@ PRODUCTION_ENV = {
     "MPESA_CALLBACK_BASE_URL": "https://biashara.example.com",
     "LEDGER_HMAC_KEY": secrets.token_urlsafe(48),  # the ledger's seal key, as production demands it
     "ETIMS_MODE": "off",  # these pages sign nothing
+    "SMS_MODE": "off",  # and text nobody
 }
 
 
