@@ -32,12 +32,7 @@ def request_transfer(item, from_location, to_location, quantity, user, *, note: 
     threshold (or for an approver) the transfer is made at once; otherwise it waits for approval
     and approving it runs ``services.transfer_stock``."""
     quantity = _quantity(quantity)
-    if from_location.pk == to_location.pk:
-        raise Refusal("Pick two different locations.")
-    if not item.business_id == from_location.business_id == to_location.business_id:
-        raise Refusal("The item and both locations must belong to the same business.")
-    if not item.tracks_stock:
-        raise Refusal(f"{item.name} does not track stock.")
+    services.check_transfer(item, from_location, to_location)
     if user is not None and not can_see_business(user, item.business.code):
         raise PermissionDenied("You cannot move stock in this business.")
     transfer_request = TransferRequest.objects.create(

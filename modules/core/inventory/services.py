@@ -135,6 +135,16 @@ def transfer_needs_approval(item, quantity, user) -> bool:
             and not approvals.may_decide(user, item.business, rule))
 
 
+def check_transfer(item, from_location, to_location) -> None:
+    """What a transfer (made now or asked for) must be: between two locations of the item's business."""
+    if from_location.pk == to_location.pk:
+        raise Refusal("Pick two different locations.")
+    if not item.business_id == from_location.business_id == to_location.business_id:
+        raise Refusal("The item and both locations must belong to the same business.")
+    if not item.tracks_stock:
+        raise Refusal(f"{item.name} does not track stock.")
+
+
 @transaction.atomic
 def transfer_stock(item, from_location, to_location, quantity, user=None, *, note="", approval=None) -> Transfer:
     """Move stock between two locations of one business: TRANSFER_OUT then TRANSFER_IN, all or
@@ -151,12 +161,7 @@ def transfer_stock(item, from_location, to_location, quantity, user=None, *, not
             f"ask for it under Stock → Transfer requests.")
     if quantity <= 0:
         raise ValidationError("Transfer a quantity above 0.")
-    if from_location.pk == to_location.pk:
-        raise ValidationError("Pick two different locations.")
-    if not item.business_id == from_location.business_id == to_location.business_id:
-        raise ValidationError("The item and both locations must belong to the same business.")
-    if not item.tracks_stock:
-        raise ValidationError(f"{item.name} does not track stock.")
+    check_transfer(item, from_location, to_location)
     transfer = Transfer.objects.create(business_id=item.business_id, item=item, from_location=from_location,
                                        to_location=to_location, quantity=quantity, note=note, created_by=user)
     move_stock(item, from_location, -quantity, StockMovement.Kind.TRANSFER_OUT, reason=f"To {to_location.name}",
