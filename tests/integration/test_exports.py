@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import django_rq
+import psycopg
 import pytest
 from django.contrib.auth.models import User
 from django.db.models import Sum
@@ -25,6 +26,7 @@ from modules.core.inventory.resources import ItemResource
 from modules.core.ledger.models import JournalLine
 from modules.core.sales import services as sales
 from modules.core.sales.models import Sale
+from tests.db_urls import database_url
 
 DANGEROUS = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\tTabbed",
              "\rReturned"]
@@ -314,17 +316,45 @@ def test_a_big_export_goes_to_the_background_and_a_small_one_does_not(stocked, l
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cleanup_requeues_jobs_lost_with_redis_and_fails_stuck_ones(demo):
+def test_resume_restarts_runs_whose_worker_died_and_requeues_jobs_lost_with_redis(demo):
+    """A run's liveness is its advisory lock, held by the running process's own PostgreSQL session:
+    another real connection stands for a live worker, and closing it is what kill -9 does."""
     owner = User.objects.get(username="owner")
     lost = services.start_export(owner, spec("inventory.items"), "csv", {})
     django_rq.get_connection("default").flushdb()  # Redis lost the queue
     ExportJob.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=20))
-    stuck = ExportJob.objects.create(requested_by=owner, kind="inventory.items", label="x", status="running",
-                                     started_at=timezone.now() - timedelta(hours=5))
-    result = jobs.cleanup()
-    assert result["requeued"] == 1 and result["stuck"] == 1
-    work()
+
+    def running(attempts):
+        return ExportJob.objects.create(requested_by=owner, kind="inventory.items", label="x", status="running",
+                                        started_at=timezone.now() - timedelta(minutes=3), attempts=attempts)
+
+    dead, alive, hopeless = running(1), running(1), running(jobs.MAX_ATTEMPTS)
+    worker = psycopg.connect(database_url(), autocommit=True)  # a live run of `alive`
+    worker.execute("SELECT pg_advisory_lock(%s, %s)", [jobs.LOCK_CLASS, alive.pk])
+    try:
+        assert jobs.resume() == {"restarted": 2, "requeued": 1}  # dead and hopeless; lost
+        assert jobs.run_export(alive.pk) == "already running"
+        work()
+        assert ExportJob.objects.get(pk=alive.pk).status == "running", "a live run was doubled"
+    finally:
+        worker.close()  # the worker dies: its lock goes with its connection
+    dead.refresh_from_db(), hopeless.refresh_from_db()
     assert ExportJob.objects.get(pk=lost.pk).status == "done"
+    assert (dead.status, dead.attempts, dead.rows_done) == ("done", 2, Item.objects.count())
+    assert (hopeless.status, hopeless.error) == ("failed", jobs.STOPPED)
+    assert jobs.resume() == {"restarted": 1, "requeued": 0}  # alive's worker is gone now
+    work()
+    assert ExportJob.objects.get(pk=alive.pk).status == "done"
+    assert len(list(services.exports_root().glob(f"{alive.pk}-*"))) == 1
+    assert jobs.resume() == {"restarted": 0, "requeued": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cleanup_fails_a_run_that_hangs_past_the_timeout(demo):
+    owner = User.objects.get(username="owner")
+    stuck = ExportJob.objects.create(requested_by=owner, kind="inventory.items", label="x", status="running",
+                                     started_at=timezone.now() - timedelta(hours=5), attempts=1)
+    assert jobs.cleanup()["stuck"] == 1
     assert ExportJob.objects.get(pk=stuck.pk).status == "failed"
 
 

@@ -9,8 +9,9 @@ class ExportJob(models.Model):
     """One export (or import) somebody ran: who, what, when and with which filters, and how far
     it got. Each has one ExportLogEntry, the trail that stays when the job moves on.
 
-    Background exports live here rather than in Redis, so a Redis restart loses no job: the
-    cleanup schedule re-enqueues a job still queued after 15 minutes."""
+    Background exports live here rather than in Redis, so a Redis restart or a killed worker loses no
+    job: the exports.resume schedule re-enqueues a job still queued after 5 minutes and one whose
+    run died (jobs.run_export holds an advisory lock while it lives)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Waiting"
@@ -41,6 +42,8 @@ class ExportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Runs started: a run whose worker died is started again, up to jobs.MAX_ATTEMPTS.")
 
     class Meta:
         ordering = ["-created_at"]

@@ -19,7 +19,9 @@ MODULE = Module(
         # imported rows need to be seen (purchasing: supplier prices) to this role.
         Role("Importer", permissions=("exports.import_data",)),
     ),
-    schedules=(Schedule("exports.cleanup", "modules.core.exports.jobs.cleanup", cron="*/30 * * * *"),),
+    schedules=(Schedule("exports.cleanup", "modules.core.exports.jobs.cleanup", cron="*/30 * * * *"),
+               # an export whose worker died (kill -9, out of memory, reboot) starts again within a minute
+               Schedule("exports.resume", "modules.core.exports.jobs.resume", interval=60, timeout=60)),
     admin_urls="modules.core.exports.views.admin_urlpatterns",
     append_only=("exports.ExportLogEntry",),  # the audit trail of exports and imports
 )
