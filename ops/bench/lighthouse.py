@@ -108,8 +108,9 @@ def log_in(base, headers):
     return f"sessionid={answer.cookies['sessionid']}"
 
 
-def lighthouse(url, headers, cpu_slowdown, tries=3):
-    """One Lighthouse run; a run that fails (Chromium timing out on a busy host) is tried again."""
+def lighthouse(url, headers, cpu_slowdown, keep=None, tries=3):
+    """One Lighthouse run; a run that fails (Chromium timing out on a busy host) is tried again.
+    With ``keep`` (a path), the run's whole JSON report is copied there for diagnosis."""
     for attempt in range(1, tries + 1):
         with tempfile.TemporaryDirectory() as tmp:
             report = Path(tmp) / "report.json"
@@ -122,6 +123,8 @@ def lighthouse(url, headers, cpu_slowdown, tries=3):
             if done.returncode == 0 and report.exists():
                 data = json.loads(report.read_text())
                 if not data.get("runtimeError"):
+                    if keep:
+                        keep.write_text(report.read_text())
                     break
         print(f"  lighthouse failed on {url} (try {attempt}): {done.stderr.strip()[-300:]}", flush=True)
     else:
@@ -158,6 +161,8 @@ def main():
     parser.add_argument("--cpu-slowdown", type=float, default=4,
                         help="Lighthouse's CPU throttling (4: a mid-range phone on a fast desktop; a busy or "
                              "slow host, see the printed benchmark index, already is that phone)")
+    parser.add_argument("--keep", type=Path, help="a directory to keep every run's JSON report in "
+                        "(open one with Lighthouse's viewer to see what blocks the main thread)")
     args = parser.parse_args()
     ensure_lighthouse()
 
@@ -186,7 +191,12 @@ def main():
                 for name, port in variants.items():
                     page_headers = {**headers, **({"Cookie": cookies[name]} if logged_in else {})}
                     url = f"http://localhost:{port}{path}"
-                    runs = [r for r in (lighthouse(url, page_headers, args.cpu_slowdown) for _ in range(args.runs)) if r]
+                    keep = [None] * args.runs
+                    if args.keep:
+                        args.keep.mkdir(parents=True, exist_ok=True)
+                        slug = re.sub(r"\W+", "-", f"{page_name} {name}")
+                        keep = [args.keep / f"{slug}-{run}.json" for run in range(1, args.runs + 1)]
+                    runs = [r for r in (lighthouse(url, page_headers, args.cpu_slowdown, kept) for kept in keep) if r]
                     if not runs:
                         print(f"  {page_name:20} {name:15} FAILED", flush=True)
                         continue
