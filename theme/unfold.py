@@ -35,6 +35,10 @@ UNFOLD = {
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_BACK_BUTTON": True,
+    # The language menu under the user's name: posts to backoffice's set_language, which keeps the
+    # choice for the user (modules/core/businesses/language.py).
+    "SHOW_LANGUAGES": True,
+    "LANGUAGES": {"navigation": [{"code": "en-gb", "name_local": "English"}, {"code": "sw", "name_local": "Kiswahili"}]},
     "SCRIPTS": [lambda request: static("biashara/pwa.js")],
     "STYLES": [lambda request: static("biashara/phone.css"), lambda request: static("notifications/bell.css")],
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",

@@ -12,6 +12,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from backoffice import views
+from modules.core.businesses.language import set_language
 from modules.core.cms.views import robots_txt
 from modules.core.system.health import DEPENDENCY_CHECKS, LIVENESS_CHECKS, DependencyHealthView
 
@@ -34,6 +35,7 @@ urlpatterns = [
     path("health/deps/", DependencyHealthView.as_view(checks=DEPENDENCY_CHECKS), name="health-deps"),
     path("admin/sw.js", views.service_worker, name="service_worker"),
     path("admin/offline/", views.offline, name="offline"),
+    path("admin/language/", set_language, name="set_language"),  # Unfold's language menu posts here
     path("admin/rq/", include((owner_only(rq_urlpatterns), "django_rq"))),
     path("admin/", admin.site.urls),
     path("payments/", include("modules.core.payments.urls")),

@@ -10,6 +10,7 @@ class BusinessesConfig(AppConfig):
     def ready(self):
         from modules.core.registry.signals import after_migrate
 
+        from . import language  # noqa: F401  (its user_logged_in receiver)
         from .services import sync_businesses
 
         after_migrate(sync_businesses)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import models
 
@@ -62,3 +63,14 @@ class UserRoleEvent(links_history(UserRole)):
 
 class UserPermissionEvent(links_history(UserPermission)):
     pass
+
+
+class UserPreference(models.Model):
+    """What one user chose for themselves; no row means the defaults (the site's language)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="preference")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE,
+                                help_text="The language of the back office's screens for this user.")
+
+    def __str__(self):
+        return f"{self.user}: {self.language}"

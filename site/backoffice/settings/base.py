@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "modules.core.businesses.language.UserLanguageMiddleware",  # the user's language, from the session
     "modules.core.system.middleware.HistoryMiddleware",  # pghistory's: who changed master data, which page
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -234,7 +235,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- locale ------------------------------------------------------------------------------------
+# Staff screens and customer texts in English or Swahili: each user picks theirs (the language menu
+# under their name; modules/core/businesses/language.py), each customer has theirs (Customer.language).
+# The catalogue is locale/sw/LC_MESSAGES/django.po, compiled to the committed django.mo (README: Languages).
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("sw", "Kiswahili")]
+LOCALE_PATHS = [ROOT / "locale"]
 TIME_ZONE = "Africa/Nairobi"
 USE_I18N = True
 USE_TZ = True
