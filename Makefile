@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 LOCKS := requirements.lock requirements-dev.lock
 STAMP := $(VENV)/.installed-$(shell cat $(LOCKS) pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test browser tools lock clean-data
+.PHONY: run test browser tools messages lock clean-data
 
 $(STAMP): $(LOCKS) pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,16 +30,24 @@ browser:
 # What the backup drill and the deploy rehearsal run for real: Debian's age, rclone, nginx and the
 # PostgreSQL client tools, and s3rver (an S3-compatible server on a local directory, from npm; Debian's
 # rclone 1.60 has no `serve s3`) as the off-site store; LibreOffice Calc (headless), the accountant's
-# spreadsheet, opens the exports in tests/integration/test_accountant_files.py.
+# spreadsheet, opens the exports in tests/integration/test_accountant_files.py. GNU gettext: `make messages`,
+# and the test that the committed Swahili catalogue is its compiled .po.
 S3RVER := $(VENV)/s3rver/node_modules/.bin/s3rver
-DEBS := age rclone nginx postgresql-client libreoffice-calc-nogui
+DEBS := age rclone nginx postgresql-client libreoffice-calc-nogui gettext
 tools: $(S3RVER)
 	@command -v age >/dev/null && command -v rclone >/dev/null && command -v nginx >/dev/null \
-	  && command -v pg_dump >/dev/null && command -v soffice >/dev/null || { \
+	  && command -v pg_dump >/dev/null && command -v soffice >/dev/null && command -v msgfmt >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(DEBS) >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq $(DEBS) >/dev/null; fi; }
 $(S3RVER):
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/s3rver s3rver@3.7.1
+
+# Translations (README: Languages): collect every marked string into locale/sw/LC_MESSAGES/django.po
+# (new ones arrive untranslated, the translated ones stay), then compile the django.mo that is committed.
+MESSAGES_IGNORE := --ignore=tests --ignore=staticfiles --ignore=media --ignore=ops
+messages: $(STAMP) tools
+	$(PY) manage.py makemessages --locale sw --no-wrap --no-obsolete $(MESSAGES_IGNORE)
+	$(PY) manage.py compilemessages --locale sw $(MESSAGES_IGNORE)
 
 # Regenerate the pinned locks from pyproject.toml (run after changing a dependency):
 # requirements.lock is what production installs, requirements-dev.lock adds the test tools.

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from modules.core.businesses.models import Business
 from modules.core.customers.models import Customer
@@ -21,13 +22,13 @@ class Job(models.Model):
     ``version`` goes up on every change (optimistic locking, issue 6)."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        WASHING = "washing", "Washing"
-        DRYING = "drying", "Drying"
-        FINISHING = "finishing", "Ironing/Folding"
-        READY = "ready", "Ready"
-        COLLECTED = "collected", "Collected"
-        CANCELLED = "cancelled", "Cancelled"
+        RECEIVED = "received", _("Received")
+        WASHING = "washing", _("Washing")
+        DRYING = "drying", _("Drying")
+        FINISHING = "finishing", _("Ironing/Folding")
+        READY = "ready", _("Ready")
+        COLLECTED = "collected", _("Collected")
+        CANCELLED = "cancelled", _("Cancelled")
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="laundry_jobs")
     sale = models.OneToOneField("sales.Sale", on_delete=models.PROTECT, related_name="+")
@@ -130,11 +131,11 @@ class JobEvent(models.Model):
     database role may only INSERT here (Module.append_only), and the model refuses edits too."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Dropped off"
-        STATUS = "status", "Status changed"
-        PAYMENT = "payment", "Payment"
-        CANCELLED = "cancelled", "Cancelled"
-        NOTE = "note", "Note"
+        CREATED = "created", _("Dropped off")
+        STATUS = "status", _("Status changed")
+        PAYMENT = "payment", _("Payment")
+        CANCELLED = "cancelled", _("Cancelled")
+        NOTE = "note", _("Note")
 
     job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown
+
 from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
 from modules.core.cms.services import REQUEST_DESK
@@ -16,22 +18,22 @@ def _widget(key, title, template, refresh_seconds=30):
 
 MODULE = Module(
     key=BUSINESS_CODE,
-    label="Laundry",
+    label=_("Laundry"),
     icon="local_laundry_service",
     order=20,
     business=Business(BUSINESS_CODE, "Laundry"),
     menu=(
-        MenuItem("Laundry board", "admin:laundry:board", "view_kanban", "laundry.view_job"),
-        MenuItem("New laundry job", "admin:laundry:new_job", "add_circle", "laundry.add_job"),
-        MenuItem("Laundry jobs", "admin:laundry_job_changelist", "local_laundry_service", "laundry.view_job"),
-        items_menu_item(BUSINESS_CODE, "Laundry prices", "sell"),
+        MenuItem(_("Laundry board"), "admin:laundry:board", "view_kanban", "laundry.view_job"),
+        MenuItem(_("New laundry job"), "admin:laundry:new_job", "add_circle", "laundry.add_job"),
+        MenuItem(_("Laundry jobs"), "admin:laundry_job_changelist", "local_laundry_service", "laundry.view_job"),
+        items_menu_item(BUSINESS_CODE, _("Laundry prices"), "sell"),
     ),
     widgets=(
-        _widget("by_status", "Laundry: jobs by status", "by_status"),
-        _widget("ready", "Laundry: ready for pickup", "ready"),
-        takings_widget(BUSINESS_CODE, "Laundry: today's takings"),
-        _widget("overdue", "Laundry: overdue", "overdue", refresh_seconds=60),
-        price_list_widget(BUSINESS_CODE, "Laundry: price list"),
+        _widget("by_status", _("Laundry: jobs by status"), "by_status"),
+        _widget("ready", _("Laundry: ready for pickup"), "ready"),
+        takings_widget(BUSINESS_CODE, _("Laundry: today's takings")),
+        _widget("overdue", _("Laundry: overdue"), "overdue", refresh_seconds=60),
+        price_list_widget(BUSINESS_CODE, _("Laundry: price list")),
     ),
     demo="modules.laundry.demo.seed",
     roles=(
@@ -41,7 +43,7 @@ MODULE = Module(
         Role("Accountant", permissions=("laundry.view_*",)),
     ),
     schedules=(Schedule("laundry.daily_overdue", "modules.laundry.jobs.daily_overdue", cron="0 8 * * *"),),
-    notification_kinds=(NotificationKind("laundry.overdue", "Laundry overdue or uncollected", default_roles=("Owner",)),),
+    notification_kinds=(NotificationKind("laundry.overdue", _("Laundry overdue or uncollected"), default_roles=("Owner",)),),
     subscriptions=(
         Subscription("laundry.overdue", "modules.laundry.handlers.tell_the_owner_what_is_overdue", durable=True),
         Subscription("laundry.status_changed", "modules.laundry.handlers.text_the_customer_when_ready", durable=True),

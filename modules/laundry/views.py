@@ -11,6 +11,8 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from modules.core.businesses.admin_kit import admin_page, scoped_or_403
@@ -42,7 +44,7 @@ def _back(request, job):
     return redirect("admin:laundry:job", job.pk)
 
 
-@admin_page("Laundry board", permission="laundry.view_job", template="laundry/board.html")
+@admin_page(gettext_lazy("Laundry board"), permission="laundry.view_job", template="laundry/board.html")
 def board(request):
     """Phone-first: one column (a stacked section on a phone) per status, one tap moves a job on."""
     business = _business(request)
@@ -76,7 +78,7 @@ def _quantities(request, items):
         try:
             quantity = Decimal(raw)
         except InvalidOperation:
-            errors.append(f"{item.name}: {raw!r} is not a number.")
+            errors.append(_("%(item)s: %(raw)r is not a number.") % {"item": item.name, "raw": raw})
             continue
         if quantity:
             lines.append(services.JobLineInput(item.pk, quantity))
@@ -89,10 +91,10 @@ def _promised(raw):
     try:
         return timezone.make_aware(datetime.fromisoformat(raw))
     except ValueError as error:
-        raise ValidationError("The promised date and time could not be read.") from error
+        raise ValidationError(_("The promised date and time could not be read.")) from error
 
 
-@admin_page("New laundry job", permission="laundry.add_job", template="laundry/new_job.html")
+@admin_page(gettext_lazy("New laundry job"), permission="laundry.add_job", template="laundry/new_job.html")
 def new_job(request):
     """Drop-off: phone, what came in (kg or pieces), express, promised time, notes, deposit."""
     business = _business(request)
@@ -104,7 +106,7 @@ def new_job(request):
         method = request.POST.get("method", "cash")
         deposit = (request.POST.get("deposit") or "0").strip() or "0"
         if method == "mpesa" and not request.user.has_perm("payments.add_stkrequest"):
-            errors.append("You may not request M-Pesa payments.")
+            errors.append(_("You may not request M-Pesa payments."))
         if not errors:
             try:
                 job = services.create_job(
@@ -123,7 +125,7 @@ def new_job(request):
                         messages.error(request, " ".join(error.messages))
                     else:
                         return redirect("admin:payments:stk_wait", stk.pk)
-                messages.success(request, f"Ticket {job.ticket_number} saved.")
+                messages.success(request, _("Ticket %(ticket)s saved.") % {"ticket": job.ticket_number})
                 return redirect("admin:laundry:ticket", job.pk)
     now = timezone.localtime()
     return {
@@ -141,12 +143,12 @@ def _timeline(job):
     entries = [{"at": e.at, "title": e.summary, "note": e.note, "user": e.user, "kind": e.kind}
                for e in job.events.select_related("user")]
     mpesa = payments.payments_for(job.sale).filter(method=Payment.Method.MPESA).select_related("received_by")
-    entries += [{"at": p.received_at, "title": "Payment", "user": p.received_by, "kind": "payment",
-                 "note": f"M-Pesa KES {p.amount:,}" + (f", receipt {p.mpesa_receipt}" if p.mpesa_receipt else "")}
+    entries += [{"at": p.received_at, "title": _("Payment"), "user": p.received_by, "kind": "payment",
+                 "note": f"M-Pesa KES {p.amount:,}" + (_(", receipt %(receipt)s") % {"receipt": p.mpesa_receipt} if p.mpesa_receipt else "")}
                 for p in mpesa]
     for entry in entries:
         user = entry["user"]
-        entry["who"] = (user.get_short_name() or user.get_username()) if user else "system"
+        entry["who"] = (user.get_short_name() or user.get_username()) if user else _("system")
     return sorted(entries, key=lambda e: e["at"])
 
 
@@ -157,7 +159,7 @@ def job_page(request, pk):
     user = request.user
     next_status = services.next_status(job.status) if job.is_open else None
     return {
-        "title": f"Ticket {job.ticket_number}", "job": job, "lines": job.lines.select_related("item"),
+        "title": _("Ticket %(ticket)s") % {"ticket": job.ticket_number}, "job": job, "lines": job.lines.select_related("item"),
         "paid": services.amount_paid(job), "due": due, "timeline": _timeline(job),
         "overdue": job.status in services.open_statuses() and job.promised_at < timezone.now(),
         "next_status": next_status, "next_label": Job.Status(next_status).label if next_status else "",
@@ -191,7 +193,7 @@ def advance(request, pk):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{job.ticket_number} is now {job.get_status_display()}.")
+        messages.success(request, _("%(ticket)s is now %(status)s.") % {"ticket": job.ticket_number, "status": job.get_status_display()})
     return _back(request, job)
 
 
@@ -204,7 +206,7 @@ def pay_cash(request, pk):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"KES {payment.amount:,} cash taken for {job.ticket_number}.")
+        messages.success(request, _("KES %(amount)s cash taken for %(ticket)s.") % {"amount": f"{payment.amount:,}", "ticket": job.ticket_number})
     return _back(request, job)
 
 
@@ -229,7 +231,7 @@ def cancel(request, pk):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{job.ticket_number} cancelled.")
+        messages.success(request, _("%(ticket)s cancelled.") % {"ticket": job.ticket_number})
     return redirect("admin:laundry:job", job.pk)
 
 

@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from modules.core.businesses.history import history_of
 from modules.core.businesses.models import Business
@@ -89,15 +90,15 @@ class LpgSale(models.Model):
     (``sale_voided``), M-Pesa's Continue comes back to this receipt (``sale_admin_url``)."""
 
     class Kind(models.TextChoices):
-        REFILL = "refill", "Refill exchange"
-        SWAP = "swap", "Brand swap"
-        OUTRIGHT = "outright", "Cylinder + gas"
-        DEPOSIT = "deposit", "Gas + cylinder deposit"
-        RETURN = "return", "Deposit cylinder returned"
+        REFILL = "refill", _("Refill exchange")
+        SWAP = "swap", _("Brand swap")
+        OUTRIGHT = "outright", _("Cylinder + gas")
+        DEPOSIT = "deposit", _("Gas + cylinder deposit")
+        RETURN = "return", _("Deposit cylinder returned")
 
     class Method(models.TextChoices):
-        CASH = "cash", "Cash"
-        MPESA = "mpesa", "M-Pesa"
+        CASH = "cash", _("Cash")
+        MPESA = "mpesa", _("M-Pesa")
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
     sale = models.OneToOneField("sales.Sale", null=True, blank=True, on_delete=models.PROTECT, related_name="+",

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown
+
 from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
 from modules.core.cms.services import REQUEST_DESK
@@ -9,27 +11,27 @@ from .services import ACCOUNTS, BUSINESS_CODE, LPG_DESK
 
 MODULE = Module(
     key=BUSINESS_CODE,
-    label="Shop",
+    label=_("Shop"),
     icon="storefront",
     order=30,
     business=Business(BUSINESS_CODE, "Shop and LPG gas"),
     menu=(
-        MenuItem("LPG exchange", "admin:shop:lpg", "propane_tank", "shop.add_lpgsale"),
-        MenuItem("LPG receipts", "admin:shop_lpgsale_changelist", "receipt_long", "shop.view_lpgsale"),
-        MenuItem("Deposit cylinders out", "admin:shop:lpg_deposits", "assignment_return", "shop.view_lpgsale"),
-        MenuItem("Cylinder types", "admin:shop_cylindertype_changelist", "propane", "shop.view_cylindertype"),
-        MenuItem("LPG restock", "admin:shop:lpg_restock_list", "local_shipping", "purchasing.add_goodsreceipt"),
-        items_menu_item(BUSINESS_CODE, "Shop prices", "storefront"),
+        MenuItem(_("LPG exchange"), "admin:shop:lpg", "propane_tank", "shop.add_lpgsale"),
+        MenuItem(_("LPG receipts"), "admin:shop_lpgsale_changelist", "receipt_long", "shop.view_lpgsale"),
+        MenuItem(_("Deposit cylinders out"), "admin:shop:lpg_deposits", "assignment_return", "shop.view_lpgsale"),
+        MenuItem(_("Cylinder types"), "admin:shop_cylindertype_changelist", "propane", "shop.view_cylindertype"),
+        MenuItem(_("LPG restock"), "admin:shop:lpg_restock_list", "local_shipping", "purchasing.add_goodsreceipt"),
+        items_menu_item(BUSINESS_CODE, _("Shop prices"), "storefront"),
     ),
     widgets=(
-        Widget(key="shop.lpg_stock", title="Shop: LPG fulls and empties", callable="modules.shop.widgets.lpg_stock",
+        Widget(key="shop.lpg_stock", title=_("Shop: LPG fulls and empties"), callable="modules.shop.widgets.lpg_stock",
                template="shop/widget_lpg_stock.html", refresh_seconds=30, permission="shop.view_cylindertype",
                business=BUSINESS_CODE),
-        takings_widget(BUSINESS_CODE, "Shop: today's takings"),
-        Widget(key="shop.top_sellers", title="Shop: top sellers (7 days)", callable="modules.shop.widgets.top_sellers",
+        takings_widget(BUSINESS_CODE, _("Shop: today's takings")),
+        Widget(key="shop.top_sellers", title=_("Shop: top sellers (7 days)"), callable="modules.shop.widgets.top_sellers",
                template="shop/widget_top_sellers.html", refresh_seconds=300, permission="sales.view_sale",
                business=BUSINESS_CODE),
-        price_list_widget(BUSINESS_CODE, "Shop: price list"),
+        price_list_widget(BUSINESS_CODE, _("Shop: price list")),
     ),
     demo="modules.shop.demo.seed",
     sale_flows=(SaleFlow("shop.lpg", "the LPG exchange", items="modules.shop.sale_flows.quick_sale_items"),),

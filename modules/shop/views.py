@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.views.decorators.http import require_POST
+from django.utils.translation import gettext, gettext_lazy
 
 from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.businesses.models import Business
@@ -38,7 +39,7 @@ def _sizes(business):
     return groups
 
 
-@admin_page("LPG exchange", permission="shop.add_lpgsale", template="shop/lpg_exchange.html")
+@admin_page(gettext_lazy("LPG exchange"), permission="shop.add_lpgsale", template="shop/lpg_exchange.html")
 def exchange(request):
     """Pick size + brand, then refill / swap / cylinder + gas / deposit / return, then Cash or M-Pesa.
     The form carries a UUID made when the page was drawn: tapping Pay twice records one receipt."""
@@ -85,7 +86,7 @@ def receipt(request, pk):
     stk = payments.stk_requests_for(sale.sale).first() if sale.sale_id else None
     stock = {row["type"].pk: row for row in services.cylinder_stock(sale.business)}
     return {
-        "title": f"LPG receipt {sale.receipt_number}", "sale": sale, "stk": stk, "poll_seconds": POLL_SECONDS,
+        "title": gettext("LPG receipt %(number)s") % {"number": sale.receipt_number}, "sale": sale, "stk": stk, "poll_seconds": POLL_SECONDS,
         "paid": payments.amount_paid(sale.sale) if sale.sale_id else 0,
         "due": payments.amount_due(sale.sale) if sale.sale_id else 0,
         "stock": [stock[t.pk] for t in {sale.cylinder_type, sale.empty_type or sale.cylinder_type} if t.pk in stock]}
@@ -96,11 +97,11 @@ def take_cash(request, pk):
     sale = _scoped_sale(request, pk, "payments.add_payment")
     due = services.take_cash(sale, user=request.user)
     if due:
-        messages.success(request, f"KES {due:,} taken in cash.")
+        messages.success(request, gettext("KES %(due)s taken in cash.") % {"due": f"{due:,}"})
     return redirect("admin:shop:lpg_receipt", sale.pk)
 
 
-@admin_page("Deposit cylinders out", permission="shop.view_lpgsale", template="shop/lpg_deposits.html")
+@admin_page(gettext_lazy("Deposit cylinders out"), permission="shop.view_lpgsale", template="shop/lpg_deposits.html")
 def deposits(request):
     """Customers holding our cylinders on deposit, per type: how many and the deposit to refund."""
     business = _business(request)
@@ -118,7 +119,7 @@ def _lpg_lines(po):
     return [(line, full_items.get(line.item_id)) for line in po.lines.select_related("item") if line.outstanding > 0]
 
 
-@admin_page("LPG restock", permission="purchasing.add_goodsreceipt", template="shop/lpg_restock_list.html")
+@admin_page(gettext_lazy("LPG restock"), permission="purchasing.add_goodsreceipt", template="shop/lpg_restock_list.html")
 def restock_list(request):
     business = _business(request)
     orders = (PurchaseOrder.objects.filter(business=business, status__in=[PurchaseOrder.Status.SENT,

@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 
 from modules.core.businesses.admin_kit import BusinessScopedAdminMixin, ReadOnlyAdminMixin
@@ -124,16 +126,16 @@ class ProductionBatchAdmin(CreatedHereOpensItsPageMixin, WaterChoicesMixin, Busi
 
     page_url_name = "admin:water:batch"
 
-    @admin.display(description="Batch", ordering="id")
+    @admin.display(description=gettext_lazy("Batch"), ordering="id")
     def batch(self, obj):
         return format_html('<a class="font-semibold text-primary-600" href="{}" data-batch-link>{}</a>',
-                           reverse("admin:water:batch", args=[obj.pk]), str(obj))
+                           reverse("admin:water:batch", args=[obj.pk]), obj.title())
 
-    @admin.display(description="Made")
+    @admin.display(description=gettext_lazy("Made"))
     def made(self, obj):
         if obj.quantity_produced is None:
             return "–"
-        rejects = f", {obj.rejects.normalize():f} rejected" if obj.rejects else ""
+        rejects = ", " + _("%(qty)s rejected") % {"qty": f"{obj.rejects.normalize():f}"} if obj.rejects else ""
         return f"{obj.quantity_produced.normalize():f}{rejects}"
 
 
@@ -146,7 +148,7 @@ class BottleMovementAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdm
     search_fields = ["customer_phone", "customer_name"]
     date_hierarchy = "created_at"
 
-    @admin.display(description="Customer", ordering="customer_phone")
+    @admin.display(description=gettext_lazy("Customer"), ordering="customer_phone")
     def customer(self, obj):
         return format_html('<a class="font-semibold text-primary-600" href="{}?phone={}">{}</a>',
                            reverse("admin:water:bottles"), obj.customer_phone, str(obj))
@@ -212,7 +214,7 @@ class DeliveryOrderAdmin(LiveEditingAdminMixin, CreatedHereOpensItsPageMixin, Wa
 
     page_url_name = "admin:water:delivery"
 
-    @admin.display(description="Delivery", ordering="id")
+    @admin.display(description=gettext_lazy("Delivery"), ordering="id")
     def order(self, obj):
         who = obj.customer_name or obj.customer_phone
         return format_html('<a class="font-semibold text-primary-600" href="{}" data-delivery-link>{} · {}</a>',

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from modules.core.businesses.models import Business
 from modules.core.customers.models import Customer
@@ -64,9 +66,9 @@ class RecipeLine(models.Model):
 
 class ProductionBatch(models.Model):
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        RUNNING = "running", "Running"
-        POSTED = "posted", "Posted"
+        PLANNED = "planned", _("Planned")
+        RUNNING = "running", _("Running")
+        POSTED = "posted", _("Posted")
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
     recipe = models.ForeignKey(Recipe, on_delete=models.PROTECT, related_name="batches")
@@ -104,6 +106,11 @@ class ProductionBatch(models.Model):
     def __str__(self):
         return f"Batch {self.pk}: {self.planned_quantity.normalize():f} × {self.recipe.product}"
 
+    def title(self) -> str:
+        """str(self) in the reader's language (its page, the list)."""
+        return gettext("Batch %(pk)s: %(qty)s × %(product)s") % {
+            "pk": self.pk, "qty": f"{self.planned_quantity.normalize():f}", "product": self.recipe.product}
+
 
 class BottleMovement(models.Model):
     """Returnable 20 L bottles lent to a customer (deposit taken) or brought back (deposit refunded).
@@ -112,8 +119,8 @@ class BottleMovement(models.Model):
     against the Bottle deposits liability; the cash or M-Pesa payment settles Receivables."""
 
     class Kind(models.TextChoices):
-        ISSUE = "issue", "Bottles out (deposit taken)"
-        RETURN = "return", "Bottles returned (deposit refunded)"
+        ISSUE = "issue", _("Bottles out (deposit taken)")
+        RETURN = "return", _("Bottles returned (deposit refunded)")
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
     customer_phone = models.CharField(max_length=12, db_index=True, help_text="2547XXXXXXXX: the number given.")
@@ -152,10 +159,10 @@ class BottleMovement(models.Model):
 
 class DeliveryOrder(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        OUT = "out", "Out for delivery"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        OUT = "out", _("Out for delivery")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
     client_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
@@ -184,6 +191,10 @@ class DeliveryOrder(models.Model):
 
     def __str__(self):
         return f"Delivery {self.pk}: {self.area}"
+
+    def title(self) -> str:
+        """str(self) in the reader's language (its page)."""
+        return gettext("Delivery %(pk)s: %(area)s") % {"pk": self.pk, "area": self.area}
 
     @property
     def total(self) -> Decimal:

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown
+
 from modules.core.inventory.services import ITEM_DATA_ENTRY, STOCK_DESK, items_menu_item, price_list_widget
 from modules.core.payments.services import PAYMENT_DESK
 from modules.core.cms.services import REQUEST_DESK
@@ -18,24 +20,24 @@ def _widget(key, title, refresh, permission):
 
 MODULE = Module(
     key=BUSINESS_CODE,
-    label="Water",
+    label=_("Water"),
     icon="water_drop",
     order=10,
     business=Business(BUSINESS_CODE, "Water refill and packaging"),
     menu=(
-        items_menu_item(BUSINESS_CODE, "Water prices", "water_drop"),
-        MenuItem("Production batches", "admin:water_productionbatch_changelist", "factory",
+        items_menu_item(BUSINESS_CODE, _("Water prices"), "water_drop"),
+        MenuItem(_("Production batches"), "admin:water_productionbatch_changelist", "factory",
                  "water.view_productionbatch"),
-        MenuItem("Recipes", "admin:water_recipe_changelist", "receipt_long", "water.view_recipe"),
-        MenuItem("Bottles and deposits", "admin:water:bottles", "propane_tank", "water.view_bottlemovement"),
-        MenuItem("Deliveries", "admin:water_deliveryorder_changelist", "local_shipping", "water.view_deliveryorder"),
+        MenuItem(_("Recipes"), "admin:water_recipe_changelist", "receipt_long", "water.view_recipe"),
+        MenuItem(_("Bottles and deposits"), "admin:water:bottles", "propane_tank", "water.view_bottlemovement"),
+        MenuItem(_("Deliveries"), "admin:water_deliveryorder_changelist", "local_shipping", "water.view_deliveryorder"),
     ),
     widgets=(
-        price_list_widget(BUSINESS_CODE, "Water: price list"),
-        _widget("production", "Water: production today", 60, "water.view_productionbatch"),
-        takings_widget(BUSINESS_CODE, "Water: today's takings"),
-        _widget("deliveries", "Water: pending deliveries", 30, "water.view_deliveryorder"),
-        _widget("bottles", "Water: bottles out", 120, "water.view_bottlemovement"),
+        price_list_widget(BUSINESS_CODE, _("Water: price list")),
+        _widget("production", _("Water: production today"), 60, "water.view_productionbatch"),
+        takings_widget(BUSINESS_CODE, _("Water: today's takings")),
+        _widget("deliveries", _("Water: pending deliveries"), 30, "water.view_deliveryorder"),
+        _widget("bottles", _("Water: bottles out"), 120, "water.view_bottlemovement"),
     ),
     demo="modules.water.demo.seed",
     roles=(

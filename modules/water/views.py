@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from modules.core.businesses.admin_kit import admin_page, scoped_or_403
 from modules.core.businesses.models import Business
@@ -35,13 +37,14 @@ def batch_view(request, pk):
             if action == "start":
                 scoped_or_403(request, batch, "water.change_productionbatch")
                 services.start_batch(batch, request.user)
-                messages.success(request, f"{batch} started.")
+                messages.success(request, _("%(batch)s started.") % {"batch": batch.title()})
             elif action == "post":
                 scoped_or_403(request, batch, "water.post_productionbatch")
                 batch = services.post_batch(batch, produced=request.POST.get("produced", ""),
                                             rejects=request.POST.get("rejects") or 0, user=request.user)
-                messages.success(request, f"{batch} posted: {batch.quantity_produced.normalize():f} made at "
-                                          f"KES {batch.unit_cost or 0:.2f} each.")
+                messages.success(request, _("%(batch)s posted: %(made)s made at KES %(cost)s each.") % {
+                    "batch": batch.title(), "made": f"{batch.quantity_produced.normalize():f}",
+                    "cost": f"{batch.unit_cost or 0:.2f}"})
         except ValidationError as error:
             _errors(request, error)
         else:
@@ -53,7 +56,7 @@ def batch_view(request, pk):
         quantity = batch.quantity_produced + batch.rejects
     rows = services.requirements(batch.recipe, quantity, location)
     return {
-        "title": str(batch), "batch": batch, "rows": rows, "location": location,
+        "title": batch.title(), "batch": batch, "rows": rows, "location": location,
         "short": [] if batch.status == ProductionBatch.Status.POSTED else services.shortages(
             batch.recipe, batch.planned_quantity, location),
         "can_start": request.user.has_perm("water.change_productionbatch"),
@@ -63,7 +66,7 @@ def batch_view(request, pk):
 
 # --- bottles -----------------------------------------------------------------------------------
 
-@admin_page("Bottles and deposits", permission="water.view_bottlemovement", template="water/bottles.html")
+@admin_page(gettext_lazy("Bottles and deposits"), permission="water.view_bottlemovement", template="water/bottles.html")
 def bottles_view(request):
     business = scoped_or_403(request, Business, code=services.BUSINESS_CODE)
     phone = (request.POST.get("phone") or request.GET.get("phone") or "").strip()
@@ -114,7 +117,7 @@ def delivery_view(request, pk):
         try:
             if action == "dispatch":
                 services.dispatch(order, driver=request.POST.get("driver", ""), user=request.user)
-                messages.success(request, f"{order} is out for delivery.")
+                messages.success(request, _("%(order)s is out for delivery.") % {"order": order.title()})
             elif action in services.DELIVERY_METHODS:
                 scoped_or_403(request, order, "sales.add_sale")
                 order = services.deliver(order, method=action, user=request.user)
@@ -122,19 +125,20 @@ def delivery_view(request, pk):
                     if action == "mpesa" else None
                 if stk is not None:
                     return redirect("admin:payments:stk_wait", stk.pk)
-                paid = "in cash" if action == "cash" else "on the customer's account (deni)"
-                messages.success(request, f"{order} delivered: receipt {order.sale.receipt_number}, "
-                                          f"KES {order.sale.total:,} {paid}.")
+                paid = _("in cash") if action == "cash" else _("on the customer's account (deni)")
+                messages.success(request, _("%(order)s delivered: receipt %(receipt)s, KES %(total)s %(paid)s.") % {
+                    "order": order.title(), "receipt": order.sale.receipt_number,
+                    "total": f"{order.sale.total:,}", "paid": paid})
             elif action == "fail":
                 services.fail(order, reason=request.POST.get("reason", ""), user=request.user)
-                messages.warning(request, f"{order} marked failed.")
+                messages.warning(request, _("%(order)s marked failed.") % {"order": order.title()})
         except ValidationError as error:
             _errors(request, error)
         else:
             return redirect("admin:water:delivery", order.pk)
         order.refresh_from_db()
     return {
-        "title": str(order), "order": order, "lines": order.lines.select_related("item"),
+        "title": order.title(), "order": order, "lines": order.lines.select_related("item"),
         "can_change": request.user.has_perm("water.change_deliveryorder"),
         "open": order.status in (DeliveryOrder.Status.PENDING, DeliveryOrder.Status.OUT),
         "due": payments.amount_due(order.sale) if order.sale_id else None}

@@ -1,6 +1,7 @@
 """The Unfold sidebar, built per request from the module registry and the user's permissions."""
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from modules.core.businesses.services import can_see_business
 from modules.core.registry import registry
@@ -18,24 +19,24 @@ def navigation(request):
     user = request.user
     groups = [
         {
-            "title": "Today",
-            "items": [{"title": "Dashboard", "icon": "space_dashboard", "link": reverse("admin:index")}],
+            "title": _("Today"),
+            "items": [{"title": _("Dashboard"), "icon": "space_dashboard", "link": reverse("admin:index")}],
         }
     ]
     for module in registry.modules():
         if module.business and not can_see_business(user, module.business.code):
             continue
         items = [
-            {"title": item.title, "icon": item.icon, "link": _link(item.link)}
+            {"title": _(item.title), "icon": item.icon, "link": _link(item.link)}
             for item in module.menu
             if _allowed(user, item.permission)
         ]
         if items:
-            groups.append({"title": module.label, "separator": True, "items": items})
+            groups.append({"title": _(module.label), "separator": True, "items": items})
     return groups
 
 
 def subheader(request):
     """Under the brand: the businesses this user works in, e.g. "Water · Laundry · Shop"."""
-    return " · ".join(m.label for m in registry.modules()
+    return " · ".join(_(m.label) for m in registry.modules()
                       if m.business and can_see_business(request.user, m.business.code))

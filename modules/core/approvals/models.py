@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from modules.core.businesses.models import Business
 
@@ -22,10 +23,10 @@ class ApprovalRequest(models.Model):
     """One request to approve one document; at most one is pending per document at a time."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for approval"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="approval_requests")
     document_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
@@ -71,10 +72,10 @@ class ApprovalDecision(models.Model):
     the cancellation. The audit trail: append-only for the app's database role (module.py)."""
 
     class Action(models.TextChoices):
-        FIRST_APPROVAL = "first_approval", "First approval"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        CANCELLED = "cancelled", "Cancelled"
+        FIRST_APPROVAL = "first_approval", _("First approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
 
     request = models.ForeignKey(ApprovalRequest, on_delete=models.PROTECT, related_name="decisions")
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -95,15 +96,15 @@ class ExpenseRequest(models.Model):
     """Staff ask for petty cash or an expense; approval pays it and posts it to the ledger."""
 
     class Method(models.TextChoices):
-        CASH = "cash", "Cash"
-        MPESA = "mpesa", "M-Pesa"
-        BANK = "bank", "Bank"
+        CASH = "cash", _("Cash")
+        MPESA = "mpesa", _("M-Pesa")
+        BANK = "bank", _("Bank")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for approval"
-        PAID = "paid", "Approved and paid"
-        REJECTED = "rejected", "Rejected"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Waiting for approval")
+        PAID = "paid", _("Approved and paid")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="expense_requests")
     amount = models.DecimalField("amount (KES)", validators=[MinValueValidator(Decimal("1"))], **MONEY)
@@ -131,8 +132,8 @@ class ExpenseRequest(models.Model):
 
     def approval_details(self) -> list[tuple[str, str]]:
         """What the approver reads on the phone (approvals' decide page)."""
-        return [("For", self.description), ("Category", self.category_name),
-                ("Paid from", self.get_method_display()), ("Expense status", self.get_status_display())]
+        return [(_("For"), self.description), (_("Category"), self.category_name),
+                (_("Paid from"), self.get_method_display()), (_("Expense status"), self.get_status_display())]
 
     def on_approval_closed(self, request):
         """The request was rejected or cancelled: so is the expense (nothing was paid)."""

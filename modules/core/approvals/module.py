@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown
+
 from modules.core.registry.contract import ApprovalRule, MenuItem, Module, Role, Subscription, Widget
 
 # Staff of every business ask for expenses in their own business (inventory adds transfer requests).
@@ -5,18 +7,18 @@ ASK = ("approvals.view_approvalrequest", "approvals.view_expenserequest", "appro
 
 MODULE = Module(
     key="approvals",
-    label="Approvals",
+    label=_("Approvals"),
     icon="approval",
     order=53,
     menu=(
-        MenuItem("Approvals", "admin:approvals:pending", "approval"),
-        MenuItem("Expense requests", "admin:approvals_expenserequest_changelist", "request_quote",
+        MenuItem(_("Approvals"), "admin:approvals:pending", "approval"),
+        MenuItem(_("Expense requests"), "admin:approvals_expenserequest_changelist", "request_quote",
                  "approvals.view_expenserequest"),
-        MenuItem("Approval history", "admin:approvals_approvalrequest_changelist", "history",
+        MenuItem(_("Approval history"), "admin:approvals_approvalrequest_changelist", "history",
                  "approvals.view_approvalrequest"),
     ),
     widgets=(
-        Widget(key="approvals.pending", title="Approvals", callable="modules.core.approvals.widgets.pending",
+        Widget(key="approvals.pending", title=_("Approvals"), callable="modules.core.approvals.widgets.pending",
                template="approvals/widget_pending.html", refresh_seconds=30,
                permission="approvals.decide_approvalrequest"),
     ),
@@ -24,7 +26,7 @@ MODULE = Module(
     staff_permissions=ASK,
     approval_rules=(
         # Every expense is approved by the owner before money leaves a till.
-        ApprovalRule("approvals.ExpenseRequest", threshold="0", label="Expense", ask="Ask for an expense",
+        ApprovalRule("approvals.ExpenseRequest", threshold="0", label=_("Expense"), ask=_("Ask for an expense"),
                      on_approved="modules.core.approvals.hooks.pay_expense"),
     ),
     subscriptions=(

@@ -7,6 +7,8 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from modules.core.businesses.admin_kit import admin_page
@@ -19,7 +21,7 @@ from .models import ApprovalRequest
 Status = ApprovalRequest.Status
 
 
-@admin_page("Approvals", template="approvals/pending.html")
+@admin_page(gettext_lazy("Approvals"), template="approvals/pending.html")
 def pending_view(request):
     waiting = services.pending_for_user(request.user)
     mine = (ApprovalRequest.objects.filter(requested_by=request.user).select_related("business", "decided_by")
@@ -34,7 +36,7 @@ def asks_for(user) -> list[tuple[str, str]]:
         if rule.ask:
             opts = apps.get_model(rule.document)._meta
             if user.has_perm(f"{opts.app_label}.add_{opts.model_name}"):
-                found.append((rule.ask, reverse(f"admin:{opts.app_label}_{opts.model_name}_add")))
+                found.append((_(rule.ask), reverse(f"admin:{opts.app_label}_{opts.model_name}_add")))
     return found
 
 
@@ -68,26 +70,27 @@ def decide_view(request, pk):
         try:
             if decision == "approve":
                 approval = services.approve(approval, user, **audit)
-                messages.success(request, f"Approved: {approval.summary}." if approval.status == Status.APPROVED
-                                 else "Your approval is recorded; a second approver must approve too.")
+                messages.success(request, _("Approved: %(summary)s.") % {"summary": approval.summary}
+                                 if approval.status == Status.APPROVED
+                                 else _("Your approval is recorded; a second approver must approve too."))
             elif decision == "reject":
                 services.reject(approval, user, **audit)
-                messages.success(request, f"Rejected: {approval.summary}.")
+                messages.success(request, _("Rejected: %(summary)s.") % {"summary": approval.summary})
             elif decision == "cancel":
                 services.cancel(approval, user)
-                messages.success(request, f"Cancelled: {approval.summary}.")
+                messages.success(request, _("Cancelled: %(summary)s.") % {"summary": approval.summary})
             else:
                 return HttpResponseBadRequest("decision must be approve, reject or cancel")
         except services.AlreadyDecided as error:
             messages.warning(request, " ".join(error.messages))
         except ValidationError as error:
-            messages.error(request, "Not done: " + " ".join(error.messages))
+            messages.error(request, _("Not done: %(why)s") % {"why": " ".join(error.messages)})
         except PermissionDenied as error:
-            messages.error(request, str(error) or "You may not decide this request.")
+            messages.error(request, str(error) or _("You may not decide this request."))
         return redirect("admin:approvals:decide", approval.pk)
     document = approval.document
-    return {"title": f"Approval #{approval.pk}", "approval": approval,
-            "kind": rule.label or approval.document_type.name,
+    return {"title": _("Approval #%(pk)s") % {"pk": approval.pk}, "approval": approval,
+            "kind": _(rule.label) if rule.label else approval.document_type.name,
             "details": document.approval_details() if hasattr(document, "approval_details") else [],
             "document_link": admin_link(document), "can_decide": can_decide, "can_cancel": can_cancel,
             "now": timezone.now()}

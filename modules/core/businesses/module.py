@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown
+
 from modules.core.registry.contract import MenuItem, Module, Role
 
 from .history import kept_for_the_audit
@@ -7,13 +9,13 @@ ACCESS_HISTORY = ("businesses.UserAccessEvent", "businesses.RolePermissionEvent"
 
 MODULE = Module(
     key="businesses",
-    label="People",
+    label=_("People"),
     icon="group",
     order=900,
     menu=(
-        MenuItem("Users", "admin:auth_user_changelist", "person", "auth.view_user"),
-        MenuItem("Roles", "admin:auth_group_changelist", "badge", "auth.view_group"),
-        MenuItem("Businesses", "admin:businesses_business_changelist", "storefront", "businesses.view_business"),
+        MenuItem(_("Users"), "admin:auth_user_changelist", "person", "auth.view_user"),
+        MenuItem(_("Roles"), "admin:auth_group_changelist", "badge", "auth.view_group"),
+        MenuItem(_("Businesses"), "admin:businesses_business_changelist", "storefront", "businesses.view_business"),
     ),
     roles=(
         Role("Owner", permissions=("*",), sees_all_businesses=True),

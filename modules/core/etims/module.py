@@ -1,16 +1,18 @@
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown
+
 from modules.core.registry.contract import (MenuItem, Module, NotificationKind, OutboxTopic, Role, Schedule,
                                             Subscription, Widget)
 
 MODULE = Module(
     key="etims",
-    label="eTIMS",
+    label=_("eTIMS"),
     icon="verified",
     order=60,
     menu=(
-        MenuItem("eTIMS invoices", "admin:etims_invoice_changelist", "verified", "etims.view_invoice"),
+        MenuItem(_("eTIMS invoices"), "admin:etims_invoice_changelist", "verified", "etims.view_invoice"),
     ),
     widgets=(
-        Widget(key="etims.pending", title="eTIMS", callable="modules.core.etims.widgets.pending",
+        Widget(key="etims.pending", title=_("eTIMS"), callable="modules.core.etims.widgets.pending",
                template="etims/widget_pending.html", refresh_seconds=60, permission="etims.view_invoice",
                refresh_on="clock"),  # signatures arrive from a worker, after the sale's own event
     ),
@@ -22,16 +24,16 @@ MODULE = Module(
     outbox_topics=(
         # KRA may be down for hours: keep trying (every 15 s doubling to 10 min) for about 3 days
         OutboxTopic("etims.sign", handler="modules.core.etims.services.sign_message", max_attempts=450,
-                    backoff_seconds=15, max_backoff_seconds=600, timeout=180, label="eTIMS invoice to sign"),
+                    backoff_seconds=15, max_backoff_seconds=600, timeout=180, label=_("eTIMS invoice to sign")),
         OutboxTopic("etims.stock", handler="modules.core.etims.services.stock_message", max_attempts=450,
-                    backoff_seconds=30, max_backoff_seconds=600, timeout=180, label="eTIMS stock report"),
+                    backoff_seconds=30, max_backoff_seconds=600, timeout=180, label=_("eTIMS stock report")),
     ),
     schedules=(Schedule("etims.watch_pending", "modules.core.etims.services.watch_pending", interval=300),),
     notification_kinds=(
-        NotificationKind("etims.pending", "eTIMS: sales waiting more than an hour", default_roles=("Owner",),
+        NotificationKind("etims.pending", _("eTIMS: sales waiting more than an hour"), default_roles=("Owner",),
                          throttle_seconds=6 * 3600),
-        NotificationKind("etims.device_problem", "eTIMS: the device cannot sign", default_roles=("Owner",),
+        NotificationKind("etims.device_problem", _("eTIMS: the device cannot sign"), default_roles=("Owner",),
                          throttle_seconds=6 * 3600),
-        NotificationKind("etims.refused", "eTIMS: an invoice was refused", default_roles=("Owner",)),
+        NotificationKind("etims.refused", _("eTIMS: an invoice was refused"), default_roles=("Owner",)),
     ),
 )

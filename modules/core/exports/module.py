@@ -1,15 +1,17 @@
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown
+
 from modules.core.registry.contract import MenuItem, Module, Role, Schedule
 
 MODULE = Module(
     key="exports",
-    label="Desk",
+    label=_("Desk"),
     icon="download",
     order=65,
     menu=(
         # Anyone who may view items may export what they see (the page lists only what they may view).
-        MenuItem("Exports", "admin:exports:desk", "download", "inventory.view_item"),
-        MenuItem("Import a spreadsheet", "admin:exports:import", "upload_file", "exports.import_data"),
-        MenuItem("Export log", "admin:exports_exportlogentry_changelist", "history", "exports.view_exportlogentry"),
+        MenuItem(_("Exports"), "admin:exports:desk", "download", "inventory.view_item"),
+        MenuItem(_("Import a spreadsheet"), "admin:exports:import", "upload_file", "exports.import_data"),
+        MenuItem(_("Export log"), "admin:exports_exportlogentry_changelist", "history", "exports.view_exportlogentry"),
     ),
     roles=(
         Role("Accountant", permissions=("exports.view_exportjob", "exports.view_exportlogentry")),

@@ -1,8 +1,10 @@
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown
+
 from modules.core.registry.contract import Module, Subscription
 
 MODULE = Module(
     key="live",
-    label="Live updates",
+    label=_("Live updates"),
     order=900,
     subscriptions=(
         Subscription("*", "modules.core.live.handlers.any_event"),

@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -84,7 +85,7 @@ def mark_all_read(request):
 
 
 @require_GET
-@admin_page("Notifications", template="notifications/list.html")
+@admin_page(gettext_lazy("Notifications"), template="notifications/list.html")
 def notification_list(request):
     rows = services.for_user(request.user).order_by("-id")
     unread_only = request.GET.get("unread") == "1"
@@ -96,7 +97,7 @@ def notification_list(request):
 
 
 @require_http_methods(["GET", "POST"])
-@admin_page("Notification settings", template="notifications/preferences.html")
+@admin_page(gettext_lazy("Notification settings"), template="notifications/preferences.html")
 def preferences(request):
     kinds = services.kinds()
     if request.method == "POST":

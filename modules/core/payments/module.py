@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown
+
 from modules.core.registry.contract import (AccountSpec, HealthCondition, MenuItem, Module, NotificationKind, Payable,
                                             Role, Schedule, Subscription, Widget)
 
@@ -7,24 +9,24 @@ from .kinds import MPESA_UNALLOCATED as INBOX_WAITING
 
 MODULE = Module(
     key="payments",
-    label="Payments",
+    label=_("Payments"),
     icon="payments",
     order=55,
     menu=(
-        MenuItem("Invoices", "admin:payments_invoice_changelist", "request_quote", "payments.view_invoice"),
-        MenuItem("Payments", "admin:payments_payment_changelist", "payments", "payments.view_payment"),
-        MenuItem("M-Pesa requests", "admin:payments_stkrequest_changelist", "phone_iphone",
+        MenuItem(_("Invoices"), "admin:payments_invoice_changelist", "request_quote", "payments.view_invoice"),
+        MenuItem(_("Payments"), "admin:payments_payment_changelist", "payments", "payments.view_payment"),
+        MenuItem(_("M-Pesa requests"), "admin:payments_stkrequest_changelist", "phone_iphone",
                  "payments.view_stkrequest"),
-        MenuItem("M-Pesa inbox", "admin:payments:inbox", "inbox", "payments.view_mpesareceipt"),
-        MenuItem("M-Pesa statements", "admin:payments:statement_import", "upload_file", "payments.add_statement"),
-        MenuItem("M-Pesa settings", "admin:payments_mpesasetting_changelist", "settings_phone",
+        MenuItem(_("M-Pesa inbox"), "admin:payments:inbox", "inbox", "payments.view_mpesareceipt"),
+        MenuItem(_("M-Pesa statements"), "admin:payments:statement_import", "upload_file", "payments.add_statement"),
+        MenuItem(_("M-Pesa settings"), "admin:payments_mpesasetting_changelist", "settings_phone",
                  "payments.change_mpesasetting"),
     ),
     widgets=(
-        Widget(key="payments.waiting", title="M-Pesa waiting", callable="modules.core.payments.widgets.waiting",
+        Widget(key="payments.waiting", title=_("M-Pesa waiting"), callable="modules.core.payments.widgets.waiting",
                template="payments/widget_waiting.html", refresh_seconds=15, permission="payments.view_stkrequest",
                refresh_on="clock"),  # an STK push starts after the sale's commit
-        Widget(key="payments.inbox", title="M-Pesa inbox", callable="modules.core.payments.widgets.inbox",
+        Widget(key="payments.inbox", title=_("M-Pesa inbox"), callable="modules.core.payments.widgets.inbox",
                template="payments/widget_inbox.html", permission="payments.view_mpesareceipt"),
     ),
     roles=(Role("Accountant", permissions=("payments.view_*",)),),
@@ -37,12 +39,12 @@ MODULE = Module(
     append_only=("payments.Payment", "payments.Allocation"),
     health_conditions=(HealthCondition("mpesa_callbacks_stopped", "modules.core.payments.health.mpesa_callbacks_stopped"),),
     notification_kinds=(
-        NotificationKind(PAYMENT_RECEIVED, "M-Pesa payment received", default_roles=("Owner",)),
-        NotificationKind(PAYMENT_FAILED, "M-Pesa payment failed", default_roles=("Owner",)),
-        NotificationKind(MPESA_PAID_LATE, "M-Pesa paid after we stopped waiting", default_roles=("Owner",)),
-        NotificationKind(INBOX_WAITING, "M-Pesa money waiting in the inbox", default_roles=("Owner",)),
+        NotificationKind(PAYMENT_RECEIVED, _("M-Pesa payment received"), default_roles=("Owner",)),
+        NotificationKind(PAYMENT_FAILED, _("M-Pesa payment failed"), default_roles=("Owner",)),
+        NotificationKind(MPESA_PAID_LATE, _("M-Pesa paid after we stopped waiting"), default_roles=("Owner",)),
+        NotificationKind(INBOX_WAITING, _("M-Pesa money waiting in the inbox"), default_roles=("Owner",)),
         # one wrong till set-up fails every push: say it once an hour per business, not per push
-        NotificationKind(MPESA_SETUP_ERROR, "M-Pesa set-up problem", default_roles=("Owner",),
+        NotificationKind(MPESA_SETUP_ERROR, _("M-Pesa set-up problem"), default_roles=("Owner",),
                          throttle_seconds=3600),
     ),
     subscriptions=(

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from modules.core.businesses.admin_kit import admin_page, render_page, scoped_or_403
@@ -48,7 +49,7 @@ def _sell_businesses(request):
     return businesses_for(request.user)
 
 
-@admin_page("Quick sale", permission="sales.add_sale", template="sales/quick_sale.html")
+@admin_page(gettext_lazy("Quick sale"), permission="sales.add_sale", template="sales/quick_sale.html")
 def quick_sale(request):
     """Pick the business once (remembered), then tap items, then Cash or M-Pesa."""
     businesses = list(businesses_for(request.user))
@@ -61,7 +62,7 @@ def quick_sale(request):
               "submitUrl": reverse("admin:sales:submit"),
               "renderedAt": timezone.localtime().strftime("%H:%M")}  # offline, "prices from 10:42"
     response = render_page(request, "sales/quick_sale.html", {
-        "title": "Quick sale", "business": business, "businesses": businesses, "config_json": json.dumps(config),
+        "title": gettext("Quick sale"), "business": business, "businesses": businesses, "config_json": json.dumps(config),
         "recent_phones": services.recent_customer_phones(business) if business else []})
     if business:  # the service worker keeps this page (items and prices) for selling offline
         response["X-BS-Business"] = business.code

@@ -1,21 +1,23 @@
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown
+
 from modules.core.registry.contract import MenuItem, Module, OutboxTopic, Retention, Schedule, Widget
 
 MODULE = Module(
     key="system",
-    label="System",
+    label=_("System"),
     icon="monitor_heart",
     order=950,
     menu=(
-        MenuItem("Job queue", "/admin/rq/", "queue", "django_rq.admin"),
-        MenuItem("Failed jobs", "admin:system_failedjob_changelist", "error", "system.view_failedjob"),
-        MenuItem("Backups", "admin:system_backuprun_changelist", "backup", "system.view_backuprun"),
-        MenuItem("Security events", "admin:system_securityevent_changelist", "shield", "system.view_securityevent"),
-        MenuItem("Health", "/health/deps/", "monitor_heart", "django_rq.admin"),
+        MenuItem(_("Job queue"), "/admin/rq/", "queue", "django_rq.admin"),
+        MenuItem(_("Failed jobs"), "admin:system_failedjob_changelist", "error", "system.view_failedjob"),
+        MenuItem(_("Backups"), "admin:system_backuprun_changelist", "backup", "system.view_backuprun"),
+        MenuItem(_("Security events"), "admin:system_securityevent_changelist", "shield", "system.view_securityevent"),
+        MenuItem(_("Health"), "/health/deps/", "monitor_heart", "django_rq.admin"),
     ),
     widgets=(
         Widget(
             key="system",
-            title="System",
+            title=_("System"),
             callable="modules.core.system.widgets.system",
             template="system/widget_system.html",
             refresh_seconds=30,
@@ -42,6 +44,6 @@ MODULE = Module(
     ),
     outbox_topics=(
         OutboxTopic("system.alert_email", handler="modules.core.system.watcher.send_alert_email",
-                    label="Health alert e-mail to the owner"),
+                    label=_("Health alert e-mail to the owner")),
     ),
 )
