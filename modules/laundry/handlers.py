@@ -1,7 +1,9 @@
 """Event subscribers declared in module.py (they run after the publishing transaction commits)."""
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from modules.core.customers.services import in_their_language
 from modules.core.notifications import services as notifications
 from modules.core.payments import services as payments
 from modules.core.sms import services as sms
@@ -28,7 +30,9 @@ def text_the_customer_when_ready(business, job_id, status, **payload):
     if job.status != Job.Status.READY:
         return  # collected or cancelled before this ran: no news for the customer
     due = payments.amount_due(job.sale)
-    balance = f" Balance due: KES {due:,}." if due > 0 else " Fully paid."
-    sms.send("laundry.ready", job.customer_phone,
-             f"{job.business.name}: your laundry {job.ticket_number} is ready for collection.{balance}",
+    with in_their_language(job.customer):
+        values = {"business": job.business.name, "ticket": job.ticket_number, "due": f"{due:,}"}
+        text = (_("%(business)s: your laundry %(ticket)s is ready for collection. Balance due: KES %(due)s.") if due > 0
+                else _("%(business)s: your laundry %(ticket)s is ready for collection. Fully paid.")) % values
+    sms.send("laundry.ready", job.customer_phone, text,
              business=job.business, key=f"laundry.job:{job.pk}", customer=job.customer)

@@ -5,10 +5,13 @@ create one on first sale, and say which businesses they deal with.
     customers.for_phone("0712 345 678")        # Customer or None
     customers.for_phone_hash(sha256_hex)         # Customer or None (M-Pesa C2B confirmations)
     customers.find_or_create("0712 345 678", name="Amina", business=water)
+    with customers.in_their_language(customer): text = gettext("…")   # their SMS in their language
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from .phones import normalize_phone
 
@@ -18,7 +21,14 @@ from .models import Customer, CustomerPhone, phone_hash
 # limit stays with the owner (customers.set_credit_limit).
 CUSTOMER_DESK = ("customers.view_customer", "customers.add_customer", "customers.change_customer",
                  "customers.view_customerphone", "customers.add_customerphone", "customers.change_customerphone")
-__all__ = ["CUSTOMER_DESK", "for_phone", "for_phone_hash", "find_or_create", "add_phone", "phone_hash"]
+__all__ = ["CUSTOMER_DESK", "for_phone", "for_phone_hash", "find_or_create", "add_phone", "phone_hash",
+           "in_their_language"]
+
+
+def in_their_language(customer):
+    """``with in_their_language(customer):`` what is written inside (gettext) is in the customer's
+    language (Customer.language), or the site's for no customer; the language around it comes back after."""
+    return translation.override(getattr(customer, "language", "") or settings.LANGUAGE_CODE)
 
 
 def _normalized(phone) -> str | None:
