@@ -79,19 +79,28 @@ TILLS = {Payment.Method.CASH: chart.CASH, Payment.Method.MPESA: chart.MPESA, Pay
          Payment.Method.CREDIT: chart.CUSTOMER_CREDIT}
 
 
-@transaction.atomic
 def post_payment(document, *, method: str, amount, debit: str | None = None, payer_phone: str = "",
-                 mpesa_receipt=None, stk_request=None, user=None) -> Payment:
+                 mpesa_receipt=None, stk_request=None, user=None, due=None) -> Payment:
     """Post and record money for a document: Dr ``debit`` (the till of ``method`` unless told, e.g.
     Unallocated M-Pesa receipts for money already in the books), Cr Receivables for what is due
-    and Cr Customer credit for the rest."""
+    and Cr Customer credit for the rest. ``due``: what a document made in this same, still open
+    transaction owes (see payments.services.record_payment): then nothing is locked or read."""
+    with transaction.atomic(savepoint=due is None):
+        return _post_payment(document, method=method, amount=amount, debit=debit, payer_phone=payer_phone,
+                             mpesa_receipt=mpesa_receipt, stk_request=stk_request, user=user, due=due)
+
+
+def _post_payment(document, *, method, amount, debit, payer_phone, mpesa_receipt, stk_request, user, due):
     amount = Decimal(amount)
     if amount <= 0:
         raise ValidationError("A payment must be more than KES 0.")
     if method not in TILLS:
         raise ValidationError(f"Unknown payment method {method!r}.")
-    document = type(document).objects.select_for_update().get(pk=document.pk)  # one payment at a time
-    applied = min(amount, amount_due(document))
+    known = due is not None
+    if not known:
+        document = type(document).objects.select_for_update().get(pk=document.pk)  # one payment at a time
+        due = amount_due(document)
+    applied = min(amount, due)
     surplus = amount - applied
     if method == Payment.Method.CREDIT and surplus:
         raise ValidationError(f"Only KES {applied:,} is due: customer credit pays what is due, no more.")
@@ -107,7 +116,7 @@ def post_payment(document, *, method: str, amount, debit: str | None = None, pay
         business=document.business, document=document, method=method, amount=amount, applied=applied,
         credit=surplus, payer_phone=payer_phone, mpesa_receipt=mpesa_receipt, stk_request=stk_request,
         journal_entry=entry, received_by=user)
-    if applied and amount_due(document) == 0:
+    if applied and (due - applied if known else amount_due(document)) == 0:
         document.mark_paid(timezone.now())
     events.publish("payment.received", business=document.business.code, payment_id=payment.pk)
     return payment

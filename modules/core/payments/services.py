@@ -67,19 +67,22 @@ def issue_invoice(business, *, description: str, amount, customer_phone: str = "
     return invoice
 
 
-@transaction.atomic
 def record_payment(document, *, method: str, amount, payer_phone: str = "", mpesa_receipt=None,
-                   stk_request=None, user=None) -> Payment:
+                   stk_request=None, user=None, due=None) -> Payment:
     """Money received for a document: settles what is due; any surplus becomes customer credit.
     M-Pesa money recorded this way (not through an STK push or the inbox) gets its receipt row,
-    waiting for M-Pesa to confirm it; a receipt number already in the books is refused."""
-    if method == Payment.Method.CASH and may_still_pay(document):
-        raise ValidationError(f"An M-Pesa request for {document.payable_reference} may still be paid: wait for "
-                              "M-Pesa's answer before taking cash, or the customer pays twice.")
-    payment = post_payment(document, method=method, amount=amount, payer_phone=payer_phone,
-                           mpesa_receipt=mpesa_receipt, stk_request=stk_request, user=user)
-    if method == Payment.Method.MPESA and stk_request is None:
-        note_direct_payment(payment, mpesa_receipt or None, source=MpesaReceipt.Source.TYPED, confirmed=False)
+    waiting for M-Pesa to confirm it; a receipt number already in the books is refused.
+    ``due``: what the document owes, given only by the code that made it in the transaction still
+    open (the sale engine's cash at the till): no one else can see it yet, so nothing is locked or
+    read back, no M-Pesa request for it can exist, and a refusal fails that whole transaction."""
+    with transaction.atomic(savepoint=due is None):
+        if method == Payment.Method.CASH and due is None and may_still_pay(document):
+            raise ValidationError(f"An M-Pesa request for {document.payable_reference} may still be paid: wait "
+                                  "for M-Pesa's answer before taking cash, or the customer pays twice.")
+        payment = post_payment(document, method=method, amount=amount, payer_phone=payer_phone,
+                               mpesa_receipt=mpesa_receipt, stk_request=stk_request, user=user, due=due)
+        if method == Payment.Method.MPESA and stk_request is None:
+            note_direct_payment(payment, mpesa_receipt or None, source=MpesaReceipt.Source.TYPED, confirmed=False)
     return payment
 
 

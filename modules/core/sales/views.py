@@ -2,6 +2,7 @@
 
 import csv
 import json
+from contextlib import nullcontext
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -109,7 +110,9 @@ def submit(request):
         return _json_error("You cannot sell for that business.", 403)
     method = data.get("method", "cash")
     try:
-        with transaction.atomic():  # a till code refused takes its sale back with it
+        # a till code refused takes its sale back with it; any other sale is create_sale's own
+        # transaction (an outer one would only add a savepoint's two round trips)
+        with transaction.atomic() if method == TILL else nullcontext():
             sale, created = services.create_sale(
                 business=business, client_uuid=data.get("uuid"), lines=lines,
                 method="mpesa" if method == TILL else method, discount=discount,
