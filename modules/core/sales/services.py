@@ -15,8 +15,9 @@ transaction, creates the module's document (a laundry Job, an LpgSale…), moves
 (source = the sale) and returns a ``Built`` with extra ledger lines. The document carries its own
 glue, as payable documents do for payments: optional ``sale_void_refused(sale)`` (a reason it may
 not be undone), ``sale_voided(sale, reason, user, at)``, ``sale_admin_url``. The core never imports
-a business module. ``sale.committed`` and ``sale.voided`` (business, sale_id) are published after
-commit.
+a business module. ``sale.committed`` and ``sale.voided`` (business, sale_id) are published in the
+sale's (the void's) transaction, so a durable subscriber's message commits with it; every
+subscriber runs after that commit.
 """
 
 import hashlib
@@ -29,8 +30,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
-from django.db.models import F, OuterRef, Subquery, Sum
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -168,12 +169,15 @@ def _existing(client_uuid, print_):
 
 
 def _next_number(business) -> int:
-    SaleCounter.objects.get_or_create(business=business)
-    counter = SaleCounter.objects.select_for_update().get(business=business)
-    counter.last_number = F("last_number") + 1
-    counter.save(update_fields=["last_number"])
-    counter.refresh_from_db()
-    return counter.last_number
+    """The business's next receipt number, in one round trip: the counter row (made on the first
+    sale) is incremented and stays row-locked until the sale's transaction ends, so numbers run
+    without gaps (a sale rolled back gives its number back) and two sales never get the same one."""
+    table = connection.ops.quote_name(SaleCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} AS counter (business_id, last_number) VALUES (%s, 1) "
+                       f"ON CONFLICT (business_id) DO UPDATE SET last_number = counter.last_number + 1 "
+                       f"RETURNING last_number", [business.pk])
+        return cursor.fetchone()[0]
 
 
 def claimed_items(business) -> dict[int, str]:
@@ -219,12 +223,13 @@ def create_sale(*, business: Business, client_uuid, lines: list[SaleLineInput], 
         with transaction.atomic():
             sale = _record(business, client_uuid, print_, lines, method, discount, phone, customer_name, cash_amount,
                            user, kind, build, flow_items, at or timezone.now(), buyer)
+            # in the sale's own transaction: a durable subscriber's message (eTIMS) commits with it
+            events.publish("sale.committed", business=business.code, sale_id=sale.pk)
     except IntegrityError:
         existing = _existing(client_uuid, print_)  # the same UUID won a race: return what it saved
         if existing is None:
             raise
         return existing, False
-    events.publish("sale.committed", business=business.code, sale_id=sale.pk)
     return sale, True
 
 
@@ -320,7 +325,9 @@ def _record(business, client_uuid, print_, lines, method, discount, phone, custo
     if entry:
         ledger.post(business, day, built.memo or f"Sale {sale.receipt_number}", entry, source=sale, user=user)
     if cash:
-        payments.record_payment(sale, method=Payment.Method.CASH, amount=cash, payer_phone=phone, user=user)
+        # the sale is this transaction's own: nothing paid on it yet, nothing to lock or read back
+        payments.record_payment(sale, method=Payment.Method.CASH, amount=cash, payer_phone=phone, user=user,
+                                due=total)
     elif not total:
         sale.mark_paid(timezone.now())
     return sale
