@@ -49,21 +49,38 @@ def move_stock(item, location, quantity, kind, *, reason="", source=None, unit_c
     if not item.tracks_stock:
         return None
     quantity = Decimal(quantity)
-    level, _ = StockLevel.objects.get_or_create(item=item, location=location)
-    levels = StockLevel.objects.filter(pk=level.pk)
-    if quantity < 0 and not item.allow_negative_stock:
-        levels = levels.filter(quantity__gte=-quantity)
-    if not levels.update(quantity=F("quantity") + quantity):
-        left = StockLevel.objects.get(pk=level.pk).quantity
-        raise OutOfStock(f"Only {left.normalize():f} {item.unit} of {item.name} left at {location.name}")
+    guarded = quantity < 0 and not item.allow_negative_stock
+    moved = _update_level(item, location, quantity, guarded)  # the usual case: one round trip
+    if moved is None:  # no level yet, or too little on hand
+        level, _ = StockLevel.objects.get_or_create(item=item, location=location)
+        levels = StockLevel.objects.filter(pk=level.pk)
+        if guarded:
+            levels = levels.filter(quantity__gte=-quantity)
+        if not levels.update(quantity=F("quantity") + quantity):
+            left = StockLevel.objects.get(pk=level.pk).quantity
+            raise OutOfStock(f"Only {left.normalize():f} {item.unit} of {item.name} left at {location.name}")
+        moved = (level.pk, None, None)
     movement = StockMovement.objects.create(
         item=item, location=location, kind=kind, quantity=quantity,
         unit_cost=item.cost if unit_cost is None else unit_cost, reason=reason[:120], created_by=user,
         source_type=ContentType.objects.get_for_model(source) if source is not None else None,
         source_id=str(source.pk) if source is not None else "")
-    if quantity < 0:
-        _alert_if_low(level.pk)
+    level_pk, left, reorder_level = moved
+    if quantity < 0 and (left is None or 0 < reorder_level and left <= reorder_level):
+        _alert_if_low(level_pk)
     return movement
+
+
+def _update_level(item, location, quantity, guarded) -> tuple | None:
+    """UPDATE the item's level at the location by ``quantity`` (only while enough is on hand when
+    ``guarded``: the row lock and the condition make that true under any concurrency); (id, new
+    quantity, reorder level), or None when no row matched."""
+    table = connection.ops.quote_name(StockLevel._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET quantity = quantity + %s WHERE item_id = %s AND location_id = %s"
+                       + (" AND quantity >= %s" if guarded else "") + " RETURNING id, quantity, reorder_level",
+                       [quantity, item.pk, location.pk, *([-quantity] if guarded else [])])
+        return cursor.fetchone()
 
 
 def _alert_if_low(level_pk):
