@@ -15,6 +15,7 @@ Redis, or Redis down at commit time delays a message but never loses it. See REA
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -73,33 +74,71 @@ def enqueue(topic_name: str, *, key: str, payload: dict, business=None) -> Messa
     if not key or len(key) > 200:
         raise ValueError("an outbox key is 1 to 200 characters")
     business_code = getattr(business, "code", business) or ""
-    Message.objects.bulk_create(  # ON CONFLICT DO NOTHING: a rival insert of the key waits, then yields
-        [Message(topic=topic_name, key=key, payload=payload, business_code=business_code)], ignore_conflicts=True)
-    message = Message.objects.get(topic=topic_name, key=key)
+    message = Message(topic=topic_name, key=key, payload=payload, business_code=business_code)
+    message.pk = _insert_new(message)
+    if message.pk is None:  # the key exists (or a rival insert of it won the race): that message, unchanged
+        message = Message.objects.get(topic=topic_name, key=key)
+    else:
+        message._state.adding = False
     if message.status == Message.Status.PENDING:
-        transaction.on_commit(partial(dispatch, message.pk), robust=True)
+        transaction.on_commit(partial(dispatch, message.pk, message.topic), robust=True)
     return message
 
 
-def dispatch(message_id: int) -> None:
-    """After commit: run it in a worker at once (or here, with OUTBOX_EAGER, as tests do)."""
+def _insert_new(message: Message) -> int | None:
+    """INSERT … ON CONFLICT (topic, key) DO NOTHING RETURNING id: the new row's id in one round
+    trip, or None when the key exists (a rival insert of the same key waits for the other
+    transaction, then yields). Every enqueue of a sale pays this, so it is not two queries."""
+    fields = [field for field in Message._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    values = [field.get_db_prep_save(field.pre_save(message, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Message._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT (topic, key) DO NOTHING RETURNING id", values)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def dispatch(message_id: int, topic_name: str | None = None) -> None:
+    """After commit: run it in a worker at once (or here, with OUTBOX_EAGER, as tests do).
+    ``topic_name``: the message's topic when the caller knows it (saves reading it back)."""
     global _redis_skip_until
     if getattr(settings, "OUTBOX_EAGER", False):
         process(message_id)
         return
     if time.monotonic() < _redis_skip_until:
         return  # Redis failed a moment ago: the sweep will run it
-    import django_rq
-
-    message = Message.objects.filter(pk=message_id).values("topic").first()
-    spec = registry.outbox_topic(message["topic"]) if message else None
+    if topic_name is None:
+        message = Message.objects.filter(pk=message_id).values("topic").first()
+        topic_name = message["topic"] if message else None
+    spec = registry.outbox_topic(topic_name) if topic_name else None
     try:
-        django_rq.get_queue(spec.queue if spec else "default").enqueue(
+        _queue(spec.queue if spec else "default").enqueue(
             "modules.core.outbox.jobs.process", message_id, job_timeout=spec.timeout if spec else 300,
             result_ttl=0, failure_ttl=24 * 3600, description=f"outbox {message_id}")
     except Exception as error:  # Redis down or full: the message waits in PostgreSQL for the sweep
         _redis_skip_until = time.monotonic() + REDIS_RETRY_AFTER
+        _queues.clear()  # a fresh connection next time
         logger.warning("outbox message %s not queued (%s); the sweep will run it", message_id, error)
+
+
+_queues: dict = {}
+
+
+def _queue(name: str):
+    """This process's RQ queue ``name``, made once: django_rq builds a new Redis client (a new
+    connection, its handshake and RQ's server-version check) on every get_queue, which was most of
+    a sale's Redis round trips. Keyed by the process (a forked worker makes its own) and the
+    queue's settings."""
+    import django_rq
+    from django_rq.settings import QUEUES
+
+    key = (os.getpid(), name, repr(QUEUES.get(name)))
+    queue = _queues.get(key)
+    if queue is None:
+        queue = _queues[key] = django_rq.get_queue(name)
+    return queue
 
 
 # --- processing --------------------------------------------------------------------------------
