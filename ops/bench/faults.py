@@ -3,16 +3,20 @@
     .venv/bin/python ops/services.py exec --instance faults -- .venv/bin/python ops/bench/faults.py \
         [--only redis,worker,postgres,disk] [--redis-seconds 60] [--kills 100]
 
-Runs on its own embedded PostgreSQL and Redis (instance "faults"), with MEDIA_ROOT on a 16 MB tmpfs
-(root: mount) so the disk can really fill. Starts gunicorn (3 sync workers, the app's DB role),
-one RQ worker and the RQ cron scheduler, then 15 sellers (cash sales; a failed POST is sent again
-with the same sale UUID, as the phone's offline queue does) and 5 owners polling /admin/live/ and
-opening the dashboard. Each fault runs during that load:
+Runs on its own embedded PostgreSQL and Redis (instance "faults"), with MEDIA_ROOT on a 256 MB tmpfs
+(root: mount) so the disk can really fill, and --history-days of history (generated once) so the
+exports have real work. Starts gunicorn (3 sync workers, the app's DB role), one RQ worker and the
+RQ cron scheduler, then 15 sellers (cash sales; a failed POST is sent again with the same sale
+UUID, as the phone's offline queue does) and 5 owners polling /admin/live/ and opening the dashboard.
+Each fault runs during that load:
 
   redis     kill -9 Redis for --redis-seconds; 100 outbox messages wait (half queued in RQ before the
             kill, half written during it); Redis restarted (AOF), worker and cron started again
-  worker    kill -9 the worker (with its work horse) --kills times while it settles 60 M-Pesa sales
-            whose callback is lost (STK Query finds them) and delivers 300 notifications
+  worker    kill -9 the worker (with its work horse) --kills times, each during a job, taking in turn
+            an export, an M-Pesa query, a notification and a customer SMS, while work of the four
+            kinds keeps arriving (M-Pesa sales whose callback is lost: only STK Query settles them;
+            notifications; texts to the SMS simulator; the accountant's ledger exports); then
+            counts duplicates and losses in PostgreSQL (and what the SMS gateway received)
   postgres  pg_ctl stop -m immediate, 5 s, start
   disk      the media volume filled; an export is asked for; sales go on
 
@@ -71,59 +75,173 @@ def fault_redis(stack, load, seconds):
             "seconds from restart to all done": round(time.monotonic() - back, 1)}
 
 
-def fault_worker(stack, load, kills, items_by_user):
-    import requests
+JOB_KINDS = ("export", "M-Pesa query", "notification", "SMS")
 
+
+def job_kind(job) -> str:
+    """What a running RQ job is doing, in the fault table's words."""
+    from modules.core.outbox.models import Message
+
+    name = job.func_name or ""
+    if "exports.jobs.run_export" in name:
+        return "export"
+    if "payments" in name:
+        return "M-Pesa query"
+    if name.endswith("outbox.jobs.process"):
+        topic = Message.objects.filter(pk=job.args[0]).values_list("topic", flat=True).first() or ""
+        return "SMS" if topic == "sms.send" else "notification"
+    if name.endswith("outbox.jobs.sweep"):
+        return "notification"  # the sweep runs due outbox messages (notifications and SMS)
+    return name.rsplit(".", 1)[-1] or "?"
+
+
+class Feeder:
+    """Work of the four kinds arriving all through the kills, as in a shop's day: an M-Pesa sale whose
+    callback is lost (only STK Query settles it) every 3 s, a notification and a customer text every
+    second, an accountant's ledger export every 10 s."""
+
+    def __init__(self, load, items):
+        import threading
+
+        self.load, self.items, self.stop_event = load, items, threading.Event()
+        self.stk_ids, self.notes, self.texts, self.exports = [], 0, 0, []
+        self.thread = threading.Thread(target=self.run)
+
+    def run(self):
+        from django.contrib.auth.models import User
+        from django.db import connection
+
+        from modules.core.businesses.models import Business
+        from modules.core.exports import services as exports
+        from modules.core.exports.specs import spec
+        from modules.core.notifications import services as notifications
+        from modules.core.sms import services as sms
+
+        mpesa, accountant = self.load.session("water_staff"), User.objects.get(username="accountant")
+        water, tick = Business.objects.get(code="water"), 0
+        try:
+            while not self.stop_event.wait(1):
+                if tick % 3 == 0:
+                    body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "mpesa", "phone": "0712345674",
+                            "lines": [{"item": random.choice(self.items["water_staff"]), "quantity": 1}]}
+                    try:
+                        response = mpesa.post(f"{BASE}/admin/sales/quick/submit/", json=body, timeout=60)
+                        if response.status_code == 201:
+                            self.stk_ids.append(int(response.json()["next"].rstrip("/").rsplit("/", 1)[-1]))
+                    except Exception:  # noqa: BLE001 (a slow answer: the next tick tries again)
+                        pass
+                notifications.send(notifications.SYSTEM_WARNING, to="Owner", message=f"fault-worker-{self.notes}")
+                self.notes += 1
+                self.texts += 1
+                sms.send("fault.test", f"25471{self.texts:07d}", f"fault-worker text {self.texts}",
+                         business=water, key=str(self.texts))
+                if tick % 10 == 0:
+                    self.exports.append(exports.start_export(accountant, spec("ledger.journal_lines"), "csv", {}).pk)
+                tick += 1
+        finally:
+            connection.close()
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join()
+
+
+def fault_worker(stack, load, kills, items_by_user):
+    """kill -9 the worker (and its work horse) ``kills`` times, each while it runs a job, taking the four
+    kinds in turn (an export, an M-Pesa query, a notification, a customer text) when one is running."""
+    from rq import Worker
+    from rq.job import Job
+
+    from modules.core.exports.models import ExportJob
     from modules.core.ledger.models import JournalEntry
-    from modules.core.notifications import services as notifications
     from modules.core.notifications.models import Notification
     from modules.core.outbox.models import Message
     from modules.core.payments.models import Payment, StkRequest
-
-    mpesa = load.session("water_staff")
-    stk_ids = []
-    for _ in range(60):  # the phone "pays, but the callback is lost": only STK Query (a worker job) settles it
-        body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "mpesa", "phone": "0712345674",
-                "lines": [{"item": random.choice(items_by_user["water_staff"]), "quantity": 1}]}
-        response = mpesa.post(f"{BASE}/admin/sales/quick/submit/", json=body, timeout=60)
-        assert response.status_code == 201, response.text
-        stk_ids.append(int(response.json()["next"].rstrip("/").rsplit("/", 1)[-1]))
-    for n in range(300):
-        notifications.send(notifications.SYSTEM_WARNING, to="Owner", message=f"fault-worker-{n}")
-    from rq import Worker
+    from modules.core.sms.models import SmsMessage
+    from modules.core.sms.simulator.models import SimSms
 
     conn = redis_connection()
-    started, done_kills, mid_job = time.monotonic(), 0, 0
-    while done_kills < kills:
-        stack.ensure("worker")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # kill it while it runs a job (its work horse exists)
-            busy = [w for w in Worker.all(connection=conn) if w.get_state() == "busy"]
-            if busy:
-                break
-            time.sleep(0.05)
-        time.sleep(random.uniform(0, 0.3))
-        mid_job += bool(busy)
-        stack.kill("worker")
-        for name in conn.smembers("rq:workers"):  # what the heartbeat expiry does, without the wait
-            conn.srem("rq:workers", name)
-        done_kills += 1
+    feeder = Feeder(load, items_by_user)
+    feeder.start()
+    started, by_kind, interrupted, idle_kills = time.monotonic(), Counter(), Counter(), 0
+    try:
+        for n in range(kills):
+            stack.ensure("worker")
+            wanted, kind, job_id, deadline = JOB_KINDS[n % len(JOB_KINDS)], None, None, time.monotonic() + 40
+            while time.monotonic() < deadline:  # 20 s for the wanted kind, then any job
+                busy = [w for w in Worker.all(connection=conn) if w.get_state() == "busy"]
+                job_id = busy[0].get_current_job_id() if busy else None
+                if job_id:
+                    try:
+                        kind = job_kind(Job.fetch(job_id, connection=conn))
+                    except Exception:  # noqa: BLE001 (the job ended meanwhile)
+                        kind = None
+                    if kind == wanted or (kind and time.monotonic() > deadline - 20):
+                        break
+                kind, job_id = None, None
+                time.sleep(0.02)
+            if kind == "export":
+                time.sleep(random.uniform(0, 1))  # somewhere in the file, not at its first rows
+            stack.kill("worker")
+            for name in conn.smembers("rq:workers"):  # what the heartbeat expiry does, without the wait
+                conn.srem("rq:workers", name)
+            if kind:
+                by_kind[kind] += 1
+                try:  # still "started": the kill cut it mid-job (else it had just finished)
+                    interrupted[kind] += Job.fetch(job_id, connection=conn).get_status() == "started"
+                except Exception:  # noqa: BLE001
+                    pass
+            else:
+                idle_kills += 1
+            if n % 10 == 9:
+                print(f"  {n + 1} kills, {time.monotonic() - started:.0f} s: {dict(by_kind)}, cut mid-job "
+                      f"{dict(interrupted)}", flush=True)
+    finally:
+        feeder.stop()
+    killing = round(time.monotonic() - started)
     stack.ensure("worker")
-    wait_for(lambda: not StkRequest.objects.filter(pk__in=stk_ids, status="pending").exists()
-             and not Message.objects.filter(status="pending").exists(), 1800, "M-Pesa and the outbox")
-    payments = Counter(Payment.objects.filter(stk_request_id__in=stk_ids).values_list("stk_request_id", flat=True))
-    requests_ = StkRequest.objects.filter(pk__in=stk_ids)
+    open_exports = (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING)
+    wait_for(lambda: not StkRequest.objects.filter(pk__in=feeder.stk_ids, status__in=StkRequest.MAY_STILL_PAY).exists()
+             and not Message.objects.filter(status="pending").exists()
+             and not ExportJob.objects.filter(pk__in=feeder.exports, status__in=open_exports).exists(),
+             1800, "M-Pesa, the outbox and the exports")
+
+    stk = StkRequest.objects.filter(pk__in=feeder.stk_ids)
+    payments = Counter(Payment.objects.filter(stk_request__in=stk).values_list("stk_request_id", flat=True))
+    payment_pks = [str(pk) for pk in Payment.objects.filter(stk_request__in=stk).values_list("pk", flat=True)]
+    postings = Counter(JournalEntry.objects.filter(source_type__model="payment", source_id__in=payment_pks)
+                       .values_list("source_id", flat=True))
     notified = Counter(Notification.objects.filter(message__startswith="fault-worker-").values_list("message", flat=True))
-    payment_entries = JournalEntry.objects.filter(source_type__model="payment",
-                                                  source_id__in=[str(p) for p in Payment.objects.filter(
-                                                      stk_request_id__in=stk_ids).values_list("pk", flat=True)])
-    del requests
-    return {"kills": f"{done_kills} ({mid_job} while a job ran)", "seconds": round(time.monotonic() - started),
-            "M-Pesa requests settled": f"{requests_.filter(status='success').count()}/60",
-            "duplicate payments": sum(n - 1 for n in payments.values() if n > 1),
-            "payment postings": f"{payment_entries.count()} for {len(payments)} payments",
-            "notifications delivered": f"{len(notified)}/300, duplicates {sum(n - 1 for n in notified.values())}",
-            "5xx": fivexx(load.window(started))}
+    texts = SmsMessage.objects.filter(kind="fault.test")
+    received = Counter(SimSms.objects.filter(text__startswith="fault-worker text").values_list("text", flat=True))
+    unknown = set(texts.filter(status="unknown").values_list("text", flat=True))
+    exports = Counter(ExportJob.objects.filter(pk__in=feeder.exports).values_list("status", flat=True))
+    restarted = ExportJob.objects.filter(pk__in=feeder.exports, attempts__gt=1).count()
+    files = Counter(path.name.split("-", 1)[0] for path in (MEDIA / "private" / "exports").glob("*-*.csv"))
+    dead = Message.objects.filter(status="dead").count()
+    return {
+        "kills": f"{kills} in {killing} s: " + ", ".join(f"{k} ×{by_kind[k]}" for k in JOB_KINDS)
+                 + (f", other jobs ×{sum(v for k, v in by_kind.items() if k not in JOB_KINDS)}" if
+                    set(by_kind) - set(JOB_KINDS) else "") + f", with no job ×{idle_kills}",
+        "kills that cut a job mid-way (RQ still 'started')": ", ".join(f"{k} ×{v}" for k, v in interrupted.items()),
+        "M-Pesa: requests settled (lost callback)": f"{stk.filter(status='success').count()}/{len(feeder.stk_ids)}",
+        "M-Pesa: duplicate payments": sum(n - 1 for n in payments.values()),
+        "M-Pesa: payments posted ≠ once": sum(1 for pk in payment_pks if postings[pk] != 1),
+        "notifications delivered": f"{len(notified)}/{feeder.notes}, duplicates {sum(n - 1 for n in notified.values())}",
+        "SMS: sent / unknown (not resent) / queued": f"{texts.filter(status='sent').count()} / {len(unknown)} / "
+                                                     f"{texts.filter(status='queued').count()} of {feeder.texts}",
+        "SMS: texts received twice": sum(1 for n in received.values() if n > 1),
+        "SMS: unknown, gateway had it / missed": f"{len(unknown & set(received))} / {len(unknown - set(received))}",
+        "exports: done / failed plainly / open": f"{exports['done']} / {exports['failed']} / "
+                                                 f"{sum(exports[s] for s in open_exports)} of {len(feeder.exports)}"
+                                                 f" ({restarted} restarted after a kill)",
+        "exports: files per job > 1": sum(1 for n in files.values() if n > 1),
+        "outbox: pending / dead": f"{Message.objects.filter(status='pending').count()} / {dead}",
+        "5xx": fivexx(load.window(started)),
+    }
 
 
 def redis_connection():
@@ -198,13 +316,21 @@ def main():
     parser.add_argument("--only", default="redis,worker,postgres,disk")
     parser.add_argument("--redis-seconds", type=int, default=60)
     parser.add_argument("--kills", type=int, default=100)
+    parser.add_argument("--history-days", type=int, default=10, help="500 sales a day, generated once")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still stop the stack and unmount
     if os.geteuid() != 0 or not shutil.which("mount"):
         raise SystemExit("faults.py mounts a tmpfs for the media volume: run it as root")
     MEDIA.mkdir(parents=True, exist_ok=True)
     if not os.path.ismount(MEDIA):
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(MEDIA)], check=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(MEDIA)], check=True)
     setup(media=MEDIA)
+    from django.core.management import call_command
+
+    from modules.core.sales.models import Sale
+
+    if Sale.objects.count() < args.history_days * 450:
+        call_command("generate_history", days=args.history_days, per_day=500)
     items = sellable_items()
     stack, load = Stack(), Load()
     results = {}

@@ -33,7 +33,8 @@ def setup(media: Path | None = None):
     """Migrate as the owner, configure Redis, seed the demo logins; Django set up in this process."""
     os.environ.update(DJANGO_SETTINGS_MODULE="backoffice.settings.dev", DJANGO_DEBUG="0", DEMO_PASSWORD=PASSWORD,
                       TZ="Africa/Nairobi", MPESA_SIMULATOR_DELAY="0",
-                      MPESA_BASE_URL=f"{BASE}/simulator/daraja", MPESA_CALLBACK_BASE_URL=BASE)
+                      MPESA_BASE_URL=f"{BASE}/simulator/daraja", MPESA_CALLBACK_BASE_URL=BASE,
+                      SMS_MODE="simulator", SMS_BASE_URL=f"{BASE}/sms-api/version1")
     if media:
         os.environ["MEDIA_ROOT"] = str(media)
     owner_env = {**os.environ, "DATABASE_URL": os.environ.get("DATABASE_OWNER_URL", os.environ["DATABASE_URL"])}
@@ -45,6 +46,16 @@ def setup(media: Path | None = None):
 
     call_command("configure_redis", verbosity=0)
     call_command("seed_demo", verbosity=0)
+    collect_static()
+
+
+def collect_static():
+    """DEBUG off serves static from STATIC_ROOT's manifest: without it every page is a 500."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+        call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def app_env():

@@ -97,6 +97,10 @@ class Scale:
         subprocess.run([sys.executable, "manage.py", "configure_redis"], cwd=ROOT, env=self.env, check=True,
                        capture_output=True)
         subprocess.run([sys.executable, "manage.py", "seed_demo", "-v", "0"], cwd=ROOT, env=self.env, check=True)
+        static_root = Path(self.env.get("STATIC_ROOT", ROOT / "staticfiles"))
+        if not (static_root / "staticfiles.json").exists():  # DEBUG off: pages need the static manifest
+            subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT,
+                           env=self.env, check=True)
         for n, port in enumerate(self.app_ports):
             self.spawn(f"app{n + 1}", [sys.executable, "-m", "gunicorn", "--pythonpath", "site", "backoffice.wsgi",
                                        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "error"],
@@ -138,7 +142,8 @@ def session(base, username):
     import requests
 
     s = requests.Session()
-    s.get(f"{base}/admin/login/", timeout=30)
+    page = s.get(f"{base}/admin/login/", timeout=30)
+    assert page.status_code == 200, f"the login page answered {page.status_code}"
     r = s.post(f"{base}/admin/login/", allow_redirects=False, timeout=30, data={
         "username": username, "password": PASSWORD, "csrfmiddlewaretoken": s.cookies["csrftoken"]})
     assert r.status_code == 302, (username, r.status_code)
@@ -154,12 +159,19 @@ def sell(s, base, item):
 
 
 def report_count(s, base):
-    """Today's number of water sales: the Total row of the Daily sales report (CSV)."""
-    r = s.get(f"{base}/admin/reports/daily-sales/", params={"business": "water", "format": "csv"}, timeout=60)
-    assert r.status_code == 200, r.status_code
+    """The number of water sales since yesterday (Nairobi), from the Daily sales report's CSV: the sum
+    of its Sales column (the CSV has the day rows only; the page's Total row is not in it)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    r = s.get(f"{base}/admin/reports/daily-sales/", timeout=60, params={
+        "business": "water", "format": "csv", "start": (today - timedelta(days=1)).isoformat(), "end": today.isoformat()})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv"), r.status_code
     header, *rows = csv.reader(io.StringIO(r.content.decode("utf-8-sig")))
-    count, business = header.index("Sales"), header.index("Business")
-    return next((int(row[count]) for row in rows if row and row[business] == "Total"), 0)
+    count, day = header.index("Sales"), header.index("Day")
+    return sum(int(row[count]) for row in rows if row and row[day])
 
 
 def main():
