@@ -119,6 +119,8 @@ class Load:
         self.attempted: set[str] = set()
         self.sellers, self.pollers, self.exporters, self.threads = sellers, pollers, exporters, []
         self.ready = 0  # people logged in
+        self.selling = threading.Event()  # cleared: the sellers wait (pollers and exporters go on)
+        self.selling.set()
 
     def record(self, what, status):
         with self.lock:
@@ -150,6 +152,9 @@ class Load:
         username = ["water_staff", "shop_staff", "laundry_staff"][index % 3]
         session, rng = self.session(username), random.Random(index)
         while not self.stop_event.is_set():
+            if not self.selling.is_set():
+                self.stop_event.wait(0.5)
+                continue
             sale_uuid = str(uuid.uuid4())
             body = {"uuid": sale_uuid, "business": username.split("_")[0], "method": "cash",
                     "lines": [{"item": rng.choice(items[username]), "quantity": 1}]}
