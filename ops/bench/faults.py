@@ -97,8 +97,8 @@ def job_kind(job) -> str:
 
 class Feeder:
     """Work of the four kinds arriving all through the kills, as in a shop's day: an M-Pesa sale whose
-    callback is lost (only STK Query settles it) every 3 s, a notification and a customer text every
-    second, an accountant's ledger export every 10 s."""
+    callback is lost (only STK Query settles it) every 6 s, a notification and a customer text every
+    3 s, an accountant's ledger export every 20 s."""
 
     def __init__(self, load, items):
         import threading
@@ -120,8 +120,8 @@ class Feeder:
         mpesa, accountant = self.load.session("water_staff"), User.objects.get(username="accountant")
         water, tick = Business.objects.get(code="water"), 0
         try:
-            while not self.stop_event.wait(1):
-                if tick % 3 == 0:
+            while not self.stop_event.wait(3):
+                if tick % 2 == 0:
                     body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "mpesa", "phone": "0712345674",
                             "lines": [{"item": random.choice(self.items["water_staff"]), "quantity": 1}]}
                     try:
@@ -135,7 +135,7 @@ class Feeder:
                 self.texts += 1
                 sms.send("fault.test", f"25471{self.texts:07d}", f"fault-worker text {self.texts}",
                          business=water, key=str(self.texts))
-                if tick % 10 == 0:
+                if tick % 7 == 0:
                     self.exports.append(exports.start_export(accountant, spec("ledger.journal_lines"), "csv", {}).pk)
                 tick += 1
         finally:
@@ -169,7 +169,7 @@ def fault_worker(stack, load, kills, items_by_user):
     # (durable events, eTIMS signing: thousands of jobs queued ahead of any export), so the sellers
     # pause for this fault and the queue drains first; the owners keep polling.
     load.selling.clear()
-    drained = time.monotonic()
+    since, drained = timezone.now(), time.monotonic()
     wait_for(lambda: not Message.objects.filter(status="pending", next_attempt_at__lte=timezone.now()).exists(),
              900, "the outbox to drain before the kills")
     drained = round(time.monotonic() - drained)
@@ -230,7 +230,7 @@ def fault_worker(stack, load, kills, items_by_user):
     exports = Counter(ExportJob.objects.filter(pk__in=feeder.exports).values_list("status", flat=True))
     restarted = ExportJob.objects.filter(pk__in=feeder.exports, attempts__gt=1).count()
     files = Counter(path.name.split("-", 1)[0] for path in (MEDIA / "private" / "exports").glob("*-*.csv"))
-    dead = Message.objects.filter(status="dead").count()
+    dead = Message.objects.filter(status="dead", created_at__gte=since).count()
     load.selling.set()
     return {
         "sellers paused; queue drained first": f"{drained} s",
@@ -250,7 +250,8 @@ def fault_worker(stack, load, kills, items_by_user):
                                                  f"{sum(exports[s] for s in open_exports)} of {len(feeder.exports)}"
                                                  f" ({restarted} restarted after a kill)",
         "exports: files per job > 1": sum(1 for n in files.values() if n > 1),
-        "outbox: pending / dead": f"{Message.objects.filter(status='pending').count()} / {dead}",
+        "outbox (this fault's): pending / dead": f"{Message.objects.filter(status='pending', created_at__gte=since).count()}"
+                                                 f" / {dead}",
         "5xx": fivexx(load.window(started)),
     }
 
