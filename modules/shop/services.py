@@ -47,7 +47,7 @@ from modules.core.purchasing import services as purchasing
 from modules.core.registry import events
 from modules.core.registry.contract import AccountSpec
 from modules.core.sales import services as sales
-from modules.core.sales import tax
+from modules.core.tax import services as tax
 
 from . import models as m
 

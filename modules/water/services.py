@@ -34,7 +34,7 @@ from modules.core.customers.phones import normalize_phone
 from modules.core.registry import events
 from modules.core.registry.refusals import Refusal
 from modules.core.sales import services as sales
-from modules.core.sales import tax
+from modules.core.tax import services as tax
 
 BUSINESS_CODE = "water"
 BOTTLE_DEPOSITS = "2110"  # declared in module.py as a liability of the water business

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from modules.core.sales import tax
-from modules.core.sales.models import TaxRate
+from modules.core.tax import services as tax
+from modules.core.tax.models import TaxRate
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modules.core.sales import tax
+from modules.core.tax import services as tax
 
 RATES = {"A": D("0"), "B": D("16"), "C": D("0"), "D": D("0"), "E": D("8")}
 DAY = date(2026, 11, 30)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from modules.core.businesses.models import Business
 from modules.core.inventory.services import price_list
 from modules.core.live.services import cached_money
-from modules.core.sales import tax
+from modules.core.tax import services as tax
 
 
 def customer_price(item, percents=None, *, vat_registered: bool | None = None) -> Decimal:

@@ -1,11 +1,11 @@
 """What is sent to KRA, built from our own records (etims-brief §2.4, §2.5, §2.7).
 
 **Amount convention** (the brief asks to choose one): KRA's own samples, VAT-inclusive. Our prices
-include VAT and ``sales.tax`` computes each line's VAT inside its total, so per line
+include VAT and ``tax.services`` computes each line's VAT inside its total, so per line
 ``splyAmt = line total``, ``dcAmt = its discount share``, ``taxblAmt = totAmt = splyAmt − dcAmt`` and
 ``taxAmt = the line's VAT`` exactly as the sale and the VAT report hold it. Band totals are the sums
 of those lines, and all 15 band fields are sent, zeros included, with each band's rate from
-``sales.TaxRate`` on the sale's day.
+``tax.TaxRate`` on the sale's day.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from modules.core.sales import tax
+from modules.core.tax import services as tax
 
 from .oscu import NAIROBI, now_stamp
 

@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from modules.core.sales import tax
+from modules.core.tax import services as tax
 
 from .models import Invoice
 

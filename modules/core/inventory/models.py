@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from modules.core.businesses.history import history_of
 from modules.core.businesses.models import Business
-from modules.core.sales.tax import Band
+from modules.core.tax.models import Band
 
 QUANTITY = {"max_digits": 12, "decimal_places": 3}
 

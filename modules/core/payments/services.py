@@ -23,7 +23,7 @@ from django.utils import timezone
 from modules.core.customers import services as customers
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account
-from modules.core.sales import tax
+from modules.core.tax import services as tax
 
 from . import stk
 from .documents import (ZERO, amount_due, amount_paid, customer_credit, payments_for, post_payment,

@@ -33,7 +33,7 @@ from modules.core.payments import statements
 from modules.core.payments.models import Payment, StkRequest
 from modules.core.purchasing.models import SupplierBill
 from modules.core.sales import accounts, takings
-from modules.core.sales.tax import Band
+from modules.core.tax.models import Band
 from modules.core.sales.models import Sale, SaleLine
 
 from .models import CashUp

@@ -8,7 +8,7 @@ from modules.core.businesses.admin_kit import BigTableAdminMixin, BusinessScoped
 from modules.core.exports.admin_mixins import DeskExportMixin
 
 from . import services
-from .models import CreditRefund, Sale, SaleLine, TaxRate
+from .models import CreditRefund, Sale, SaleLine
 
 
 class SaleLineInline(ReadOnlyAdminMixin, TabularInline):
@@ -67,15 +67,3 @@ class CreditRefundAdmin(ReadOnlyAdminMixin, BusinessScopedAdminMixin, ModelAdmin
     list_display = ["reference", "customer", "amount", "method", "created_at", "business"]
     list_select_related = ["business", "customer"]
     search_fields = ["customer__phones__phone", "customer__name"]
-
-
-@admin.register(TaxRate)
-class TaxRateAdmin(ModelAdmin):
-    """VAT rates by date, per tax band: when the law changes, add the new rate from its first day
-    (sales keep the VAT they were rung up with)."""
-
-    list_display = ["band", "percent", "effective_from"]
-    list_filter = ["band"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # a past rate explains past sales

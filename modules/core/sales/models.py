@@ -3,7 +3,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -12,23 +11,8 @@ from modules.core.businesses.models import Business
 from modules.core.customers.models import Customer
 from modules.core.inventory.models import QUANTITY, Item, Location
 from modules.core.ledger.models import MONEY
+from modules.core.tax.models import Band
 
-from .tax import Band
-
-
-class TaxRate(models.Model):
-    """A tax band's rate from a day on (KRA changes them by law: 16 % became 14 % for 2020)."""
-
-    band = models.CharField(max_length=1, choices=Band.choices)
-    percent = models.DecimalField(max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
-    effective_from = models.DateField()
-
-    class Meta:
-        ordering = ["band", "-effective_from"]
-        constraints = [models.UniqueConstraint(fields=["band", "effective_from"], name="one_rate_per_band_and_day")]
-
-    def __str__(self):
-        return f"{self.get_band_display()}: {self.percent.normalize():f} % from {self.effective_from:%d %b %Y}"
 
 
 class SaleCounter(models.Model):

@@ -10,7 +10,7 @@ MODULE = Module(
     menu=(
         MenuItem(_("Quick sale"), "admin:sales:quick_sale", "point_of_sale", "sales.add_sale"),
         MenuItem(_("Sales"), "admin:sales_sale_changelist", "receipt", "sales.view_sale"),
-        MenuItem(_("VAT rates"), "admin:sales_taxrate_changelist", "percent", "sales.change_taxrate"),
+        MenuItem(_("VAT rates"), "admin:tax_taxrate_changelist", "percent", "tax.change_taxrate"),
     ),
     widgets=(
         Widget(key="sales.quick", title=_("Sell"), callable="modules.core.sales.widgets.quick_sale",

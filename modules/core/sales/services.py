@@ -49,8 +49,9 @@ from modules.core.customers.phones import normalize_phone
 from modules.core.registry import events, registry
 from modules.core.registry.contract import Widget
 from modules.core.registry.refusals import Refusal
+from modules.core.tax import services as tax
 
-from . import accounts, tax
+from . import accounts
 from .models import Sale, SaleCounter, SaleLine
 
 # What a counter attendant needs (used in business modules' roles); voiding stays with the owner.

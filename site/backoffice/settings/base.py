@@ -35,6 +35,7 @@ BACKOFFICE_CORE = [
     "modules.core.businesses",
     "modules.core.inventory",
     "modules.core.ledger",
+    "modules.core.tax",  # VAT bands, rates and the split (below inventory and payments, which tax through it)
     "modules.core.payments",
     "modules.core.purchasing",
     "modules.core.approvals",

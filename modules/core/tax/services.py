@@ -4,14 +4,14 @@ Tax bands are KRA eTIMS taxation types (code class 04), set per item:
 
     A exempt · B standard (16 %) · C zero-rated (0 %) · D non-VAT · E reduced (8 %)
 
-Rates are kept by date (``sales.TaxRate``: a rate per band from a day on, seeded by migration
-sales/0003 with KRA's rates since 2013, the 14 % of April-December 2020 included), so a sale is
+Rates are kept by date (``tax.TaxRate``: a rate per band from a day on, seeded with KRA's rates
+since 2013 after ``migrate``, the 14 % of April-December 2020 included), so a sale is
 taxed at the rate of its own day. Prices are VAT-inclusive unless an item says otherwise. Each line's VAT is
 rounded half up to the cent; a band's totals are the sums of its rounded lines and the sale's
 totals the sums of the bands (never re-derived from a total). A business that is not
 VAT-registered charges no VAT: its lines are band D.
 
-    from modules.core.sales import tax
+    from modules.core.tax import services as tax
     split = tax.split([(Decimal("1300.00"), "B"), (Decimal("2900.00"), "C")], on=today,
                       vat_registered=True, discount=Decimal("100"))
     split.vat, split.bands()["B"].vat
@@ -24,20 +24,18 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
 
+from modules.core.ledger import chart
+from modules.core.ledger import services as ledger
 from modules.core.registry.refusals import Refusal
+
+from .models import Band, TaxRate
+
+__all__ = ["Band", "BandTotal", "KRA_RATES", "Split", "TaxedLine", "entry_lines", "line_gross", "money", "rates",
+           "seed_rates", "split", "vat_in"]
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-
-
-class Band(models.TextChoices):
-    EXEMPT = "A", "A: exempt"
-    STANDARD = "B", "B: standard rate"
-    ZERO_RATED = "C", "C: zero-rated"
-    NON_VAT = "D", "D: non-VAT"
-    REDUCED = "E", "E: reduced rate"
 
 
 KRA_RATES = (("A", "0", date(2013, 9, 2)), ("B", "16", date(2013, 9, 2)), ("C", "0", date(2013, 9, 2)),
@@ -47,16 +45,14 @@ KRA_RATES = (("A", "0", date(2013, 9, 2)), ("B", "16", date(2013, 9, 2)), ("C", 
 
 def seed_rates(using: str = "default") -> None:
     """KRA's rates since the VAT Act 2013, into an empty rate table (after ``migrate``, and after a
-    ``flush`` empties it: connected to post_migrate in SalesConfig.ready)."""
-    from .models import TaxRate
-
+    ``flush`` empties it: connected to post_migrate in TaxConfig.ready)."""
     if not TaxRate.objects.using(using).exists():
         TaxRate.objects.using(using).bulk_create(
             TaxRate(band=band, percent=Decimal(percent), effective_from=since) for band, percent, since in KRA_RATES)
 
 
 def money(value) -> Decimal:
-    """KES to the cent, half up (the only rounding of money in sales); what is not a number is refused."""
+    """KES to the cent, half up (the only rounding of money in a sale); what is not a number is refused."""
     try:
         return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
     except InvalidOperation:
@@ -66,15 +62,13 @@ def money(value) -> Decimal:
 def rates(on: date) -> dict[str, Decimal]:
     """Percent per band on a day: each band's latest rate effective on or before it (its first
     rate for a day before the table starts)."""
-    from .models import TaxRate
-
     found: dict[str, Decimal] = {}
     for band, percent, since in TaxRate.objects.order_by("effective_from", "pk").values_list(
             "band", "percent", "effective_from"):
         if since <= on or band not in found:
             found[band] = percent
     if not found:  # never tax silently at 0 %
-        raise ImproperlyConfigured("The VAT rate table (sales.TaxRate) is empty: run manage.py migrate.")
+        raise ImproperlyConfigured("The VAT rate table (tax.TaxRate) is empty: run manage.py migrate.")
     return {band: found.get(band, ZERO) for band in Band.values}
 
 
@@ -185,9 +179,6 @@ def split(lines, *, on: date, vat_registered: bool = True, discount=ZERO, percen
 def entry_lines(split_: Split, *, receivable: str | None = None, revenue: str | None = None):
     """The revenue entry of a sale: Dr Receivables (total) / Cr Sales (net) / Cr VAT payable (VAT).
     Built only here; a caller adds its own cost of sales or deposit lines beside it."""
-    from modules.core.ledger import chart
-    from modules.core.ledger import services as ledger
-
     result = [ledger.debit(receivable or chart.RECEIVABLES, split_.total)] if split_.total else []
     if split_.net:
         result.append(ledger.credit(revenue or chart.SALES, split_.net))
