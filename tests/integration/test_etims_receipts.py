@@ -126,7 +126,7 @@ def test_a_pending_receipt_says_so_then_becomes_the_signed_one(etims_on, stocked
     assert Invoice.objects.get(pk=invoice.pk).prints == 0
 
     invoice = signed(sale)  # KRA answers the outbox's retry
-    block = text(client.get(reverse("admin:sales:receipt_etims", args=[sale.pk])))  # what the poll swaps in
+    block = text(client.get(reverse("admin:sales:receipt_fiscal", args=[sale.pk])))  # what the poll swaps in
     assert field(block, "signature").replace("-", "") == invoice.signature and 'class="etims-qr"' in block
     assert "data-widget" not in block  # signed: nothing more to wait for
     page = text(client.get(reverse("admin:sales:receipt", args=[sale.pk])))
@@ -154,7 +154,7 @@ def test_another_business_staff_cannot_issue_or_poll_a_receipt(etims_on, stocked
     sale = sell(("W-BOTTLE-20", 1))
     staff(client, "shop_staff")
     assert client.post(reverse("admin:sales:issue_receipt", args=[sale.pk]), {"how": "print"}).status_code == 403
-    assert client.get(reverse("admin:sales:receipt_etims", args=[sale.pk])).status_code == 403
+    assert client.get(reverse("admin:sales:receipt_fiscal", args=[sale.pk])).status_code == 403
     assert Invoice.objects.get(sale=sale).prints == 0
 
 

@@ -1,7 +1,7 @@
 """Roles merge across modules; bad declarations fail loudly."""
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from modules.core.registry import registry
 from modules.core.registry.contract import Module, Role, Widget
@@ -60,7 +60,7 @@ def test_a_typo_in_a_declaration_fails_manage_py_check_naming_module_and_field(d
     from django.core.management.base import SystemCheckError
     from django.urls import reverse
 
-    from modules.core.registry.contract import ApprovalRule, MenuItem, Retention, Schedule
+    from modules.core.registry.contract import ApprovalRule, FiscalReceipt, MenuItem, Retention, Schedule
 
     reverse("admin:index")  # the URLconf is built from the real registry before it is replaced
     declared(Module("car_wash", "Car wash", demo="modules.car_wash.demo.seed", menu=(
@@ -68,7 +68,10 @@ def test_a_typo_in_a_declaration_fails_manage_py_check_naming_module_and_field(d
         Widget("car_wash.queue", "Queue", "modules.core.inventory.widgets.price_lsit", "car_wash/queue.html"),),
         schedules=(Schedule("car_wash.digest", "modules.core.reports.jobs.nightly"),),
         approval_rules=(ApprovalRule("car_wash.Wash"), ApprovalRule("sales.Sale")),
-        retention=(Retention("system.SecurityEvent", "created", 90),)))
+        retention=(Retention("system.SecurityEvent", "created", 90),),
+        fiscal_receipt=FiscalReceipt(block="modules.core.etims.receipts.for_sael", template="car_wash/fiscal.html",
+                                     issue="modules.core.etims.receipts.issue",
+                                     check_buyer="modules.core.etims.services.check_buyer_pin")))
     with pytest.raises(SystemCheckError) as failed:
         call_command("check")
     report = str(failed.value)
@@ -79,7 +82,9 @@ def test_a_typo_in_a_declaration_fails_manage_py_check_naming_module_and_field(d
                     "'car_wash': approval_rules document 'car_wash.Wash'",
                     "'car_wash': approval_rules document 'sales.Sale' has no approval_details()",
                     "'car_wash': menu[Bays].link URL name 'admin:car_wash_bay_changelist'",
-                    "'car_wash': retention 'system.SecurityEvent' has no field 'created'"):
+                    "'car_wash': retention 'system.SecurityEvent' has no field 'created'",
+                    "'car_wash': fiscal_receipt.block 'modules.core.etims.receipts.for_sael'",
+                    "'car_wash': fiscal_receipt template 'car_wash/fiscal.html'"):
         assert problem in report
 
 
@@ -97,3 +102,19 @@ def test_a_new_business_s_staff_get_what_the_core_grants_staff_with_no_edit_in_t
     assert set(roles["Car wash staff"].permissions) == {
         "car_wash.add_wash", "approvals.add_expenserequest", "reports.add_cashup"}
     assert roles["Accountant"].permissions == ("car_wash.view_*", "reports.view_*")  # staff grants only
+
+
+def test_without_a_fiscal_module_a_receipt_has_no_fiscal_part_and_a_buyer_pin_is_kept_as_typed(declared):
+    """Sales asks for a tax authority's part only through the declaration (eTIMS's, when enabled)."""
+    from modules.core.registry.contract import FiscalReceipt
+    from modules.core.sales import fiscal
+
+    declared(Module("sales", "Sales"))
+    assert fiscal.block(object(), issue=1) is None and fiscal.template() == "" and fiscal.issue(object()) == 0
+    assert fiscal.check_buyer(" a123 456789z ").pin == "A123456789Z"
+    declared(Module("etims", "eTIMS", fiscal_receipt=FiscalReceipt(
+        block="modules.core.etims.receipts.for_sale", template="etims/receipt_block.html",
+        issue="modules.core.etims.receipts.issue", check_buyer="modules.core.etims.services.check_buyer_pin")))
+    assert fiscal.template() == "etims/receipt_block.html"
+    with pytest.raises(ValidationError):  # etims' own rule: a KRA PIN is a letter, 9 digits and a letter
+        fiscal.check_buyer("A12")

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_noop as _  # marked here, translated where shown
 
-from modules.core.registry.contract import (MenuItem, Module, NotificationKind, OutboxTopic, Role, Schedule,
-                                            Subscription, Widget)
+from modules.core.registry.contract import (FiscalReceipt, MenuItem, Module, NotificationKind, OutboxTopic, Role,
+                                            Schedule, Subscription, Widget)
 
 MODULE = Module(
     key="etims",
@@ -17,6 +17,11 @@ MODULE = Module(
                refresh_on="clock"),  # signatures arrive from a worker, after the sale's own event
     ),
     roles=(Role("Accountant", permissions=("etims.view_*",)),),
+    # sales' receipt carries KRA's part, and the quick sale checks a buyer's PIN with KRA, through
+    # this declaration: sales never imports etims
+    fiscal_receipt=FiscalReceipt(block="modules.core.etims.receipts.for_sale", template="etims/receipt_block.html",
+                                 issue="modules.core.etims.receipts.issue",
+                                 check_buyer="modules.core.etims.services.check_buyer_pin"),
     subscriptions=(
         Subscription("sale.committed", "modules.core.etims.services.on_sale_committed", durable=True),
         Subscription("sale.voided", "modules.core.etims.services.on_sale_voided", durable=True),

@@ -81,6 +81,10 @@ def _problems(module):
         yield _model(module, "append_only", label)
     for retention in module.retention:
         yield _model(module, "retention", retention.model, column=retention.field)
+    if module.fiscal_receipt:
+        for name in ("block", "issue", "check_buyer"):
+            yield _dotted(module, f"fiscal_receipt.{name}", getattr(module.fiscal_receipt, name))
+        yield _template(module, "fiscal_receipt", module.fiscal_receipt.template)
     for item in module.menu:
         yield _link(module, f"menu[{item.title}].link", item.link)
     if module.public:

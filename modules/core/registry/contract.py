@@ -155,6 +155,27 @@ class SaleFlow:
 
 
 @dataclass(frozen=True)
+class FiscalReceipt:
+    """A tax authority's part of every sale's receipt (``modules.core.sales``), declared by the module
+    that talks to the authority (eTIMS); one module at most. Sales never imports that module: its
+    receipt page, the customer's link, Print and Share and the quick sale call these.
+
+    ``block``: dotted path ``f(sale, *, issue=None) -> part | None`` (None: this sale was never
+    declared to the authority). The part has ``state`` ("signed", "pending": the receipt looks again
+    by itself, "failed") and ``copy`` (a reprint); where there is one it takes the place of the
+    receipt's own VAT lines and buyer's PIN line, rendered by ``template`` as ``block`` (with
+    ``refresh_url`` on the shop's screen). ``issue``: ``f(sale) -> int``, a print or share counted
+    (1: the original, more: a COPY, 0: none yet). ``check_buyer``: ``f(pin) -> sales.services.Buyer``,
+    a business customer's tax PIN checked at the sale (a Refusal when it is wrong).
+    """
+
+    block: str
+    template: str
+    issue: str
+    check_buyer: str
+
+
+@dataclass(frozen=True)
 class Retention:
     """Rows of ``model`` older than ``days`` (by the timestamp ``field``) are deleted every night
     (``system.prune_old_rows``). The delete runs in a function the owner role creates after migrate
@@ -261,6 +282,7 @@ class Module:
     public: PublicSite | None = None  # the business's page, requests and lookups on the public site
     payables: tuple[Payable, ...] = ()  # documents customers pay, for M-Pesa matching (core payments)
     health_conditions: tuple[HealthCondition, ...] = ()  # watched every minute (modules.core.system)
+    fiscal_receipt: FiscalReceipt | None = None  # a tax authority's part of sales' receipts (eTIMS)
     # what a core module lets every business's staff do in their own business (ask for an expense,
     # count the cash): merged into each business-scoped role a business module declares
     staff_permissions: tuple[str, ...] = ()

@@ -8,8 +8,8 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .contract import (ApprovalRule, Business, CustomerRequestKind, Module, NotificationKind, OutboxTopic, Payable,
-                       PublicLookup, Retention, Role, Schedule, Subscription, Widget)
+from .contract import (ApprovalRule, Business, CustomerRequestKind, FiscalReceipt, Module, NotificationKind,
+                       OutboxTopic, Payable, PublicLookup, Retention, Role, Schedule, Subscription, Widget)
 
 
 @cache
@@ -29,6 +29,9 @@ def modules() -> tuple[Module, ...]:
     keys = [m.key for m in found]
     if len(keys) != len(set(keys)):
         raise ImproperlyConfigured(f"duplicate module keys in {keys}")
+    fiscal = [m.key for m in found if m.fiscal_receipt]
+    if len(fiscal) > 1:
+        raise ImproperlyConfigured(f"only one module may declare fiscal_receipt: {fiscal}")
     for what, names in (("widget keys", [w.key for m in found for w in m.widgets]),
                         ("outbox topics", [t.name for m in found for t in m.outbox_topics]),
                         ("public request or lookup keys",
@@ -93,6 +96,11 @@ def outbox_topic(name: str) -> OutboxTopic | None:
 
 def payables() -> list[Payable]:
     return [p for m in modules() for p in m.payables]
+
+
+def fiscal_receipt() -> FiscalReceipt | None:
+    """The tax authority's part of sales' receipts, if a module declares one (eTIMS)."""
+    return next((m.fiscal_receipt for m in modules() if m.fiscal_receipt), None)
 
 
 def module_for_business(code: str) -> Module | None:

@@ -24,8 +24,6 @@ from django.views.decorators.http import require_POST
 from modules.core.businesses.admin_kit import admin_page, render_page, scoped_or_403
 from modules.core.businesses.services import businesses_for
 from modules.core.customers.models import Customer
-from modules.core.etims import receipts as etims_receipts
-from modules.core.etims import services as etims_services
 from modules.core.exports import services as exports
 from modules.core.exports.models import ExportJob
 from modules.core.exports.streaming import csv_cell
@@ -34,7 +32,7 @@ from modules.core.notifications import services as notifications
 from modules.core.payments import services as payments
 from modules.core.registry.roles import business_codes_for
 
-from . import accounts, services
+from . import accounts, fiscal, services
 from .models import Sale
 
 SESSION_KEY = "quick_sale_business"
@@ -101,7 +99,7 @@ def submit(request):
         discount = services.amount(discount, "discount")
         cash = services.amount(cash, "cash part") if cash is not None else None
         # a business customer's KRA PIN: checked with KRA; KRA down never blocks the sale
-        buyer = etims_services.check_buyer_pin(str(data["buyer_pin"])) if data.get("buyer_pin") else None
+        buyer = fiscal.check_buyer(str(data["buyer_pin"])) if data.get("buyer_pin") else None
     except ValidationError as error:
         return _json_error(" ".join(error.messages), 400)
     except (ValueError, KeyError, TypeError, InvalidOperation, AttributeError, OverflowError, RecursionError):
@@ -152,7 +150,7 @@ def _refused(request, data, business, message, status):
 
 def share_token(sale, issue: int | None = None) -> str:
     """The customer's link; ``issue`` is which print or share of the signed receipt it is (1: the
-    original, more: a COPY; see modules/core/etims/receipts.py)."""
+    original, more: a COPY; see fiscal.py)."""
     return signing.dumps(sale.pk if issue is None else {"sale": sale.pk, "issue": issue},
                          salt=RECEIPT_SALT, compress=True)
 
@@ -169,12 +167,13 @@ def public_receipt(request, token):
         raise Http404("No such receipt") from error
     pk, issue = (found["sale"], found["issue"]) if isinstance(found, dict) else (found, None)
     sale = get_object_or_404(Sale.objects.select_related("business"), pk=pk)
-    etims = etims_receipts.for_sale(sale, issue=issue)
+    block = fiscal.block(sale, issue=issue)
     return TemplateResponse(request, "sales/public_receipt.html", {
         "sale": sale, "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale),
-        "vat_bands": services.vat_by_band(sale), "etims": etims, "print": request.GET.get("print") == "1",
+        "vat_bands": services.vat_by_band(sale), "fiscal": block, "fiscal_template": fiscal.template(),
+        "print": request.GET.get("print") == "1",
         # a pending receipt looks again by itself (no script) and becomes the signed one
-        "refresh_seconds": RECEIPT_REFRESH_SECONDS if etims and etims.state == "pending" else None})
+        "refresh_seconds": RECEIPT_REFRESH_SECONDS if block and block.state == "pending" else None})
 
 
 @admin_page(permission="sales.view_sale", template="sales/receipt.html")
@@ -185,18 +184,18 @@ def receipt(request, pk):
     return {"title": f"Receipt {sale.receipt_number}", "sale": sale, "lines": sale.lines.select_related("item"),
             "credit": credit, "can_use_credit": credit > 0 and request.user.has_perm("payments.add_payment"),
             "paid": payments.amount_paid(sale), "due": due, "vat_bands": services.vat_by_band(sale),
-            "typed_code_url": payments.typed_code_url(sale), "etims": etims_receipts.for_sale(sale),
-            "refresh_url": reverse("admin:sales:receipt_etims", args=[sale.pk])}
+            "typed_code_url": payments.typed_code_url(sale), "fiscal": fiscal.block(sale),
+            "fiscal_template": fiscal.template(), "refresh_url": reverse("admin:sales:receipt_fiscal", args=[sale.pk])}
 
 
-def receipt_etims(request, pk):
-    """The receipt's eTIMS part alone: the live poll swaps it in when KRA signs a pending sale."""
+def receipt_fiscal(request, pk):
+    """The receipt's fiscal part alone: the live poll swaps it in when the authority signs a pending sale."""
     sale = scoped_or_403(request, Sale.objects.select_related("business"), "sales.view_sale", pk=pk)
-    etims = etims_receipts.for_sale(sale)
-    if etims is None:
-        raise Http404("This sale was not declared to eTIMS")
-    return TemplateResponse(request, "etims/receipt_block.html", {
-        "etims": etims, "refresh_url": reverse("admin:sales:receipt_etims", args=[sale.pk])})
+    block = fiscal.block(sale)
+    if block is None:
+        raise Http404("This sale was not declared to the tax authority")
+    return TemplateResponse(request, fiscal.template(), {
+        "block": block, "refresh_url": reverse("admin:sales:receipt_fiscal", args=[sale.pk])})
 
 
 @require_POST
@@ -204,7 +203,7 @@ def issue_receipt(request, pk):
     """Print or share (``how``): the customer's page for this issue of the receipt (the first of
     the signed receipt is the original, later ones say COPY; before KRA signs, a provisional slip)."""
     sale = scoped_or_403(request, Sale.objects.select_related("business"), "sales.view_sale", pk=pk)
-    number = etims_receipts.issue(sale)
+    number = fiscal.issue(sale)
     url = request.build_absolute_uri(reverse("sales:public_receipt", args=[share_token(sale, number)]))
     if request.POST.get("how") == "print":
         return redirect(f"{url}?print=1")
@@ -348,7 +347,7 @@ admin_urlpatterns = [
     path("sales/quick/submit/", submit, name="submit"),
     path("sales/receipt/<int:pk>/", receipt, name="receipt"),
     path("sales/receipt/<int:pk>/credit/", use_credit, name="use_credit"),
-    path("sales/receipt/<int:pk>/etims/", receipt_etims, name="receipt_etims"),
+    path("sales/receipt/<int:pk>/fiscal/", receipt_fiscal, name="receipt_fiscal"),
     path("sales/receipt/<int:pk>/issue/", issue_receipt, name="issue_receipt"),
     path("sales/customers/<int:pk>/statement/", statement, name="statement"),
 ]
