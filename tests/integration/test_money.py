@@ -17,7 +17,7 @@ from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalEntry
 from modules.core.money import services as money
 from modules.core.money.models import Journal, Limits, Movement, OpeningBalances, Status
-from modules.core.reports import services as reports
+from modules.core.reports import cashup as cashups
 from modules.core.reports.models import CashUp
 from tests.ledger_helpers import cash_sale, owner_capital
 
@@ -52,10 +52,10 @@ def test_banking_the_days_cash_leaves_the_cash_up_with_no_difference(demo):
     assert deposit.status == Status.POSTED
     assert lines_of(deposit.entry) == [(chart.BANK, Decimal("2320.00"), 0), (chart.CASH, 0, Decimal("2320.00"))]
     assert balance("water", chart.CASH) == 500 and balance("water", chart.BANK) == 2320
-    position = reports.cash_position(business("water"), today)
+    position = cashups.cash_position(business("water"), today)
     assert position == {"opening": 0, "cash_in": Decimal("2820.00"), "cash_out": Decimal("2320.00"),
                         "expected": Decimal("500.00")}
-    cashup = reports.submit_cashup(business("water"), today, "500", user("water_staff"))
+    cashup = cashups.submit_cashup(business("water"), today, "500", user("water_staff"))
     assert cashup.status == CashUp.Status.BALANCED and cashup.variance == 0
 
 

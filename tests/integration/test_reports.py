@@ -27,6 +27,7 @@ from modules.core.payments import services as payments
 from modules.core.payments.models import Payment, StkRequest
 from modules.core.purchasing import services as purchasing
 from modules.core.purchasing.models import Supplier
+from modules.core.reports import cashup as cashups
 from modules.core.reports import services as reports
 from modules.core.reports.models import CashUp
 from modules.core.reports.module import CASH_OVER_SHORT
@@ -193,10 +194,10 @@ def test_mpesa_reconciliation_highlights_what_does_not_match(day):
 
 def test_cash_up_variance_is_posted_only_after_approval(day):
     water, owner, staff = biz("water"), User.objects.get(username="owner"), User.objects.get(username="water_staff")
-    assert reports.cash_position(water, day) == {"opening": D("0.00"), "cash_in": D("560.00"), "cash_out": D("0.00"),
+    assert cashups.cash_position(water, day) == {"opening": D("0.00"), "cash_in": D("560.00"), "cash_out": D("0.00"),
                                                  "expected": D("560.00")}
     entries = JournalEntry.objects.count()
-    cashup = reports.submit_cashup(water, day, "550", staff, note="Short 10, gave wrong change")
+    cashup = cashups.submit_cashup(water, day, "550", staff, note="Short 10, gave wrong change")
     assert cashup.status == CashUp.Status.PENDING and cashup.variance == D("-10.00")
     assert JournalEntry.objects.count() == entries and balance("water", chart.CASH) == D("560.00")
     assert balance("water", CASH_OVER_SHORT) == 0
@@ -211,13 +212,13 @@ def test_cash_up_variance_is_posted_only_after_approval(day):
     totals = ledger.totals()
     assert totals["debit"] == totals["credit"]
     with pytest.raises(Exception, match="already has a cash-up"):
-        reports.submit_cashup(water, day, "550", staff)
-    (row,) = rows_of(reports.cash_ups([water], day, day), business=water.name)
+        cashups.submit_cashup(water, day, "550", staff)
+    (row,) = rows_of(cashups.cash_ups([water], day, day), business=water.name)
     assert (row["expected"], row["counted"], row["status"]) == (D("550.00"), D("550.00"), "Approved, difference posted")
 
 
 def test_the_approver_reads_the_cash_up_on_the_decide_page(day, login):
-    cashup = reports.submit_cashup(biz("water"), day, "550", User.objects.get(username="water_staff"),
+    cashup = cashups.submit_cashup(biz("water"), day, "550", User.objects.get(username="water_staff"),
                                    note="Gave wrong change")
     page = login("owner").get(reverse("admin:approvals:decide", args=[approvals.pending_for(cashup).pk]))
     text = page.content.decode()
@@ -230,23 +231,23 @@ def test_the_approver_reads_the_cash_up_on_the_decide_page(day, login):
 def test_a_rejected_cash_up_posts_nothing_and_may_be_counted_again(day):
     laundry, owner = biz("laundry"), User.objects.get(username="owner")
     staff = User.objects.get(username="laundry_staff")
-    cashup = reports.submit_cashup(laundry, day, "610", staff)
+    cashup = cashups.submit_cashup(laundry, day, "610", staff)
     assert cashup.variance == D("10.00") and cashup.status == CashUp.Status.PENDING
     entries = JournalEntry.objects.count()
     approvals.reject(approvals.pending_for(cashup), owner, comment="Count again")
     cashup.refresh_from_db()
     assert cashup.status == CashUp.Status.REJECTED and cashup.journal_entry is None
     assert JournalEntry.objects.count() == entries and balance("laundry", chart.CASH) == D("600.00")
-    again = reports.submit_cashup(laundry, day, "600", staff)
+    again = cashups.submit_cashup(laundry, day, "600", staff)
     assert again.status == CashUp.Status.BALANCED and JournalEntry.objects.count() == entries
 
 
 def test_the_owner_counting_posts_at_once_and_a_balanced_count_posts_nothing(day):
     owner = User.objects.get(username="owner")
-    cashup = reports.submit_cashup(biz("water"), day, "565", owner)  # 5 over: the owner approves as they ask
+    cashup = cashups.submit_cashup(biz("water"), day, "565", owner)  # 5 over: the owner approves as they ask
     assert cashup.status == CashUp.Status.POSTED and balance("water", chart.CASH) == D("565.00")
     assert balance("water", CASH_OVER_SHORT) == D("-5.00")
-    shop = reports.submit_cashup(biz("shop"), day, "0", User.objects.get(username="shop_staff"))
+    shop = cashups.submit_cashup(biz("shop"), day, "0", User.objects.get(username="shop_staff"))
     assert shop.status == CashUp.Status.BALANCED and shop.journal_entry is None
 
 
@@ -348,7 +349,7 @@ def test_revenue_trend_widget(day, login):
 def test_cash_ups_export_through_the_safe_resource(day):
     from modules.core.reports.resources import CashUpResource
 
-    reports.submit_cashup(biz("water"), day, "560", User.objects.get(username="water_staff"), note="@count ok")
+    cashups.submit_cashup(biz("water"), day, "560", User.objects.get(username="water_staff"), note="@count ok")
     dataset = CashUpResource().export()
     assert dataset.headers[:5] == ["id", "business", "day", "expected", "counted"]
     row = dict(zip(dataset.headers, dataset[0]))

@@ -26,6 +26,7 @@ from modules.core.ledger import services as ledger
 from modules.core.ledger.models import JournalLine
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
+from modules.core.reports import cashup as cashups
 from modules.core.reports import services as reports
 from modules.core.sales import accounts, takings
 from modules.core.sales import services as sales
@@ -168,7 +169,7 @@ def test_every_page_shows_the_same_takings_as_the_hand_computed_table(stocked, l
     assert table.rows[-1]["taken"] == D("4795.00")
 
     # the cash-up: expected cash and M-Pesa from the ledger
-    table = reports.cash_ups(businesses, today, today)
+    table = cashups.cash_ups(businesses, today, today)
     for row in table.rows:
         business = next(b for b in businesses if b.name == row["business"])
         assert (row["expected"], row["mpesa_expected"]) == CASH_UP[business.code], business.code

@@ -1,6 +1,7 @@
-"""Public surface of reports: every report is a ``Table`` (columns + rows) built from the real
-records (sales, payments, STK requests, supplier bills) and the ledger, for a list of businesses
-and a date range. The admin pages render it, the CSV download writes the same rows.
+"""The flat reports: each a ``Table`` (``tables.py``: columns + rows) built from the real records
+(sales, payments, STK requests, supplier bills) and the ledger, for a list of businesses and a date
+range, and the revenue chart. The admin pages render a table, the CSV download writes the same rows.
+The cash-up workflow (count, approve, post the difference) and its report are ``cashup.py``.
 
     from modules.core.reports import services as reports
     table = reports.daily_sales([water, shop], start, end, consolidated=True)
@@ -12,19 +13,13 @@ Days are Africa/Nairobi days. Sales reports count completed sales only (voided o
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from modules.core.approvals import services as approvals
-from modules.core.businesses.models import Business
-from modules.core.businesses.services import can_see_business
 from modules.core.inventory import services as inventory
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
@@ -33,57 +28,16 @@ from modules.core.payments import statements
 from modules.core.payments.models import Payment, StkRequest
 from modules.core.purchasing.models import SupplierBill
 from modules.core.sales import accounts, takings
-from modules.core.tax.models import Band
 from modules.core.sales.models import Sale, SaleLine
+from modules.core.tax.models import Band
 
-from .models import CashUp
+from .tables import ZERO, Column, Table, sum_rows
 
-ZERO = Decimal("0.00")
 ALL = "All businesses"
 METHOD_LABELS = {"cash": "Cash", "mpesa": "M-Pesa", "split": "Split (cash + M-Pesa)", "bank": "Bank",
                  "credit": "Credit sale (deni)", "credit_applied": "Customer credit applied"}
 # chart lines, one per business in the order they are listed (never keyed by a business: any module may add one)
 PALETTE = ("#0284c7", "#9333ea", "#ea580c", "#16a34a", "#db2777", "#ca8a04", "#0891b2", "#64748b")
-TOTAL_CLASSES = frozenset({"section", "subtotal", "total"})  # rows that only add up or head other rows
-
-
-@dataclass
-class Column:
-    key: str
-    label: str
-    kind: str = "text"  # text, money, number, int, date
-    on_page: bool = True  # False: only in the CSV (what the page shows by layout, a file must say in a column)
-
-
-@dataclass
-class Table:
-    columns: list[Column]
-    rows: list[dict] = field(default_factory=list)  # a row may carry "_class": total, section, issue
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, _class: str = "", **values) -> dict:
-        row = {**values, "_class": _class}
-        self.rows.append(row)
-        return row
-
-    def cells(self, row, columns=None) -> list:
-        return [row.get(c.key) for c in (columns or self.columns)]
-
-    @property
-    def page_columns(self) -> list[Column]:
-        return [c for c in self.columns if c.on_page]
-
-    def data_rows(self) -> list[dict]:
-        """The rows a spreadsheet should sum: no totals, subtotals or section headings."""
-        return [row for row in self.rows if row["_class"] not in TOTAL_CLASSES]
-
-
-def _money(columns):
-    return {c.key for c in columns if c.kind in ("money", "number", "int")}
-
-
-def _sum_rows(rows, keys):
-    return {k: sum((r.get(k) or 0 for r in rows), ZERO if k != "count" else 0) for k in keys}
 
 
 # --- sales -------------------------------------------------------------------------------------
@@ -168,8 +122,8 @@ def daily_sales(businesses, start: date, end: date, *, consolidated: bool = Fals
             table.add(**row)
         detail += rows
         if consolidated and len(businesses) > 1:
-            table.add("subtotal", day=day, business=ALL, **_sum_rows(rows, DAILY_SUMS))
-    table.add("total", day=None, business="Total", **_sum_rows(detail, DAILY_SUMS))
+            table.add("subtotal", day=day, business=ALL, **sum_rows(rows, DAILY_SUMS))
+    table.add("total", day=None, business="Total", **sum_rows(detail, DAILY_SUMS))
     table.notes.append("Taken: money received that day by any route (a payment's part above what was due is "
                        "the customer's credit, taken when spent). Net of VAT: sales less voids, as in the ledger.")
     return table
@@ -188,7 +142,7 @@ def sales_by_item(businesses, start: date, end: date, *, consolidated: bool = Fa
         table.add(business=line["sale__business__name"], sku=line["item__sku"] or "",
                   item=line["description"] or line["item__name"], quantity=line["quantity"].normalize(),
                   amount=line["amount"])
-    table.add("total", business="Total", **_sum_rows(table.rows, ["amount"]))
+    table.add("total", business="Total", **sum_rows(table.rows, ["amount"]))
     table.notes.append("Amounts are line totals before a discount given on the whole sale (see the daily summary).")
     return table
 
@@ -221,8 +175,8 @@ def sales_by_payment_method(businesses, start: date, end: date, *, consolidated:
         for method, label in METHOD_LABELS.items():
             rows = [v for (_, m), v in found.items() if m == method]
             if rows:
-                table.add("subtotal", business=ALL, method=label, **_sum_rows(rows, keys))
-    table.add("total", business="Total", method="", **_sum_rows(list(found.values()), keys))
+                table.add("subtotal", business=ALL, method=label, **sum_rows(rows, keys))
+    table.add("total", business="Total", method="", **sum_rows(list(found.values()), keys))
     table.notes.append("A split sale is paid part in cash and part by M-Pesa: its money appears under each. A "
                        "credit sale is paid later, by any route.")
     return table
@@ -238,7 +192,7 @@ def debtors_ageing(businesses, start=None, end=None, *, consolidated: bool = Fal
         customer = row["customer"]
         table.add(customer=customer.name or "(no name)", phone=customer.primary_phone, total=row["total"],
                   customer_id=customer.pk, **{key: row[key] for key, *_ in accounts.AGES})
-    table.add("total", customer="Total", phone="", **_sum_rows(rows, ["total"] + [k for k, *_ in accounts.AGES]))
+    table.add("total", customer="Total", phone="", **sum_rows(rows, ["total"] + [k for k, *_ in accounts.AGES]))
     table.notes.append("What customers owe on unpaid sales (credit sales, laundry balances, unpaid M-Pesa) at the "
                        "end date, aged from the day of the sale. The start date does not apply.")
     return table
@@ -313,7 +267,7 @@ def trial_balance(businesses, start=None, end=None, *, consolidated: bool = Fals
     for code, slot in sorted(merged.items()):
         net = slot["net"]
         table.add(business=ALL, code=code, name=slot["name"], debit=max(net, ZERO), credit=max(-net, ZERO))
-    table.add("total", business="Total", code="", name="", **_sum_rows(table.rows, ["debit", "credit"]))
+    table.add("total", business="Total", code="", name="", **sum_rows(table.rows, ["debit", "credit"]))
     table.notes.append("Balances as of the end date, from the first entry. Debits equal credits.")
     return table
 
@@ -376,7 +330,7 @@ def vat_summary(businesses, start: date, end: date, *, consolidated: bool = Fals
                       taxable=f["taxable"] - f["taxable_voided"], output=f["charged"], output_debits=f["reversed"])
     if len(businesses) > 1:
         table.add("total", business=ALL, vat_class="All",
-                  **_sum_rows([r for r in table.rows if r["_class"] != "detail"],
+                  **sum_rows([r for r in table.rows if r["_class"] != "detail"],
                               ["taxable", "output", "output_debits", "input", "bills_vat", "net"]))
     table.notes.append("Input VAT in the ledger and VAT on supplier bills should agree; a difference is a bill "
                        "posted on another date or a manual entry.")
@@ -516,85 +470,6 @@ def mpesa_reconciliation(businesses, start: date, end: date, *, consolidated: bo
     return table
 
 
-# --- cash-up -----------------------------------------------------------------------------------
-
-def cash_position(business: Business, day: date, code: str = chart.CASH) -> dict:
-    """The ledger's Cash account (or ``code``: the M-Pesa till) for one business and day: opening,
-    in, out, expected closing."""
-    account = Account.objects.get(business=business, code=code)
-    opening = ledger.balance(account, as_of=day - timedelta(days=1))
-    moves = JournalLine.objects.filter(account=account, entry__date=day).aggregate(
-        dr=Coalesce(Sum("debit"), ZERO), cr=Coalesce(Sum("credit"), ZERO))
-    return {"opening": opening, "cash_in": moves["dr"], "cash_out": moves["cr"],
-            "expected": opening + moves["dr"] - moves["cr"]}
-
-
-def submit_cashup(business: Business, day: date, counted, user, *, note: str = "") -> CashUp:
-    """Record a count. No difference: balanced, nothing to post. A difference: an approval request;
-    the variance is posted to the ledger only when approved (at once if the counter may approve).
-    The expected cash is taken from the ledger now, when the count is made."""
-    try:
-        counted = Decimal(str(counted)).quantize(Decimal("0.01"))
-    except ArithmeticError:
-        raise ValidationError("Type the cash you counted, e.g. 4350.") from None
-    if not counted.is_finite() or counted < 0:
-        raise ValidationError("The counted cash cannot be below zero.")
-    if user is not None and not can_see_business(user, business.code):
-        raise PermissionDenied("You cannot count cash for this business.")
-    if day > timezone.localdate():
-        raise ValidationError("You cannot count a day that has not come yet.")
-    with transaction.atomic():
-        Business.objects.select_for_update().get(pk=business.pk)  # one count at a time per business
-        if CashUp.objects.filter(business=business, day=day).exclude(status=CashUp.Status.REJECTED).exists():
-            raise ValidationError(f"{business.name} already has a cash-up for {day:%d %b %Y}.")
-        expected = cash_position(business, day)["expected"]
-        status = CashUp.Status.BALANCED if counted == expected else CashUp.Status.PENDING
-        cashup = CashUp.objects.create(business=business, day=day, expected=expected, counted=counted,
-                                       counted_by=user, note=note[:200], status=status)
-        if status == CashUp.Status.PENDING:
-            approvals.request_approval(cashup, abs(cashup.variance), user, note or cashup.variance_label)
-            cashup.refresh_from_db()
-    return cashup
-
-
-def cash_ups(businesses, start: date, end: date, *, consolidated: bool = False) -> Table:
-    """Per business and day with cash movements or a count: the ledger's expected cash beside the
-    last count and its status."""
-    table = Table([Column("day", "Day", "date"), Column("business", "Business"), Column("status", "Status"),
-                   Column("variance", "Difference (KES)", "money"), Column("counted", "Counted (KES)", "money"),
-                   Column("expected", "Expected (KES)", "money"), Column("opening", "Opening (KES)", "money"),
-                   Column("cash_in", "Cash in (KES)", "money"), Column("cash_out", "Cash out (KES)", "money"),
-                   Column("mpesa_expected", "Expected M-Pesa (KES)", "money"), Column("counted_by", "Counted by")])
-    days = set(JournalLine.objects.filter(business__in=businesses, account__code__in=[chart.CASH, chart.MPESA],
-                                          entry__date__gte=start, entry__date__lte=end)
-               .values_list("business", "entry__date").distinct())
-    counts: dict[tuple[int, date], CashUp] = {}
-    for cashup in (CashUp.objects.filter(business__in=businesses, day__gte=start, day__lte=end)
-                   .select_related("counted_by").order_by("pk")):
-        counts[(cashup.business_id, cashup.day)] = cashup  # the latest count of the day wins
-        days.add((cashup.business_id, cashup.day))
-    names = {b.pk: b for b in businesses}
-    for business_id, day in sorted(days, key=lambda k: (k[1], names[k[0]].code), reverse=True):
-        position = cash_position(names[business_id], day)
-        cashup = counts.get((business_id, day))
-        row = {"day": day, "business": names[business_id].name, **position,
-               "mpesa_expected": cash_position(names[business_id], day, chart.MPESA)["expected"]}
-        if cashup:
-            row.update(counted=cashup.counted, variance=cashup.variance, status=cashup.get_status_display(),
-                       counted_by=cashup.counted_by.get_username() if cashup.counted_by else "",
-                       cashup_id=cashup.pk, expected_at_count=cashup.expected)
-        else:
-            row.update(counted=None, variance=None, status="Not counted", counted_by="")
-        pending = cashup is not None and cashup.status == CashUp.Status.PENDING
-        table.add("issue" if pending or (cashup and cashup.status == CashUp.Status.REJECTED) else "", **row)
-    table.notes.append("Expected = the Cash account's balance at the end of the day (opening + in - out); "
-                       "expected M-Pesa likewise for the M-Pesa till. "
-                       "In and out include every money movement (cash banked, floats, petty cash, cash to or from "
-                       "another business), so banking the day's cash is no shortage. "
-                       "A difference is posted to 6900 Cash over and short only after the owner approves it.")
-    return table
-
-
 # --- charts ------------------------------------------------------------------------------------
 
 def revenue_trend(businesses, start: date, end: date) -> dict:
@@ -619,5 +494,5 @@ def revenue_trend(businesses, start: date, end: date) -> dict:
 
 
 __all__ = ["Column", "Table", "daily_sales", "debtors_ageing", "sales_by_item", "sales_by_payment_method", "months",
-           "profit_and_loss_by_month", "trial_balance", "vat_summary", "stock_valuation", "mpesa_reconciliation", "cash_position",
-           "submit_cashup", "cash_ups", "revenue_trend"]
+           "profit_and_loss_by_month", "trial_balance", "vat_summary", "stock_valuation", "mpesa_reconciliation",
+           "revenue_trend"]

@@ -25,7 +25,9 @@ from modules.core.registry.roles import business_codes_for
 from modules.core.system import replica
 
 from . import services
+from .cashup import cash_ups, submit_cashup
 from .models import CashUp
+from .tables import Table
 
 MAX_DAYS = 400  # a little over a year: enough for a VAT year, cheap enough for a phone
 
@@ -63,7 +65,7 @@ REPORTS = {r.key: r for r in (
            "vs the ledger; mismatches in red.",
            ("payments.view_payment", "payments.view_stkrequest"), services.mpesa_reconciliation, "sync_alt"),
     Report("cash_up", "Cash-up", "Count the cash drawer; expected vs counted per day.",
-           ("reports.view_cashup",), services.cash_ups, "point_of_sale", default_days=7),
+           ("reports.view_cashup",), cash_ups, "point_of_sale", default_days=7),
 )}
 
 
@@ -122,7 +124,7 @@ class Scope:
                           **extra})
 
 
-def csv_response(request, report: Report, scope: Scope, table: services.Table) -> HttpResponse:
+def csv_response(request, report: Report, scope: Scope, table: Table) -> HttpResponse:
     """The table's data rows as CSV (totals stay on the page), typed cells, audited."""
     return csv_download(
         request, filename=f"{report.key}_{scope.selected or 'all'}_{scope.start}_{scope.end}.csv",
@@ -215,7 +217,7 @@ def cashup_submit_view(request):
         return redirect(back)
     business = next(b for b in businesses_for(request.user) if b.code == form.cleaned_data["business"])
     try:
-        cashup = services.submit_cashup(business, form.cleaned_data["day"], form.cleaned_data["counted"],
+        cashup = submit_cashup(business, form.cleaned_data["day"], form.cleaned_data["counted"],
                                         request.user, note=form.cleaned_data["note"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
