@@ -43,3 +43,4 @@ def test_business_modules_never_import_each_other():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert ", 0 broken" in result.stdout and "Exports is machinery" in result.stdout
+    assert "The core's layers" in result.stdout  # no import circle and no upward arrow in modules.core
