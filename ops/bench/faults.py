@@ -89,9 +89,9 @@ def job_kind(job) -> str:
         return "M-Pesa query"
     if name.endswith("outbox.jobs.process"):
         topic = Message.objects.filter(pk=job.args[0]).values_list("topic", flat=True).first() or ""
-        return "SMS" if topic == "sms.send" else "notification"
+        return {"sms.send": "SMS", "notifications.deliver": "notification"}.get(topic, topic or "outbox")
     if name.endswith("outbox.jobs.sweep"):
-        return "notification"  # the sweep runs due outbox messages (notifications and SMS)
+        return "outbox sweep"
     return name.rsplit(".", 1)[-1] or "?"
 
 
@@ -104,7 +104,8 @@ class Feeder:
         import threading
 
         self.load, self.items, self.stop_event = load, items, threading.Event()
-        self.stk_ids, self.notes, self.texts, self.exports = [], 0, 0, []
+        self.run_id = uuid.uuid4().hex[:6]  # keys and texts of this run only (a text is sent once per key, ever)
+        self.stk_ids, self.notes, self.texts, self.exports, self.answers = [], 0, 0, [], Counter()
         self.thread = threading.Thread(target=self.run)
 
     def run(self):
@@ -122,19 +123,22 @@ class Feeder:
         try:
             while not self.stop_event.wait(3):
                 if tick % 2 == 0:
-                    body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "mpesa", "phone": "0712345674",
+                    phone = f"07{random.randrange(10**6):06d}14"  # ends in 4: pays, the callback is lost
+                    body = {"uuid": str(uuid.uuid4()), "business": "water", "method": "mpesa", "phone": phone,
                             "lines": [{"item": random.choice(self.items["water_staff"]), "quantity": 1}]}
                     try:
                         response = mpesa.post(f"{BASE}/admin/sales/quick/submit/", json=body, timeout=60)
+                        self.answers[response.status_code] += 1
                         if response.status_code == 201:
                             self.stk_ids.append(int(response.json()["next"].rstrip("/").rsplit("/", 1)[-1]))
                     except Exception:  # noqa: BLE001 (a slow answer: the next tick tries again)
                         pass
-                notifications.send(notifications.SYSTEM_WARNING, to="Owner", message=f"fault-worker-{self.notes}")
+                notifications.send(notifications.SYSTEM_WARNING, to="Owner",
+                                   message=f"fault-worker-{self.run_id}-{self.notes}")
                 self.notes += 1
                 self.texts += 1
-                sms.send("fault.test", f"25471{self.texts:07d}", f"fault-worker text {self.texts}",
-                         business=water, key=str(self.texts))
+                sms.send("fault.test", f"25471{self.texts:07d}", f"fault-worker text {self.run_id}-{self.texts}",
+                         business=water, key=f"{self.run_id}-{self.texts}")
                 if tick % 7 == 0:
                     self.exports.append(exports.start_export(accountant, spec("ledger.journal_lines"), "csv", {}).pk)
                 tick += 1
@@ -223,9 +227,12 @@ def fault_worker(stack, load, kills, items_by_user):
     payment_pks = [str(pk) for pk in Payment.objects.filter(stk_request__in=stk).values_list("pk", flat=True)]
     postings = Counter(JournalEntry.objects.filter(source_type__model="payment", source_id__in=payment_pks)
                        .values_list("source_id", flat=True))
-    notified = Counter(Notification.objects.filter(message__startswith="fault-worker-").values_list("message", flat=True))
-    texts = SmsMessage.objects.filter(kind="fault.test")
-    received = Counter(SimSms.objects.filter(text__startswith="fault-worker text").values_list("text", flat=True))
+    run_id = feeder.run_id
+    notified = Counter(Notification.objects.filter(message__startswith=f"fault-worker-{run_id}-")
+                       .values_list("message", flat=True))
+    texts = SmsMessage.objects.filter(kind="fault.test", key__startswith=f"fault.test:{run_id}-")
+    received = Counter(SimSms.objects.filter(text__startswith=f"fault-worker text {run_id}-")
+                       .values_list("text", flat=True))
     unknown = set(texts.filter(status="unknown").values_list("text", flat=True))
     exports = Counter(ExportJob.objects.filter(pk__in=feeder.exports).values_list("status", flat=True))
     restarted = ExportJob.objects.filter(pk__in=feeder.exports, attempts__gt=1).count()
@@ -238,6 +245,7 @@ def fault_worker(stack, load, kills, items_by_user):
                  + (f", other jobs ×{sum(v for k, v in by_kind.items() if k not in JOB_KINDS)}" if
                     set(by_kind) - set(JOB_KINDS) else "") + f", with no job ×{idle_kills}",
         "kills that cut a job mid-way (RQ still 'started')": ", ".join(f"{k} ×{v}" for k, v in interrupted.items()),
+        "M-Pesa: sales asked (answers)": ", ".join(f"{code}×{n}" for code, n in sorted(feeder.answers.items())),
         "M-Pesa: requests settled (lost callback)": f"{stk.filter(status='success').count()}/{len(feeder.stk_ids)}",
         "M-Pesa: duplicate payments": sum(n - 1 for n in payments.values()),
         "M-Pesa: payments posted ≠ once": sum(1 for pk in payment_pks if postings[pk] != 1),
