@@ -15,6 +15,7 @@ from modules.core.businesses.models import Business
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account, JournalEntry
+from modules.core.money import opening as openings
 from modules.core.money import services as money
 from modules.core.money.models import Journal, Limits, Movement, OpeningBalances, Status
 from modules.core.reports import cashup as cashups
@@ -235,7 +236,7 @@ def test_staff_cannot_write_journals(demo):
 
 def test_opening_balances_post_one_entry_with_the_difference_to_equity(demo):
     as_of = timezone.localdate() - timedelta(days=1)
-    opening = money.post_opening_balances("water", as_of, {
+    opening = openings.post_opening_balances("water", as_of, {
         chart.CASH: "3,500", chart.BANK: "120000", chart.RECEIVABLES: "2500", chart.PAYABLES: "40000",
         chart.VAT_PAYABLE: "", chart.INVENTORY: "0"}, user=user("owner"))
     assert sorted(lines_of(opening.entry)) == sorted([
@@ -244,17 +245,17 @@ def test_opening_balances_post_one_entry_with_the_difference_to_equity(demo):
         (chart.OWNER_EQUITY, 0, Decimal("86000.00"))])
     assert opening.entry.date == as_of
     # again, with the bank overdrawn: the first entry is reversed, never edited
-    again = money.post_opening_balances("water", as_of, {chart.CASH: "3500", chart.BANK: "-2000"}, user=user("owner"))
+    again = openings.post_opening_balances("water", as_of, {chart.CASH: "3500", chart.BANK: "-2000"}, user=user("owner"))
     assert OpeningBalances.objects.get(pk=opening.pk).status == Status.REVERSED
     assert balance("water", chart.BANK) == -2000 and balance("water", chart.CASH) == 3500
-    assert balance("water", chart.OWNER_EQUITY) == 1500 and money.current_opening(business("water")) == {
+    assert balance("water", chart.OWNER_EQUITY) == 1500 and openings.current_opening(business("water")) == {
         chart.CASH: Decimal("3500.00"), chart.BANK: Decimal("-2000.00")}
     assert again.entry.number > opening.entry.number
     with pytest.raises(money.MoneyError, match="Cash cannot start below zero"):
-        money.post_opening_balances("water", as_of, {chart.CASH: "-1"}, user=user("owner"))
+        openings.post_opening_balances("water", as_of, {chart.CASH: "-1"}, user=user("owner"))
     Account.objects.filter(business__code="water", code=chart.BANK).update(is_active=False)
     with pytest.raises(money.MoneyError, match="Account 1020 Bank is closed"):  # the dry run and the post agree
-        money.opening_lines("water", {chart.CASH: "3500", chart.BANK: "10"})
+        openings.opening_lines("water", {chart.CASH: "3500", chart.BANK: "10"})
 
 
 

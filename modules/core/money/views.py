@@ -25,6 +25,7 @@ from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account
 
+from . import opening as openings
 from . import services
 from .models import Journal, Limits, Movement, Status
 
@@ -172,7 +173,7 @@ def journal_view(request):
                     messages.warning(request, f"Saved: {journal}. It waits for the owner's approval.")
                 return redirect("admin:money:journal_detail", journal.pk)
         status = 400
-    accounts = services.opening_accounts(business)
+    accounts = openings.opening_accounts(business)
     # a refused journal comes back with every line as typed
     lines = [{"n": n, "account": data.get(f"account_{n}", ""), "debit": data.get(f"debit_{n}", ""),
               "credit": data.get(f"credit_{n}", "")} for n in range(rows)]
@@ -211,11 +212,11 @@ def opening_view(request):
     businesses = list(businesses_for(request.user))
     data = request.POST if request.method == "POST" else request.GET
     business = _chosen_business(request, data, businesses) or businesses[0]
-    accounts = services.opening_accounts(business)
+    accounts = openings.opening_accounts(business)
     errors, status = [], 200
-    current = services.current_opening(business)
+    current = openings.current_opening(business)
     if request.method == "GET" and data.get("format") == "csv":
-        response = HttpResponse(services.opening_balances_csv(business), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(openings.opening_balances_csv(business), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="opening-balances-{business.code}.csv"'
         return response
     if request.method == "POST" and "csv" in request.FILES:
@@ -228,7 +229,7 @@ def opening_view(request):
             errors, as_of = ["Give the day the balances are for."], None
         if not errors:
             try:
-                opening = services.post_opening_balances(business, as_of, balances, user=request.user)
+                opening = openings.post_opening_balances(business, as_of, balances, user=request.user)
             except ValidationError as error:
                 errors = error.messages
             else:
@@ -252,10 +253,10 @@ def _check_opening_csv(request, businesses, business, accounts):
         if upload.size > OPENING_CSV_MAX_BYTES:
             raise ValidationError(f"The file is {upload.size:,} bytes; an opening balances CSV is far smaller "
                                   f"(at most {OPENING_CSV_MAX_BYTES:,}).")
-        balances = services.opening_balances_from_csv(upload.read())
+        balances = openings.opening_balances_from_csv(upload.read())
         names = {a.code: a.name for a in accounts}
         preview = [(line.account, names.get(line.account, ""), line.debit, line.credit)
-                   for line in services.opening_lines(business, balances)]
+                   for line in openings.opening_lines(business, balances)]
     except ValidationError as error:
         errors = error.messages
     rows = [(a, balances.get(a.code, "")) for a in accounts]
