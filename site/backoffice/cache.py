@@ -67,6 +67,25 @@ class ResilientRedisCache(RedisCache):
     delete_many = _miss_on_error(None)(RedisCache.delete_many)
     clear = _miss_on_error(False)(RedisCache.clear)
 
+    # INCR a counter and refresh its TTL; a missing counter (new, expired, evicted) starts at ARGV[1]
+    _BUMP = ("if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end "
+             "local value = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], ARGV[2]) return value")
+
+    def bump(self, key, start: int, timeout, version=None) -> int | None:
+        """``incr`` that starts a missing counter at ``start`` and sets the TTL, in one round trip
+        (a script runs whole: no other client sees the counter half made); None when Redis cannot
+        answer. Readable by ``get`` as the integer it is."""
+        if time.monotonic() < self._skip_until:
+            return None
+        key = self.make_and_validate_key(key, version=version)
+        try:
+            return self._cache.get_client(key, write=True).eval(self._BUMP, 1, key, int(start),
+                                                                 self.get_backend_timeout(timeout))
+        except RedisError as error:
+            self._skip_until = time.monotonic() + self.retry_after
+            logger.warning("cache bump failed, skipped: %s", error)
+            return None
+
     def incr(self, key, delta=1, version=None):
         """Raises ValueError for a missing key (as Django does) and also when Redis is unreachable
         (at once while Redis is being skipped after an error)."""

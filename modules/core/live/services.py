@@ -36,9 +36,14 @@ def business_scope(code: str) -> str:
 
 
 def bump(*scopes: str) -> None:
-    """Move the versions on (best effort: with Redis down, pages simply recompute)."""
+    """Move the versions on (best effort: with Redis down, pages simply recompute). One round
+    trip per scope where the cache can (backoffice.cache's ``bump``), else incr, add and touch."""
+    in_one = getattr(cache, "bump", None)
     for scope in scopes:
         key = _key(scope)
+        if in_one is not None:
+            in_one(key, time.time_ns() // 1000, TTL)
+            continue
         try:
             cache.incr(key)  # the usual case on every commit: one round trip, plus the TTL refresh
         except ValueError:  # no version yet (new, expired, evicted) or Redis unreachable
