@@ -124,7 +124,7 @@ def sale_queries(items) -> tuple[int, int]:
     return len(captured), sum(1 for q in captured if "ledger_" in q["sql"] or "advisory" in q["sql"])
 
 
-def start_gunicorn(workers: int):
+def start_gunicorn(workers: int, threads: int = 1):
     from services import APP_ROLE, with_user
 
     env = {**os.environ, "TZ": "Africa/Nairobi"}
@@ -133,7 +133,9 @@ def start_gunicorn(workers: int):
         env["DATABASE_URL"] = with_user(owner_url, APP_ROLE)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--pythonpath", "site", "backoffice.wsgi", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", str(workers), "--worker-class", "sync", "--timeout", "60", "--log-level", "warning"],
+         "--workers", str(workers), *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1
+                                      else ["--worker-class", "sync"]),
+         "--timeout", "60", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True)
     from services import wait_for_http
 
@@ -213,7 +215,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="per phase, over all clients")
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--per-day", type=int, default=500)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (production: 3)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (production: 3)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker: more than 1 runs gthread workers (production: see "
+                             "ops/deploy/biashara-web.service)")
     parser.add_argument("--browse-clients", type=int, default=2,
                         help="concurrent people paging through changelists (the owner and the accountant)")
     args = parser.parse_args()
@@ -222,7 +227,7 @@ def main() -> None:
     prepared = prepare(args.days, args.per_day)
     counts = query_counts()
     sale_count, ledger_count = sale_queries(prepared["items"]["water_staff"])
-    gunicorn = start_gunicorn(args.workers)
+    gunicorn = start_gunicorn(args.workers, args.threads)
     try:
         sellers = [logged_in(SELLERS[i % len(SELLERS)]) for i in range(args.clients)]
         for index, session in enumerate(sellers):
@@ -266,7 +271,8 @@ def main() -> None:
     floors = {len(sessions): percentile(result["latencies"], 95)
               for (name, result), (_, sessions, _) in zip(results, phases) if name.startswith("trivial")}
     print(f"\n{prepared['sales']:,} sales in the database; {args.clients} concurrent clients, "
-          f"{args.requests} requests per phase ({args.requests // 4} for browsing), gunicorn {args.workers} sync workers on {os.cpu_count()} cores\n")
+          f"{args.requests} requests per phase ({args.requests // 4} for browsing), gunicorn {args.workers} "
+          f"{f'gthread workers x {args.threads} threads' if args.threads > 1 else 'sync workers'} on {os.cpu_count()} cores\n")
     print(f"{'what':<30}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'req/s':>8}{'p95/floor':>10}  statuses")
     for (name, result), (_, sessions, _) in zip(results, phases):
         lat = result["latencies"]
