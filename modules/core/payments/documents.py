@@ -84,7 +84,8 @@ def post_payment(document, *, method: str, amount, debit: str | None = None, pay
     """Post and record money for a document: Dr ``debit`` (the till of ``method`` unless told, e.g.
     Unallocated M-Pesa receipts for money already in the books), Cr Receivables for what is due
     and Cr Customer credit for the rest. ``due``: what a document made in this same, still open
-    transaction owes (see payments.services.record_payment): then nothing is locked or read."""
+    transaction owes (see payments.services.record_payment): then nothing is locked or read, and
+    a document it already made with ``paid_at`` set is not written again."""
     with transaction.atomic(savepoint=due is None):
         return _post_payment(document, method=method, amount=amount, debit=debit, payer_phone=payer_phone,
                              mpesa_receipt=mpesa_receipt, stk_request=stk_request, user=user, due=due)
@@ -116,7 +117,9 @@ def _post_payment(document, *, method, amount, debit, payer_phone, mpesa_receipt
         business=document.business, document=document, method=method, amount=amount, applied=applied,
         credit=surplus, payer_phone=payer_phone, mpesa_receipt=mpesa_receipt, stk_request=stk_request,
         journal_entry=entry, received_by=user)
-    if applied and (due - applied if known else amount_due(document)) == 0:
+    # a caller that knew what was due may have written the document as paid when it made it
+    paid_in_full = applied and (due - applied if known else amount_due(document)) == 0
+    if paid_in_full and not (known and getattr(document, "paid_at", None)):
         document.mark_paid(timezone.now())
     events.publish("payment.received", business=document.business.code, payment_id=payment.pk)
     return payment

@@ -296,6 +296,7 @@ def _record(business, client_uuid, print_, lines, method, discount, phone, custo
         business=business, number=_next_number(business), client_uuid=client_uuid, fingerprint=print_,
         customer=customer, location=location, subtotal=subtotal, discount=discount, vat=split.vat, total=total,
         payment_method=method, kind=kind, created_by=user, buyer_pin=buyer.pin if buyer else "",
+        paid_at=timezone.now() if cash == total else None,  # paid in full now (or nothing to pay)
         buyer_name=buyer.name[:60] if buyer else "", buyer_pin_checked=bool(buyer and buyer.checked))
     taxed = iter(split.lines)
     net = defaultdict(Decimal)  # account -> debit (+) or credit (-)
@@ -329,8 +330,6 @@ def _record(business, client_uuid, print_, lines, method, discount, phone, custo
         # the sale is this transaction's own: nothing paid on it yet, nothing to lock or read back
         payments.record_payment(sale, method=Payment.Method.CASH, amount=cash, payer_phone=phone, user=user,
                                 due=total)
-    elif not total:
-        sale.mark_paid(timezone.now())
     return sale
 
 
