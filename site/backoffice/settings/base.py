@@ -242,6 +242,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en-gb", "English"), ("sw", "Kiswahili")]
 LOCALE_PATHS = [ROOT / "locale"]
+FORMAT_MODULE_PATH = ["backoffice.formats"]  # Swahili numbers and dates as English ones (sw/formats.py)
 TIME_ZONE = "Africa/Nairobi"
 USE_I18N = True
 USE_TZ = True
