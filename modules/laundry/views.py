@@ -9,7 +9,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +21,7 @@ from modules.core.businesses.services import enabled_businesses
 from modules.core.payments import services as payments
 from modules.core.payments.models import Payment
 from modules.core.customers.phones import normalize_phone
+from modules.core.customers.services import in_their_language
 
 from . import services
 from .models import Job
@@ -176,11 +178,16 @@ def ticket(request, pk):
     lines = list(job.lines.select_related("item"))
     paid, due = services.amount_paid(job), services.balance_due(job)
     what = ", ".join(f"{line.quantity.normalize():f} {line.item.unit} {line.item.name}" for line in lines)
-    share = (f"{job.business.name} ticket {job.ticket_number}: {what}. Total KES {job.total:,}, paid KES {paid:,}, "
-             f"balance KES {due:,}. Ready by {timezone.localtime(job.promised_at):%a %d %b %H:%M}. "
-             f"Bring this ticket number to collect.")
-    return {"title": f"Ticket {job.ticket_number}", "job": job, "lines": lines, "paid": paid, "due": due,
-            "share_text": share, "wa_phone": job.customer_phone}
+    with in_their_language(job.customer):  # the ticket and the text the customer keeps
+        language = translation.get_language()
+        share_title = _("Ticket %(ticket)s") % {"ticket": job.ticket_number}
+        share = _("%(business)s ticket %(ticket)s: %(what)s. Total KES %(total)s, paid KES %(paid)s, balance KES "
+                  "%(due)s. Ready by %(ready)s. Bring this ticket number to collect.") % {
+            "business": job.business.name, "ticket": job.ticket_number, "what": what, "total": f"{job.total:,}",
+            "paid": f"{paid:,}", "due": f"{due:,}", "ready": date_format(timezone.localtime(job.promised_at), "D d M H:i")}
+    return {"title": _("Ticket %(ticket)s") % {"ticket": job.ticket_number}, "job": job, "lines": lines, "paid": paid,
+            "due": due, "share_text": share, "share_title": share_title, "wa_phone": job.customer_phone,
+            "customer_language": language}
 
 
 @require_POST

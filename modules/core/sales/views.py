@@ -166,9 +166,10 @@ def public_receipt(request, token):
     except signing.BadSignature as error:
         raise Http404("No such receipt") from error
     pk, issue = (found["sale"], found["issue"]) if isinstance(found, dict) else (found, None)
-    sale = get_object_or_404(Sale.objects.select_related("business"), pk=pk)
+    sale = get_object_or_404(Sale.objects.select_related("business", "customer"), pk=pk)
     block = fiscal.block(sale, issue=issue)
     return TemplateResponse(request, "sales/public_receipt.html", {
+        "customer_language": getattr(sale.customer, "language", "") or settings.LANGUAGE_CODE,  # theirs
         "sale": sale, "lines": sale.lines.select_related("item"), "paid": payments.amount_paid(sale),
         "vat_bands": services.vat_by_band(sale), "fiscal": block, "fiscal_template": fiscal.template(),
         "print": request.GET.get("print") == "1",
