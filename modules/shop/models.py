@@ -8,7 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from modules.core.businesses.history import history_of
 from modules.core.businesses.models import Business
@@ -89,16 +89,18 @@ class LpgSale(models.Model):
     be voided while a deposit's cylinder is back (``sale_void_refused``), a void is noted here
     (``sale_voided``), M-Pesa's Continue comes back to this receipt (``sale_admin_url``)."""
 
+    # Labels marked, not translated here: the ledger's memos and movement reasons name the kind and
+    # stay in English; screens translate the label where they show it ({% translate label %}).
     class Kind(models.TextChoices):
-        REFILL = "refill", _("Refill exchange")
-        SWAP = "swap", _("Brand swap")
-        OUTRIGHT = "outright", _("Cylinder + gas")
-        DEPOSIT = "deposit", _("Gas + cylinder deposit")
-        RETURN = "return", _("Deposit cylinder returned")
+        REFILL = "refill", gettext_noop("Refill exchange")
+        SWAP = "swap", gettext_noop("Brand swap")
+        OUTRIGHT = "outright", gettext_noop("Cylinder + gas")
+        DEPOSIT = "deposit", gettext_noop("Gas + cylinder deposit")
+        RETURN = "return", gettext_noop("Deposit cylinder returned")
 
     class Method(models.TextChoices):
-        CASH = "cash", _("Cash")
-        MPESA = "mpesa", _("M-Pesa")
+        CASH = "cash", gettext_noop("Cash")
+        MPESA = "mpesa", gettext_noop("M-Pesa")
 
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="+")
     sale = models.OneToOneField("sales.Sale", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
