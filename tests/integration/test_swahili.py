@@ -7,6 +7,7 @@ must hold none of its key English phrases, and some of their Swahili."""
 import gettext
 import io
 import subprocess
+import uuid
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,10 +23,13 @@ from modules.core.businesses.language import SESSION_KEY
 from modules.core.businesses.models import UserPreference
 from modules.core.customers.models import Customer
 from modules.core.ledger import chart
+from modules.core.ledger.models import JournalEntry
 from modules.core.notifications.models import Notification
+from modules.core.sales.views import share_token
 from modules.core.sms.models import SmsMessage
 from modules.core.sms.simulator.models import SimSms
 from modules.laundry import services as laundry
+from modules.shop.models import CylinderType, LpgSale
 from modules.water import services as water
 from modules.water.models import ProductionBatch, Recipe
 from tests.integration.test_approvals import cash_in
@@ -262,3 +266,47 @@ def test_a_swahili_speaking_customer_gets_swahili_texts(stocked, sms_on):  # noq
     water.dispatch(order, driver="Juma")
     message = SmsMessage.objects.get(kind="water.on_its_way")
     assert message.text == f"{order.business.name}: oda yako iko njiani na Juma. Utalipa ukipokea: KES 840.00."
+
+
+@pytest.mark.django_db
+def test_what_a_swahili_speaking_customer_keeps_is_in_their_language(demo):
+    """The laundry ticket (printed, or sent to their WhatsApp) and the receipt link are the
+    customer's: in their language, whatever the staff member's; the staff's own buttons stay theirs."""
+    job = drop_off(user=staff(), phone="0712 480 110")  # KES 1,200, 500 paid
+    Customer.objects.filter(pk=job.customer_id).update(language="sw")
+    client = Client()
+    client.force_login(staff())  # English
+    response = client.get(reverse("admin:laundry:ticket", args=[job.pk]))
+    text = visible(response.content.decode())
+    assert "Salio wakati wa kuchukua" in text and "Leta namba hii ya tiketi unapokuja kuchukua" in text
+    assert "Jumla KES 1,200.00" in text and "Balance at pickup" not in text and "Bring this ticket" not in text
+    assert "Print" in text and "Laundry board" in text and "Chapisha" not in text
+    assert response.context["share_text"].startswith(f"Laundry tiketi {job.ticket_number}: ")
+    assert "salio KES 700.00. Itakuwa tayari " in response.context["share_text"]
+
+    receipt = client.get(reverse("sales:public_receipt", args=[share_token(job.sale)])).content.decode()
+    assert '<html lang="sw">' in receipt
+    text = visible(receipt)
+    assert f"Risiti {job.sale.receipt_number}" in text and "Jumla KES 1,200.00" in text and "Imelipwa 500.00" in text
+    assert "Total KES" not in text and "Receipt " not in text
+
+    # an English-speaking customer's stay English, for a Swahili-speaking staff member too
+    english = drop_off(user=staff(), phone="0712 480 111")
+    swahili_staff = speaking_swahili("laundry_staff")
+    text = visible(swahili_staff.get(reverse("admin:laundry:ticket", args=[english.pk])).content.decode())
+    assert "Balance at pickup" in text and "Chapisha" in text and "Salio wakati wa kuchukua" not in text
+
+
+@pytest.mark.django_db
+def test_the_books_stay_in_english_whoever_records_the_sale(stocked):
+    """An LPG sale by a Swahili-speaking attendant: the screen says the kind in Swahili, the
+    ledger's memo (the accountant's, hash-chained) in English."""
+    client = speaking_swahili("shop_staff")
+    cylinder = CylinderType.objects.filter(business__code="shop").order_by("pk").first()
+    response = client.post(reverse("admin:shop:lpg"), {"uuid": str(uuid.uuid4()), "type": cylinder.pk,
+                                                       "kind": "refill", "quantity": "1", "method": "cash"})
+    assert response.status_code == 302
+    sale = LpgSale.objects.get()
+    assert "Kujaza gesi (kubadilishana mtungi)" in screen(client, response["Location"])
+    memos = list(JournalEntry.objects.values_list("memo", flat=True))
+    assert any(f"LPG {sale.receipt_number}: Refill exchange, 1 × {cylinder}" in memo for memo in memos), memos
