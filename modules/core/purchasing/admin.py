@@ -21,9 +21,9 @@ Status = PurchaseOrder.Status
 class SupplierAdmin(BusinessScopedAdminMixin, ModelAdmin):
     list_display = ["name", "phone", "business", "owed", "is_active"]
     list_filter = ["business", "is_active"]
-    search_fields = ["name", "phone"]
+    search_fields = ["name", "phone", "kra_pin"]
     list_select_related = ["business"]
-    fields = ["business", "name", "phone", "is_active"]
+    fields = ["business", "name", "phone", "kra_pin", "is_active"]
 
     @admin.display(description="We owe (KES)")
     def owed(self, supplier):
@@ -119,7 +119,8 @@ class BillForm(ServiceForm):
 
     class Meta:
         model = SupplierBill
-        fields = ["supplier", "purchase_order", "reference", "bill_date", "amount", "vat", "category"]
+        fields = ["supplier", "purchase_order", "reference", "etims_invoice", "bill_date", "amount", "vat",
+                  "category"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -143,18 +144,20 @@ class BillForm(ServiceForm):
     def perform(self, data):
         return services.record_bill(data["supplier"], data["amount"], vat=data["vat"], reference=data["reference"],
                                     purchase_order=data["purchase_order"], bill_date=data["bill_date"],
-                                    category=data.get("category"), user=self.user)
+                                    category=data.get("category"), user=self.user,
+                                    etims_invoice=data.get("etims_invoice") or "")
 
 
 @admin.register(SupplierBill)
 class SupplierBillAdmin(DeskExportMixin, ServiceAdminMixin, ScopedChoicesMixin, BusinessScopedAdminMixin, ModelAdmin):
     resource_classes = ["modules.core.purchasing.resources.SupplierBillResource"]
     add_form = BillForm
-    list_display = ["bill_date", "supplier", "reference", "purchase_order", "amount", "vat", "left_to_pay", "business"]
+    list_display = ["bill_date", "supplier", "reference", "etims_invoice", "purchase_order", "amount", "vat",
+                    "left_to_pay", "business"]
     list_filter = ["business"]
-    search_fields = ["supplier__name", "reference"]
+    search_fields = ["supplier__name", "reference", "etims_invoice"]
     list_select_related = ["supplier", "purchase_order", "business"]
-    fields = ["supplier", "purchase_order", "reference", "bill_date", "amount", "vat", "category"]
+    fields = ["supplier", "purchase_order", "reference", "etims_invoice", "bill_date", "amount", "vat", "category"]
 
     def has_change_permission(self, request, obj=None):
         return False  # in the books: never edited

@@ -13,6 +13,7 @@ from modules.core.businesses.history import history_of
 from modules.core.businesses.models import Business
 from modules.core.inventory.models import QUANTITY, Item, Location
 from modules.core.ledger.models import MONEY, JournalEntry
+from modules.core.customers.models import KRA_PIN
 from modules.core.customers.phones import PHONE_HELP, normalize_phone
 
 CENT = Decimal("0.01")
@@ -22,6 +23,9 @@ class Supplier(models.Model):
     business = models.ForeignKey(Business, on_delete=models.PROTECT, related_name="suppliers")
     name = models.CharField(max_length=120)
     phone = models.CharField(max_length=20, blank=True, help_text=PHONE_HELP)
+    kra_pin = models.CharField("KRA PIN", max_length=11, blank=True, validators=[KRA_PIN],
+                               help_text="As on the supplier's eTIMS invoices: their purchases fetched from KRA "
+                                         "are matched to this supplier's bills by it.")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -33,6 +37,7 @@ class Supplier(models.Model):
         return self.name
 
     def clean(self):
+        self.kra_pin = (self.kra_pin or "").strip().upper()
         if self.phone:
             try:
                 self.phone = normalize_phone(self.phone)
@@ -152,6 +157,10 @@ class SupplierBill(models.Model):
     purchase_order = models.ForeignKey(PurchaseOrder, null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="bills")
     reference = models.CharField("supplier's invoice number", max_length=40, blank=True)
+    etims_invoice = models.CharField(
+        "supplier's eTIMS invoice number", max_length=40, blank=True,
+        help_text="As printed on the supplier's eTIMS receipt (CU invoice number, e.g. KRACU0100000001/123). "
+                  "Without an eTIMS invoice the expense is not deductible (since 1 January 2024).")
     bill_date = models.DateField(default=timezone.localdate)
     amount = models.DecimalField("amount (KES)", validators=[MinValueValidator(CENT)], **MONEY,
                                  help_text="The bill's total, VAT included.")

@@ -50,8 +50,8 @@ class SupplierBillResource(SafeModelResource):
 
     class Meta:
         model = SupplierBill
-        fields = ("id", "bill_date", "business", "supplier", "reference", "purchase_order", "amount", "vat",
-                  "journal_entry", "created_at")
+        fields = ("id", "bill_date", "business", "supplier", "reference", "etims_invoice", "purchase_order", "amount",
+                  "vat", "journal_entry", "created_at")
         export_order = fields
 
     def get_queryset(self):

@@ -6,6 +6,7 @@ Cr Payables; a payment posts Dr Payables / Cr Cash, M-Pesa or Bank. Cash and the
 cannot go below zero: the ledger refuses with a LedgerError whose message says so.
 """
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -219,15 +220,19 @@ def unbilled_value(po) -> Decimal:
 
 @transaction.atomic
 def record_bill(supplier, amount, *, vat="0", reference="", purchase_order=None, bill_date=None,
-                category=None, user=None) -> SupplierBill:
+                category=None, user=None, etims_invoice="") -> SupplierBill:
     """A supplier's invoice; ``amount`` includes ``vat``, the claimable input VAT on it.
 
     Against an order, the amount without VAT must equal what was received and not yet billed
     (orders are costed without VAT); receiving already put that in Payables, so only the VAT is
     posted: Dr VAT on purchases / Cr Payables. A standalone bill (transport, services, rent) posts
     Dr its expense ``category`` (an account or its code; default: other operating expenses, 6000)
-    without VAT and Dr VAT on purchases / Cr Payables (the whole bill)."""
+    without VAT and Dr VAT on purchases / Cr Payables (the whole bill).
+
+    ``etims_invoice``: the supplier's eTIMS invoice number (SCU ID/number, or the number); without
+    one the expense is not deductible (etims lists those bills for the accountant)."""
     amount = _amount(amount)
+    etims_invoice = clean_etims_invoice(etims_invoice)
     vat = _number(vat or "0")
     if vat < 0 or vat >= amount:
         raise PurchasingError(f"The VAT (KES {vat:,}) must be at least 0 and less than the bill (KES {amount:,}).")
@@ -259,7 +264,21 @@ def record_bill(supplier, amount, *, vat="0", reference="", purchase_order=None,
     return SupplierBill.objects.create(business_id=supplier.business_id, supplier=supplier,
                                        purchase_order=purchase_order, reference=reference, bill_date=bill_date,
                                        amount=amount, vat=vat, category=category if purchase_order is None else None,
-                                       journal_entry=entry, created_by=user)
+                                       journal_entry=entry, created_by=user,
+                                       etims_invoice=etims_invoice)
+
+
+ETIMS_INVOICE = re.compile(r"^(?:[A-Z0-9]{1,20}/)?[0-9]{1,12}$")
+
+
+def clean_etims_invoice(value) -> str:
+    """A supplier's eTIMS invoice number as printed: ``SCU ID/invoice number`` (KRACU0100000001/123)
+    or the bare number; spaces dropped, upper case. Anything else is refused (a plain message)."""
+    value = re.sub(r"\s+", "", str(value or "")).upper()
+    if value and not ETIMS_INVOICE.match(value):
+        raise PurchasingError(f"{value[:40]} is not an eTIMS invoice number: type it as printed on the supplier's "
+                              "receipt, like KRACU0100000001/123 (SCU ID/invoice number) or just 123.")
+    return value
 
 
 def bill_outstanding(bill) -> Decimal:
