@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -78,7 +79,7 @@ def test_purchases_fetched_from_kra_are_matched_to_bills_in_one_tap(etims_on, su
     assert purchases.fetch() == 2
     assert purchases.fetch() == 0  # fetched from the last time on: nothing new, nothing twice
     assert Device.objects.get().purchases_checked_at
-    offer(etims_on, GAS_PIN, 92, "999")
+    call_command("etims_sim_purchase", supplier_pin=GAS_PIN, amount="999", stdout=io.StringIO())  # its number: 92
     assert purchases.fetch() == 1 and Purchase.objects.count() == 3
 
     accountant = as_user(client, "accountant")
