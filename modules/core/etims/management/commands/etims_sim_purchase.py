@@ -1,6 +1,7 @@
 """Dev and tests: the simulated KRA holds a supplier's eTIMS sale to the owner's PIN, which
 ``selectTrnsPurchaseSalesList`` then offers (eTIMS → Supplier invoices from KRA → Fetch)."""
 
+import json
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from modules.core.etims.configuration import KRA_PIN
+from modules.core.etims.oscu import DecimalEncoder
 
 
 class Command(BaseCommand):
@@ -40,7 +42,8 @@ class Command(BaseCommand):
             buyer_tin=settings.ETIMS_TIN, spplr_tin=supplier_pin, spplr_nm=name[:60], spplr_invc_no=number,
             spplr_sdc_id=f"KRACU{supplier_pin[1:10]}", sales_dt=date or timezone.localdate().strftime("%Y%m%d"),
             tot_taxbl_amt=total, tot_tax_amt=tax, tot_amt=total,
-            items=[{"itemSeq": 1, "itemNm": "Goods", "qty": 1, "prc": total, "splyAmt": total, "taxTyCd": "B",
-                    "taxblAmt": total, "taxAmt": tax, "totAmt": total}])
+            items=json.loads(json.dumps([{"itemSeq": 1, "itemNm": "Goods", "qty": 1, "prc": total, "splyAmt": total,
+                                          "taxTyCd": "B", "taxblAmt": total, "taxAmt": tax, "totAmt": total}],
+                                        cls=DecimalEncoder)))  # JSON numbers, as KRA sends them
         self.stdout.write(f"KRA now holds {name}'s eTIMS invoice {sale.spplr_sdc_id}/{number} for KES {total:,} "
                           f"to {settings.ETIMS_TIN}.")
