@@ -32,7 +32,7 @@ from modules.core.outbox.models import Message
 from modules.core.reports import services as reports
 from modules.core.sales import services as sales
 from modules.core.sales.models import Sale
-from modules.core.sales.tax import Band
+from modules.core.tax.models import Band
 from tests.etims import etims_on, fault_rates, queue_faults  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)

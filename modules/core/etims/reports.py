@@ -16,8 +16,8 @@ from datetime import date
 from decimal import Decimal
 
 from modules.core.reports import services as reports
-from modules.core.reports.services import Column, Table
-from modules.core.sales.tax import Band
+from modules.core.reports.tables import Column, Table
+from modules.core.tax.models import Band
 
 from .models import Invoice
 from .purchases import unbacked_bills
