@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -59,6 +60,9 @@ def start_simulator():
     from services import wait_for_http
 
     wait_for_http(f"{SIM_BASE}/health/", 180)
+    time.sleep(2)
+    if process.poll() is not None:  # the port answered, but not this server: another run's is still there
+        raise SystemExit(f"port {SIM_PORT} is taken: stop what listens there (another bench run?)")
     return process
 
 
@@ -205,6 +209,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=6, help="concurrent sellers")
     parser.add_argument("--requests", type=int, default=300, help="sale POSTs per counter phase")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `timeout` or kill: stop the servers and workers too
 
     environment("simulator")  # migrations include the simulator's tables; the bench process signs nothing itself
     os.environ.setdefault("STATIC_ROOT", str(ROOT / ".data" / "etimsbench" / "static"))  # DEBUG off: the manifest
