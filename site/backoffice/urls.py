@@ -14,6 +14,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from backoffice import views
 from modules.core.businesses.language import set_language
 from modules.core.cms.views import robots_txt
+from modules.core.sms.links import follow as short_link
 from modules.core.system.health import DEPENDENCY_CHECKS, LIVENESS_CHECKS, DependencyHealthView
 
 
@@ -39,8 +40,9 @@ urlpatterns = [
     path("admin/rq/", include((owner_only(rq_urlpatterns), "django_rq"))),
     path("admin/", admin.site.urls),
     path("payments/", include("modules.core.payments.urls")),
-    path("r/", include("modules.core.sales.urls")),
-    path("sms/", include("modules.core.sms.urls")),  # Africa's Talking's delivery reports and replies  # customers' receipt links
+    path("r/", include("modules.core.sales.urls")),  # customers' receipt and statement links
+    path("s/<str:slug>/", short_link, name="short_link"),  # the short links texts carry
+    path("sms/", include("modules.core.sms.urls")),  # Africa's Talking's delivery reports and replies
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", sitemap, name="sitemap"),

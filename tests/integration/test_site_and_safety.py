@@ -50,7 +50,8 @@ def production_env():
             "MPESA_CALLBACK_TOKEN": "Vq3u0bX1n7yJt2Zk9LrW4eHc8sPaGdMf-production_check",
             "LEDGER_HMAC_KEY": "l" * 48, "ETIMS_MODE": "production", "ETIMS_TIN": "P051234567X",
             "ETIMS_DEVICE_SERIAL": "BIASHARA/P051234567X/0", "SMS_MODE": "production", "AT_USERNAME": "biashara",
-            "AT_API_KEY": "atsk_" + "a" * 40, "SMS_CALLBACK_TOKEN": "Wc7pX2mQ9rT4yB8nL1kD5fH3jS6gV0zA-sms"}
+            "AT_API_KEY": "atsk_" + "a" * 40, "SMS_CALLBACK_TOKEN": "Wc7pX2mQ9rT4yB8nL1kD5fH3jS6gV0zA-sms",
+            "PUBLIC_BASE_URL": "https://biashara.example.co.ke"}
 
 
 def test_production_settings_pass_check_deploy():

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_noop as _  # marked here, translated where shown
 
-from modules.core.registry.contract import MenuItem, Module, NotificationKind, Payable, Role, Widget
+from modules.core.registry.contract import MenuItem, Module, NotificationKind, Payable, Role, Subscription, Widget
 
 MODULE = Module(
     key="sales",
@@ -25,6 +25,8 @@ MODULE = Module(
                       open="modules.core.sales.payables.open_sales"),),
     notification_kinds=(NotificationKind("sales.offline_refused", _("Offline sale refused when sent"),
                                          default_roles=("Owner",)),),
+    # the receipt as a short link by SMS once a sale with a customer is paid (texts.py)
+    subscriptions=(Subscription("payment.received", "modules.core.sales.texts.text_the_receipt", durable=True),),
     admin_urls="modules.core.sales.views.admin_urlpatterns",
     append_only=("sales.SaleLine",),
 )

@@ -22,6 +22,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from modules.core.businesses.admin_kit import admin_page, render_page, scoped_or_403
+from modules.core.businesses.models import Business
 from modules.core.businesses.services import businesses_for
 from modules.core.customers.models import Customer
 from modules.core.exports import services as exports
@@ -31,8 +32,9 @@ from modules.core.ledger.services import LedgerError
 from modules.core.notifications import services as notifications
 from modules.core.payments import services as payments
 from modules.core.registry.roles import business_codes_for
+from modules.core.sms.services import enabled as sms_enabled
 
-from . import accounts, fiscal, services
+from . import accounts, fiscal, services, texts
 from .models import Sale
 
 SESSION_KEY = "quick_sale_business"
@@ -177,6 +179,29 @@ def public_receipt(request, token):
         "refresh_seconds": RECEIPT_REFRESH_SECONDS if block and block.state == "pending" else None})
 
 
+def public_statement(request, token):
+    """The customer's own statement with one business (the statement text's link): signed, no login,
+    expires after ``STATEMENT_LINK_MAX_AGE``. It shows that customer's dealings with that business
+    only: the balance from the ledger, what is still due and the last three months' lines."""
+    try:
+        customer_id, business_id = texts.read_statement_token(token, settings.STATEMENT_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        return HttpResponse("This statement link has expired. Ask the shop to send it again.",
+                            status=410, content_type="text/plain; charset=utf-8")
+    except signing.BadSignature as error:
+        raise Http404("No such statement") from error
+    customer = get_object_or_404(Customer, pk=customer_id)
+    business = get_object_or_404(Business, pk=business_id)
+    figures = accounts.subledgers(customer, business).get(business.pk, {})
+    start = timezone.localdate() - STATEMENT_DAYS
+    response = TemplateResponse(request, "sales/public_statement.html", {
+        "customer": customer, "business": business, "balance": figures.get("balance", Decimal("0")),
+        "open": accounts.open_sales(customer, business),
+        "account": accounts.statement(customer, start=start, business=business), "start": start})
+    response["Cache-Control"], response["Referrer-Policy"] = "private, no-store", "no-referrer"
+    return response
+
+
 @admin_page(permission="sales.view_sale", template="sales/receipt.html")
 def receipt(request, pk):
     sale = scoped_or_403(request, Sale.objects.select_related("business", "customer"), pk=pk)
@@ -267,18 +292,31 @@ def statement(request, pk):
         "can_take": request.user.has_perm("payments.add_payment"),
         "can_mpesa": request.user.has_perm("payments.add_stkrequest"),
         "can_refund": request.user.has_perm("sales.add_creditrefund"),
+        "can_remind": request.user.has_perm("sms.add_smsmessage") and sms_enabled(),
         "csv_url": "?" + urlencode({k: v for k, v in request.GET.items() if k != "format"}
                                    | {"start": start.isoformat() if start else "", "format": "csv"})})
 
 
 def _statement_action(request, customer, business, mine):
-    """Take a payment against the balance, or refund credit; always back to the statement."""
+    """Take a payment against the balance, refund credit, or text the customer the balance
+    due (the owner: ``sms.add_smsmessage``); always back to the statement."""
     back = redirect(f"{reverse('admin:sales:statement', args=[customer.pk])}?business={business.code if business else ''}")
     if business is None:
         messages.error(request, "Choose the business first.")
         return back
     action, method = request.POST.get("action"), request.POST.get("method", "cash")
     try:
+        if action == "remind":
+            if not request.user.has_perm("sms.add_smsmessage"):
+                raise PermissionDenied
+            message, fresh = texts.remind(customer, business)
+            if message.status == "skipped":
+                messages.warning(request, f"{customer} asked for no SMS: nothing was sent.")
+            elif fresh:
+                messages.success(request, f"Balance texted to {message.phone}.")
+            else:
+                messages.info(request, f"{customer} was already reminded today ({message.get_status_display()}).")
+            return back
         amount = services.amount(request.POST.get("amount", ""), "amount")
         if action == "pay" and method == "mpesa":
             if not request.user.has_perm("payments.add_stkrequest"):

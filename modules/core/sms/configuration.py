@@ -31,4 +31,7 @@ def production_problems(values: dict) -> list[str]:
     parts = urlsplit(values.get("SMS_BASE_URL") or "")
     if parts.scheme != "https" or not parts.hostname:
         problems.append("SMS_BASE_URL must be Africa's Talking's https:// address")
+    public = urlsplit(values.get("PUBLIC_BASE_URL") or "")
+    if public.scheme != "https" or not public.hostname or public.hostname in ("localhost", "127.0.0.1"):
+        problems.append("PUBLIC_BASE_URL must be the site's public https:// address (texts carry links to it)")
     return problems

@@ -59,3 +59,17 @@ class SmsReply(models.Model):
     class Meta:
         ordering = ["-received_at", "-pk"]
         verbose_name_plural = "SMS replies"
+
+
+class ShortLink(models.Model):
+    """A short address for a text (``/s/<slug>/``) that redirects to a page of the site (a signed
+    receipt or statement link). The slug is random (48 bits), so links cannot be guessed; one link
+    per ``key`` (the text's key), so a replayed event makes no second link."""
+
+    slug = models.CharField(max_length=16, unique=True)
+    key = models.CharField(max_length=200, unique=True)
+    target = models.CharField(max_length=500, help_text="A path of this site, e.g. /r/<signed token>/.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"/s/{self.slug}/"

@@ -24,6 +24,8 @@ def env_list(name, default):
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret")
 # Customers' signed receipt links (/r/<token>/) expire after this many seconds.
 RECEIPT_LINK_MAX_AGE = int(os.environ.get("RECEIPT_LINK_MAX_AGE", str(90 * 24 * 3600)))
+# … and the statement links a statement text carries (/r/statement/<token>/)
+STATEMENT_LINK_MAX_AGE = int(os.environ.get("STATEMENT_LINK_MAX_AGE", str(30 * 24 * 3600)))
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
@@ -272,7 +274,9 @@ EXPORTS_X_ACCEL_PREFIX = os.environ.get("EXPORTS_X_ACCEL_PREFIX", "")
 
 # --- Wagtail (public site, edited at /cms/) ----------------------------------------------------
 WAGTAIL_SITE_NAME = "Biashara"
-WAGTAILADMIN_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000")
+# The site's public address: Wagtail's editor links, and the short links texted to customers (/s/<slug>/)
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+WAGTAILADMIN_BASE_URL = PUBLIC_BASE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_IMAGE_MODEL = "wagtailimages.Image"
 
@@ -354,6 +358,7 @@ SMS_SENDER_ID = os.environ.get("SMS_SENDER_ID", "")  # an approved alphanumeric 
 SMS_CALLBACK_TOKEN = os.environ.get("SMS_CALLBACK_TOKEN", "dev-sms-callback-token")
 SMS_CALLBACK_REFUSALS_PER_MINUTE = int(os.environ.get("SMS_CALLBACK_REFUSALS_PER_MINUTE", "30"))
 SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
+SMS_LINK_MISSES_PER_MINUTE = int(os.environ.get("SMS_LINK_MISSES_PER_MINUTE", "20"))  # /s/<slug>/ not found, per address
 if SMS_MODE == "simulator":
     INSTALLED_APPS.append("modules.core.sms.simulator")
 

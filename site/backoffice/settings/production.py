@@ -42,7 +42,8 @@ if _etims_problems:
 # SMS: never the simulator; Africa's Talking's key and the callback token from the env.
 _sms_problems = sms_problems({"SMS_MODE": os.environ.get("SMS_MODE", ""), "SMS_BASE_URL": SMS_BASE_URL,  # noqa: F405
                               **{name: os.environ.get(name, "") for name in ("AT_USERNAME", "AT_API_KEY",
-                                                                             "SMS_CALLBACK_TOKEN")}})
+                                                                             "SMS_CALLBACK_TOKEN",
+                                                                             "PUBLIC_BASE_URL")}})
 if _sms_problems:
     raise ImproperlyConfigured("SMS is not configured for production:\n  " + "\n  ".join(_sms_problems))
 if not LEDGER_KEY_FILE and len(LEDGER_KEY) < 32:  # noqa: F405
