@@ -44,6 +44,8 @@ class Preference(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=60)
     enabled = models.BooleanField(default=True)
+    by_sms = models.BooleanField("also by SMS", default=False,
+                                 help_text="Texted to the user's alert phone too (kinds declared with sms=True).")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notif_one_preference_per_kind")]
@@ -62,3 +64,13 @@ class Throttle(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "object_key"], name="notif_one_throttle_per_object")]
+
+
+class AlertPhone(models.Model):
+    """Where a user's alerts chosen "also by SMS" are texted (2547XXXXXXXX)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    phone = models.CharField(max_length=12)
+
+    def __str__(self):
+        return f"{self.user}: {self.phone}"

@@ -14,9 +14,10 @@ MODULE = Module(
         MenuItem(_("Notification settings"), "admin:notifications:preferences", "tune"),
     ),
     notification_kinds=(
-        NotificationKind(APPROVAL_REQUESTED, _("Approval requested"), default_roles=("Owner",)),
+        # the owner may have these texted too (big approvals, system warnings): preferences page
+        NotificationKind(APPROVAL_REQUESTED, _("Approval requested"), default_roles=("Owner",), sms=True),
         NotificationKind(APPROVAL_DECIDED, _("Approval decided")),
-        NotificationKind(SYSTEM_WARNING, _("System warning"), default_roles=("Owner",), throttle_seconds=3600),
+        NotificationKind(SYSTEM_WARNING, _("System warning"), default_roles=("Owner",), throttle_seconds=3600, sms=True),
     ),
     outbox_topics=(
         OutboxTopic(DELIVER_TOPIC, handler="modules.core.notifications.services.deliver_message",

@@ -25,12 +25,14 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from modules.core.businesses.models import Business
+from modules.core.customers.phones import normalize_phone
 from modules.core.outbox import services as outbox
 from modules.core.registry import events, registry
 from modules.core.registry.contract import NotificationKind
+from modules.core.sms import services as sms
 
 from .kinds import APPROVAL_DECIDED, APPROVAL_REQUESTED, DELIVER_TOPIC, SYSTEM_WARNING  # noqa: F401 (re-exported)
-from .models import Notification, Preference, Throttle
+from .models import AlertPhone, Notification, Preference, Throttle
 
 RETENTION = timedelta(days=180)
 BELL_SIZE = 8  # items in the bell's dropdown
@@ -142,7 +144,27 @@ def deliver(kind_key: str, targets: _Targets, *, message: str, link: str = "", b
                          object_type_id=object_type_id, object_id=object_id) for pk in sorted(user_ids)])
         if rows:
             events.publish("notifications.changed", user_ids=sorted(user_ids))
+            if getattr(registry.notification_kind(kind_key), "sms", False):
+                _text(kind_key, rows, business_code)
     return rows
+
+
+def _text(kind_key: str, rows: list[Notification], business_code: str) -> None:
+    """The rows whose recipient chose this kind "also by SMS" (and still may text: the owner) are
+    texted to their alert phone, in this transaction: one text per notification row, ever."""
+    wanted = set(Preference.objects.filter(kind=kind_key, enabled=True, by_sms=True,
+                                           user_id__in=[row.recipient_id for row in rows])
+                 .values_list("user_id", flat=True))
+    if not wanted or not sms.enabled():
+        return
+    phones = dict(AlertPhone.objects.filter(user_id__in=wanted).values_list("user_id", "phone"))
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=phones, is_active=True)}
+    business = Business.objects.filter(code=business_code).first() if business_code else None
+    for row in rows:
+        user = users.get(row.recipient_id)
+        if user is not None and may_text(user):
+            sms.send(f"alert.{kind_key}"[:40], phones[user.pk], f"Biashara: {row.message}", business=business,
+                     key=f"notification:{row.pk}")
 
 
 def _claim(kind_key: str, key: str, window: int) -> bool:
@@ -238,11 +260,40 @@ def receives(user, kind_key: str) -> bool:
 
 
 @transaction.atomic
-def set_preferences(user, enabled: Iterable[str]) -> None:
-    """Turn on exactly the kinds in ``enabled``; every other declared kind is turned off."""
+def set_preferences(user, enabled: Iterable[str], by_sms: Iterable[str] | None = None) -> None:
+    """Turn on exactly the kinds in ``enabled``; every other declared kind is turned off. With
+    ``by_sms`` (a user who may text), exactly those of the SMS-able kinds are also texted."""
     enabled = set(enabled)
+    texted = set(by_sms or ()) & {spec.key for spec in kinds() if spec.sms} if may_text(user) else set()
     for spec in kinds():
-        Preference.objects.update_or_create(user=user, kind=spec.key, defaults={"enabled": spec.key in enabled})
+        defaults = {"enabled": spec.key in enabled}
+        if by_sms is not None:
+            defaults["by_sms"] = spec.key in texted and spec.key in enabled
+        Preference.objects.update_or_create(user=user, kind=spec.key, defaults=defaults)
+
+
+def texted_kinds(user) -> set[str]:
+    return set(Preference.objects.filter(user=user, enabled=True, by_sms=True).values_list("kind", flat=True))
+
+
+def may_text(user) -> bool:
+    """Alerts by SMS are the owner's (who may send texts: ``sms.add_smsmessage``); they cost money."""
+    return user.is_active and user.has_perm("sms.add_smsmessage")
+
+
+def alert_phone(user) -> str:
+    return AlertPhone.objects.filter(user=user).values_list("phone", flat=True).first() or ""
+
+
+def set_alert_phone(user, phone: str) -> str:
+    """Keep (or with an empty ``phone``, forget) where the user's SMS alerts go; a bad number is a
+    ValidationError with a plain message."""
+    if not phone.strip():
+        AlertPhone.objects.filter(user=user).delete()
+        return ""
+    phone = normalize_phone(phone)
+    AlertPhone.objects.update_or_create(user=user, defaults={"phone": phone})
+    return phone
 
 
 # --- retention ---------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ MODULE = Module(
         NotificationKind(PAYMENT_RECEIVED, _("M-Pesa payment received"), default_roles=("Owner",)),
         NotificationKind(PAYMENT_FAILED, _("M-Pesa payment failed"), default_roles=("Owner",)),
         NotificationKind(MPESA_PAID_LATE, _("M-Pesa paid after we stopped waiting"), default_roles=("Owner",)),
-        NotificationKind(INBOX_WAITING, _("M-Pesa money waiting in the inbox"), default_roles=("Owner",)),
+        NotificationKind(INBOX_WAITING, _("M-Pesa money waiting in the inbox"), default_roles=("Owner",), sms=True),
         # one wrong till set-up fails every push: say it once an hour per business, not per push
         NotificationKind(MPESA_SETUP_ERROR, _("M-Pesa set-up problem"), default_roles=("Owner",),
                          throttle_seconds=3600),

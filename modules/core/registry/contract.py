@@ -113,12 +113,14 @@ class NotificationKind:
 
     ``default_roles``: role names notified when ``send`` gets no ``to``. ``throttle_seconds``: the
     same kind for the same object is delivered at most once per this window (0: never throttled).
+    ``sms``: the owner may also have it texted to their phone (ticked on the preferences page).
     """
 
     key: str  # prefix-named after the module: "inventory.low_stock"
     label: str  # what users see on their preferences page
     default_roles: tuple[str, ...] = ()
     throttle_seconds: int = 0
+    sms: bool = False
 
 
 @dataclass(frozen=True)
