@@ -21,7 +21,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from modules.core.customers.models import Customer, CustomerPhone
@@ -154,11 +155,31 @@ def record_reply(data) -> SmsReply | None:
 
 # --- cost ------------------------------------------------------------------------------------------
 
-def monthly_cost(businesses, *, today=None) -> list[dict]:
-    """This month's texts sent and their gateway cost per business (Africa/Nairobi months)."""
+OWNER_ALERTS = "Owner's alerts"  # texts that belong to no business (health alerts, system warnings)
+
+
+def _sent(businesses, include_unassigned: bool):
+    mine = Q(business__in=businesses) | (Q(business__isnull=True) if include_unassigned else Q(pk__in=[]))
+    return SmsMessage.objects.filter(mine, status=SmsMessage.Status.SENT)
+
+
+def monthly_cost(businesses, *, today=None, include_unassigned: bool = False) -> list[dict]:
+    """This month's texts sent and their gateway cost per business (Africa/Nairobi months);
+    ``include_unassigned`` (the owner) adds the texts of no business as "Owner's alerts"."""
     today = today or timezone.localdate()
     start = timezone.make_aware(datetime.combine(today.replace(day=1), time.min))
-    rows = (SmsMessage.objects.filter(business__in=businesses, status=SmsMessage.Status.SENT, sent_at__gte=start)
-            .values("business__name").annotate(count=Count("pk"), cost=Sum("cost")).order_by("business__name"))
-    return [{"business": row["business__name"], "count": row["count"],
+    return [{"business": row["business"], "count": row["count"], "cost": row["cost"]}
+            for row in cost_by_month(businesses, start=start, include_unassigned=include_unassigned)]
+
+
+def cost_by_month(businesses, *, start, include_unassigned: bool = False) -> list[dict]:
+    """Texts sent and Africa's Talking's charge for them (``SmsMessage.cost``, as the gateway
+    answered), per Nairobi month and business, since ``start``: newest month first. Not a ledger
+    figure: the ledger books the gateway's top-ups as bills; this is what they were spent on."""
+    month = TruncMonth("sent_at", tzinfo=timezone.get_default_timezone())
+    rows = (_sent(businesses, include_unassigned).filter(sent_at__gte=start)
+            .annotate(month=month).values("month", "business__name")
+            .annotate(count=Count("pk"), cost=Sum("cost")).order_by("-month", "business__name"))
+    return [{"month": timezone.localtime(row["month"]).date() if row["month"] else None,
+             "business": row["business__name"] or OWNER_ALERTS, "count": row["count"],
              "cost": (row["cost"] or Decimal(0)).quantize(Decimal("0.01"))} for row in rows]
