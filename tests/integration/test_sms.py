@@ -3,11 +3,15 @@ official SDK, pytest-django's live server): each text at most once under a crash
 gateway faults, opt-out and STOP replies honoured, delivery reports stored, the laundry's "ready
 for collection" text with the balance, the monthly cost, and production refusing the simulator."""
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
+import psutil
 import pytest
 from django.db import transaction
 from django.test import override_settings
@@ -26,6 +30,7 @@ from modules.core.sms.simulator.models import SimSms, SimSmsFault
 from modules.laundry import services as laundry_services
 from modules.laundry.handlers import text_the_customer_when_ready
 from modules.water import services as water
+from tests.db_urls import database_url
 from tests.integration.test_laundry import drop_off, staff
 from tests.integration.test_site_and_safety import production_env
 
@@ -224,8 +229,10 @@ def test_sms_off_sends_and_records_nothing(demo, settings):
 def test_production_refuses_the_simulator_and_a_half_configured_gateway():
     good = {"SMS_MODE": "production", "SMS_BASE_URL": "https://api.africastalking.com/version1",
             "AT_USERNAME": "biashara", "AT_API_KEY": "atsk_" + "a" * 40,
-            "SMS_CALLBACK_TOKEN": "Wc7pX2mQ9rT4yB8nL1kD5fH3jS6gV0zA-sms"}
+            "SMS_CALLBACK_TOKEN": "Wc7pX2mQ9rT4yB8nL1kD5fH3jS6gV0zA-sms", "PUBLIC_BASE_URL": "https://biashara.example.co.ke"}
     assert production_problems(good) == []
+    # texts carry short links to the site: its public address must be https and not this machine
+    assert any("PUBLIC_BASE_URL" in p for p in production_problems({**good, "PUBLIC_BASE_URL": "http://localhost:8000"}))
     assert "simulator" in production_problems({**good, "SMS_MODE": "simulator"})[0]
     assert production_problems({**good, "SMS_MODE": "off"}) == []
     assert any("sandbox" in p for p in production_problems({**good, "AT_USERNAME": "sandbox"}))
@@ -262,3 +269,96 @@ def test_the_health_watchers_alert_reaches_the_owners_phone_once(demo, sms_on, s
     assert message.status == "sent" and SimSms.objects.get().text == "Disk almost full"
     watcher.alert("disk_free", "Disk almost full", now=moment)  # the same alert again: no second text
     assert SmsMessage.objects.filter(kind="system.alert").count() == 1 and SimSms.objects.count() == 1
+
+
+# --- a real RQ worker, killed with SIGKILL in the middle of the gateway call ----------------------
+
+def sms_worker(base_url):
+    """``manage.py rqworker`` in its own process group, texting through the live server's simulator."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backoffice.settings.test", "DATABASE_URL": database_url(),
+           "OUTBOX_EAGER": "0", "TEST_SMS_MODE": "simulator", "SMS_BASE_URL": base_url,
+           "TEST_SMS_HTTP_TIMEOUT": "60"}  # the worker waits for the hanging answer: killed while it waits
+    return subprocess.Popen([sys.executable, "manage.py", "rqworker", "default"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def kill_with_horse(worker):
+    """SIGKILL the worker and its work horse: RQ's horse calls setpgrp(), so killing the worker's
+    process group alone leaves the horse running the job to its end."""
+    try:
+        horses = psutil.Process(worker.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        horses = []
+    for process in [*horses]:
+        try:
+            process.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess:
+            pass
+    try:
+        os.killpg(worker.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    worker.wait()
+    return len(horses)
+
+
+def wait_for(check, what, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.1)
+
+
+def due_now(queued):
+    """The sweep's part: the backoff is over; the message goes to the workers' queue again."""
+    Message.objects.filter(pk=queued.pk).update(next_attempt_at=timezone.now())
+    with override_settings(OUTBOX_EAGER=False):
+        outbox.dispatch(queued.pk)
+
+
+def test_a_worker_killed_mid_send_after_a_gateway_error_texts_once_and_opt_out_holds(demo, sms_on):
+    """Real ``rqworker`` processes: the first attempt meets a gateway error (HTTP 500) and is retried;
+    the second reaches the gateway, which takes the text and then hangs, and the worker is killed
+    with SIGKILL (the worker and its work horse) before it can record anything; a new worker finds
+    the unsettled attempt and marks the text "maybe sent" without sending it again. A text queued for
+    a customer who then opts out is not sent by the worker."""
+    sms_on.SMS_SIMULATOR_HANG_SECONDS = 8
+    queue_faults("5xx", "lost_answer")
+    worker = sms_worker(sms_on.SMS_BASE_URL)
+    try:
+        with override_settings(OUTBOX_EAGER=False), transaction.atomic():
+            message = sms.send("test.kind", PHONE, "Habari: your order is on its way.", business=laundry(), key="kill:1")
+        queued = Message.objects.get(topic=sms.TOPIC, key=message.key)
+        wait_for(lambda: SmsMessage.objects.get(pk=message.pk).settled_attempts == 1, "the 500 to be settled")
+        message.refresh_from_db()
+        assert message.status == "queued" and "gateway error" in message.error and not SimSms.objects.exists()
+
+        due_now(queued)
+        wait_for(lambda: SimSms.objects.exists(), "the gateway to take the text")
+        assert kill_with_horse(worker) == 1  # SIGKILL while the horse waits for the gateway's answer
+    finally:
+        kill_with_horse(worker)
+    time.sleep(sms_on.SMS_SIMULATOR_HANG_SECONDS + 1)  # a surviving horse would have recorded "sent" by now
+    message.refresh_from_db()
+    queued.refresh_from_db()
+    assert (message.status, message.settled_attempts, message.gateway_message_id) == ("queued", 1, "")
+    assert (queued.status, queued.attempts) == ("pending", 2)
+
+    # a customer's text queued while no worker runs, then the customer opts out
+    Customer.objects.create(name="Wanjiru").phones.create(phone="254712480111")
+    with override_settings(OUTBOX_EAGER=False), transaction.atomic():
+        opted = sms.send("test.kind", "254712480111", "Karibu tena", business=laundry(), key="kill:2")
+    Customer.objects.update(sms_opt_out=True)
+
+    worker = sms_worker(sms_on.SMS_BASE_URL)
+    try:
+        due_now(queued)
+        wait_for(lambda: Message.objects.get(pk=queued.pk).status == "done", "the next worker to settle it")
+        wait_for(lambda: Message.objects.get(topic=sms.TOPIC, key=opted.key).status == "done", "the opted-out text")
+    finally:
+        kill_with_horse(worker)
+    message.refresh_from_db()
+    opted.refresh_from_db()
+    assert message.status == "unknown" and "not sent again" in message.error
+    assert opted.status == "skipped"
+    assert list(SimSms.objects.values_list("to", flat=True)) == [f"+{PHONE}"]  # exactly once, and nothing else

@@ -53,5 +53,6 @@ ETIMS_HTTP_TIMEOUT = 2.0
 
 # SMS: off unless a test turns it on (tests/integration/test_sms.py points it at the simulator,
 # which stays installed and served at /sms-api/ on the live server).
-SMS_MODE = "off"
-SMS_HTTP_TIMEOUT = 1.0
+# A real RQ worker started by a test (test_sms.py) gets its mode and timeout through these.
+SMS_MODE = os.environ.get("TEST_SMS_MODE", "off")
+SMS_HTTP_TIMEOUT = float(os.environ.get("TEST_SMS_HTTP_TIMEOUT", "1.0"))
