@@ -88,9 +88,13 @@ def test_only_a_settled_sale_with_a_customer_gets_a_receipt_text(amina, sms_on):
         accounts.receive(amina, biz("water"), amount="250", method="mpesa", mpesa_receipt="QST250")
     (sent,) = SimSms.objects.all()
     assert f"receipt {credit.receipt_number}, KES 650.00 paid by M-Pesa." in sent.text
+    Customer.objects.filter(pk=amina.pk).update(language="sw")  # her texts in Kiswahili
+    swahili = buy("water", "W-REFILL-20", 1)
+    assert SimSms.objects.latest("pk").text.startswith(
+        f"{swahili.business.name}: risiti {swahili.receipt_number}, KES 120.00 zimelipwa taslimu. Asante! http")
     Customer.objects.filter(pk=amina.pk).update(sms_opt_out=True)
     opted_out = buy("water", "W-REFILL-20", 1)
-    assert SimSms.objects.count() == 1
+    assert SimSms.objects.count() == 2
     assert SmsMessage.objects.get(key=f"sale.receipt:sales.sale:{opted_out.pk}").status == "skipped"
 
 

@@ -17,8 +17,10 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils import timezone
 
+from modules.core.customers.services import in_their_language
 from modules.core.payments.models import Payment
 from modules.core.sms import links
 from modules.core.sms import services as sms
@@ -30,7 +32,7 @@ from .models import Sale
 RECEIPT = "sale.receipt"
 REMINDER = "sale.statement_reminder"
 STATEMENT_SALT = "sales.statement"
-PAID_BY = {Payment.Method.CASH: "cash", Payment.Method.MPESA: "M-Pesa"}
+PAID_BY = (Payment.Method.CASH, Payment.Method.MPESA)
 
 
 def text_the_receipt(business, payment_id, **_):
@@ -50,8 +52,12 @@ def text_the_receipt(business, payment_id, **_):
         return
     key = f"sales.sale:{sale.pk}"
     url = links.short_link(reverse("sales:public_receipt", args=[share_token(sale)]), key=f"{RECEIPT}:{key}")
-    sms.send(RECEIPT, phone, f"{sale.business.name}: receipt {sale.receipt_number}, KES {sale.total:,} paid by "
-             f"{PAID_BY[payment.method]}. Asante! {url}", business=sale.business, key=key, customer=sale.customer)
+    values = {"business": sale.business.name, "number": sale.receipt_number, "total": f"{sale.total:,}", "link": url}
+    with in_their_language(sale.customer):
+        text = (_("%(business)s: receipt %(number)s, KES %(total)s paid by M-Pesa. Asante! %(link)s")
+                if payment.method == Payment.Method.MPESA
+                else _("%(business)s: receipt %(number)s, KES %(total)s paid by cash. Asante! %(link)s")) % values
+    sms.send(RECEIPT, phone, text, business=sale.business, key=key, customer=sale.customer)
 
 
 def statement_token(customer, business) -> str:
@@ -91,8 +97,10 @@ def _remind(customer, business, phone, owed, today):
         return earlier, False
     url = links.short_link(reverse("sales:public_statement", args=[statement_token(customer, business)]),
                            key=f"{REMINDER}:{key}")
-    message = sms.send(REMINDER, phone, f"{business.name}: your balance is KES {owed:,}. Please pay by M-Pesa "
-                       f"or at the counter. Statement: {url}", business=business, key=key, customer=customer)
+    with in_their_language(customer):
+        text = _("%(business)s: your balance is KES %(owed)s. Please pay by M-Pesa or at the counter. "
+                 "Statement: %(link)s") % {"business": business.name, "owed": f"{owed:,}", "link": url}
+    message = sms.send(REMINDER, phone, text, business=business, key=key, customer=customer)
     if message is None:
         raise ValidationError(f"{phone} is not a mobile number that can be texted.")
     return message, True
