@@ -35,7 +35,7 @@ STATEMENT_SALT = "sales.statement"
 PAID_BY = (Payment.Method.CASH, Payment.Method.MPESA)
 
 
-def text_the_receipt(business, payment_id, **_):
+def text_the_receipt(business, payment_id, **payload):
     """``payment.received`` (durable): the payment that settled a sale with a customer, in cash or
     M-Pesa, texts the customer the receipt's short link. Keyed by the sale: once, ever."""
     from .views import share_token  # the receipt link is the views' own
