@@ -12,16 +12,17 @@ from django.utils import timezone
 
 from modules.core.businesses.models import Business
 from modules.core.notifications import services as notifications
-from modules.core.notifications.models import AlertPhone, Notification, Preference
+from modules.core.notifications.models import Notification, Preference
 from modules.core.outbox import services as outbox
 from modules.core.outbox.models import Message
 from modules.core.sms import services as sms
-from modules.core.sms.models import SmsMessage
+from modules.core.sms.models import AlertPhone, SmsMessage
 from modules.core.sms.simulator.models import SimSms
 from tests.integration.test_sms import send_later, sms_on  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PREFS = "/admin/notifications/preferences/"
+PHONE_PAGE = "/admin/sms/alert-phone/"
 
 
 def run_outbox():
@@ -35,15 +36,16 @@ def run_outbox():
 def test_the_owner_chooses_which_alerts_are_texted(demo, sms_on, login):
     owner = login("owner")
     page = owner.get(PREFS).content.decode()
-    assert "data-alert-phone" in page
+    assert "data-sms-hint" in page
     assert 'data-sms-kind="system.warning"' in page and 'data-sms-kind="approvals.requested"' in page
     assert 'data-sms-kind="payments.unallocated"' in page  # M-Pesa money waiting in the inbox
     assert 'data-sms-kind="inventory.low_stock"' not in page  # only the kinds declared sms=True
     every_kind = [k.key for k in notifications.kinds()]
     inbox = "payments.unallocated"
-    bad = owner.post(PREFS, {"phone": "12345", "kind": every_kind, "sms": ["system.warning"]})
-    assert bad.status_code == 200 and "data-error" in bad.content.decode() and not AlertPhone.objects.exists()
-    saved = owner.post(PREFS, {"phone": "0712 000 222", "kind": every_kind, "sms": ["system.warning", inbox]})
+    bad = owner.post(PHONE_PAGE, {"phone": "12345"})
+    assert bad.status_code == 400 and "data-error" in bad.content.decode() and not AlertPhone.objects.exists()
+    assert owner.post(PHONE_PAGE, {"phone": "0712 000 222"}).status_code == 302
+    saved = owner.post(PREFS, {"kind": every_kind, "sms": ["system.warning", inbox]})
     assert saved.status_code == 302
     me = User.objects.get(username="owner")
     assert AlertPhone.objects.get(user=me).phone == "254712000222"
@@ -66,8 +68,7 @@ def test_the_owner_chooses_which_alerts_are_texted(demo, sms_on, login):
     assert SimSms.objects.count() == 2
 
     # unticking the kind on the bell also stops its texts
-    owner.post(PREFS, {"phone": "0712 000 222", "kind": [k for k in every_kind if k != "system.warning"],
-                       "sms": ["system.warning"]})
+    owner.post(PREFS, {"kind": [k for k in every_kind if k != "system.warning"], "sms": ["system.warning"]})
     assert not Preference.objects.get(user=me, kind="system.warning").by_sms
     notifications.send(notifications.SYSTEM_WARNING, to="Owner", message="Redis memory high")
     run_outbox()
@@ -76,9 +77,9 @@ def test_the_owner_chooses_which_alerts_are_texted(demo, sms_on, login):
 
 def test_staff_cannot_have_alerts_texted(demo, sms_on, login):
     staff = login("water_staff")
-    assert "data-alert-phone" not in staff.get(PREFS).content.decode()
-    staff.post(PREFS, {"phone": "0712 000 333", "kind": [k.key for k in notifications.kinds()],
-                       "sms": ["system.warning"]})
+    assert "data-sms-hint" not in staff.get(PREFS).content.decode()
+    assert staff.get(PHONE_PAGE).status_code == 403
+    staff.post(PREFS, {"kind": [k.key for k in notifications.kinds()], "sms": ["system.warning"]})
     me = User.objects.get(username="water_staff")
     assert not AlertPhone.objects.filter(user=me).exists() and not notifications.texted_kinds(me)
     Preference.objects.filter(user=me, kind="system.warning").update(by_sms=True)  # even forced in the table

@@ -64,13 +64,3 @@ class Throttle(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "object_key"], name="notif_one_throttle_per_object")]
-
-
-class AlertPhone(models.Model):
-    """Where a user's alerts chosen "also by SMS" are texted (2547XXXXXXXX)."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+")
-    phone = models.CharField(max_length=12)
-
-    def __str__(self):
-        return f"{self.user}: {self.phone}"

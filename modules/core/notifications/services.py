@@ -25,16 +25,15 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from modules.core.businesses.models import Business
-from modules.core.customers.phones import normalize_phone
 from modules.core.outbox import services as outbox
 from modules.core.registry import events, registry
 from modules.core.registry.contract import NotificationKind
-from modules.core.sms import services as sms
 
 from .kinds import APPROVAL_DECIDED, APPROVAL_REQUESTED, DELIVER_TOPIC, SYSTEM_WARNING  # noqa: F401 (re-exported)
-from .models import AlertPhone, Notification, Preference, Throttle
+from .models import Notification, Preference, Throttle
 
 RETENTION = timedelta(days=180)
+TO_TEXT = "notifications.to_text"  # rows whose recipient wants them texted too (the sms module sends)
 BELL_SIZE = 8  # items in the bell's dropdown
 TOAST_LIMIT = 3  # new arrivals shown as toasts per poll
 
@@ -151,20 +150,16 @@ def deliver(kind_key: str, targets: _Targets, *, message: str, link: str = "", b
 
 def _text(kind_key: str, rows: list[Notification], business_code: str) -> None:
     """The rows whose recipient chose this kind "also by SMS" (and still may text: the owner) are
-    texted to their alert phone, in this transaction: one text per notification row, ever."""
+    handed on as ``notifications.to_text`` (the sms module texts them, durably, from this
+    transaction): one text per notification row, ever."""
     wanted = set(Preference.objects.filter(kind=kind_key, enabled=True, by_sms=True,
                                            user_id__in=[row.recipient_id for row in rows])
                  .values_list("user_id", flat=True))
-    if not wanted or not sms.enabled():
-        return
-    phones = dict(AlertPhone.objects.filter(user_id__in=wanted).values_list("user_id", "phone"))
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=phones, is_active=True)}
-    business = Business.objects.filter(code=business_code).first() if business_code else None
-    for row in rows:
-        user = users.get(row.recipient_id)
-        if user is not None and may_text(user):
-            sms.send(f"alert.{kind_key}"[:40], phones[user.pk], f"Biashara: {row.message}", business=business,
-                     key=f"notification:{row.pk}")
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=wanted, is_active=True)}
+    texted = [[row.pk, row.recipient_id, row.message] for row in rows
+              if row.recipient_id in users and may_text(users[row.recipient_id])]
+    if texted:
+        events.publish(TO_TEXT, kind=kind_key, business_code=business_code, rows=texted)
 
 
 def _claim(kind_key: str, key: str, window: int) -> bool:
@@ -279,21 +274,6 @@ def texted_kinds(user) -> set[str]:
 def may_text(user) -> bool:
     """Alerts by SMS are the owner's (who may send texts: ``sms.add_smsmessage``); they cost money."""
     return user.is_active and user.has_perm("sms.add_smsmessage")
-
-
-def alert_phone(user) -> str:
-    return AlertPhone.objects.filter(user=user).values_list("phone", flat=True).first() or ""
-
-
-def set_alert_phone(user, phone: str) -> str:
-    """Keep (or with an empty ``phone``, forget) where the user's SMS alerts go; a bad number is a
-    ValidationError with a plain message."""
-    if not phone.strip():
-        AlertPhone.objects.filter(user=user).delete()
-        return ""
-    phone = normalize_phone(phone)
-    AlertPhone.objects.update_or_create(user=user, defaults={"phone": phone})
-    return phone
 
 
 # --- retention ---------------------------------------------------------------------------------

@@ -1,8 +1,6 @@
 """The bell, the full list, mark read, and preferences: every view sees only request.user's rows."""
 
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -102,25 +100,16 @@ def notification_list(request):
 @admin_page(gettext_lazy("Notification settings"), template="notifications/preferences.html")
 def preferences(request):
     """Which kinds reach the bell; the owner also ticks which of the SMS-able kinds (big approvals,
-    M-Pesa inbox items, system warnings) are texted to their phone, and gives the phone."""
+    M-Pesa inbox items, system warnings) are texted to their phone (kept by the sms module)."""
     kinds = services.kinds()
     may_text = services.may_text(request.user)
-    phone, error = services.alert_phone(request.user), ""
     if request.method == "POST":
-        phone = request.POST.get("phone", "")[:40]
-        try:
-            with transaction.atomic():
-                if may_text:
-                    services.set_alert_phone(request.user, phone)
-                services.set_preferences(request.user, request.POST.getlist("kind"),
-                                         request.POST.getlist("sms") if may_text else None)
-        except ValidationError as problem:
-            error = " ".join(problem.messages)
-        else:
-            return redirect(reverse("admin:notifications:preferences") + "?saved=1")
+        services.set_preferences(request.user, request.POST.getlist("kind"),
+                                 request.POST.getlist("sms") if may_text else None)
+        return redirect(reverse("admin:notifications:preferences") + "?saved=1")
     disabled, texted = services.disabled_kinds(request.user), services.texted_kinds(request.user)
     return {"choices": [(k, k.key not in disabled, may_text and k.sms, k.key in texted) for k in kinds],
-            "may_text": may_text, "phone": phone, "error": error, "saved": request.GET.get("saved") == "1"}
+            "may_text": may_text, "saved": request.GET.get("saved") == "1"}
 
 
 admin_urlpatterns = [

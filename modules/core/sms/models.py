@@ -3,6 +3,7 @@
 ``SmsMessage`` is not append-only: its status moves (queued → sent → delivered) as the worker and
 the gateway's delivery reports tell us, so the app role may UPDATE it (default grants)."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -73,3 +74,13 @@ class ShortLink(models.Model):
 
     def __str__(self):
         return f"/s/{self.slug}/"
+
+
+class AlertPhone(models.Model):
+    """Where a user's alerts chosen "also by SMS" (notification settings) are texted."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    phone = models.CharField(max_length=12, help_text="2547XXXXXXXX")
+
+    def __str__(self):
+        return f"{self.user}: {self.phone}"

@@ -6,7 +6,8 @@ MODULE = Module(
     icon="sms",
     order=65,
     menu=(MenuItem("Customer SMS", "admin:sms_smsmessage_changelist", "sms", "sms.view_smsmessage"),
-          MenuItem("SMS cost by month", "admin:sms:costs", "table_chart", "sms.view_smsmessage")),
+          MenuItem("SMS cost by month", "admin:sms:costs", "table_chart", "sms.view_smsmessage"),
+          MenuItem("My SMS alert phone", "admin:sms:alert_phone", "phone", "sms.add_smsmessage")),
     admin_urls="modules.core.sms.views.admin_urlpatterns",
     widgets=(Widget(key="sms.cost", title="SMS this month", callable="modules.core.sms.widgets.monthly_cost",
                     template="sms/widget_cost.html", refresh_seconds=300, permission="sms.view_smsmessage",
@@ -19,5 +20,7 @@ MODULE = Module(
                     backoff_seconds=10, max_backoff_seconds=1800, timeout=60, label="SMS to a customer"),
     ),
     # the health watcher's alerts, also by SMS to HEALTH_ALERT_PHONES
-    subscriptions=(Subscription("system.alerted", "modules.core.sms.handlers.text_the_owner_an_alert", durable=True),),
+    subscriptions=(Subscription("system.alerted", "modules.core.sms.handlers.text_the_owner_an_alert", durable=True),
+                   # the owner's alerts ticked "SMS" on the notification settings
+                   Subscription("notifications.to_text", "modules.core.sms.handlers.text_the_alerts", durable=True)),
 )

@@ -31,7 +31,7 @@ from modules.core.customers.phones import normalize_phone
 from modules.core.registry import registry
 
 from . import gateway
-from .models import SmsMessage, SmsReply
+from .models import AlertPhone, SmsMessage, SmsReply
 
 logger = logging.getLogger(__name__)
 
@@ -183,3 +183,20 @@ def cost_by_month(businesses, *, start, include_unassigned: bool = False) -> lis
     return [{"month": timezone.localtime(row["month"]).date() if row["month"] else None,
              "business": row["business__name"] or OWNER_ALERTS, "count": row["count"],
              "cost": (row["cost"] or Decimal(0)).quantize(Decimal("0.01"))} for row in rows]
+
+
+# --- the owner's alert phone ------------------------------------------------------------------------
+
+def alert_phone(user) -> str:
+    return AlertPhone.objects.filter(user=user).values_list("phone", flat=True).first() or ""
+
+
+def set_alert_phone(user, phone: str) -> str:
+    """Keep (or, empty, forget) where the user's alerts ticked "SMS" are texted; a number that is
+    not a Kenyan mobile is a ValidationError with a plain message."""
+    if not phone.strip():
+        AlertPhone.objects.filter(user=user).delete()
+        return ""
+    phone = normalize_phone(phone)
+    AlertPhone.objects.update_or_create(user=user, defaults={"phone": phone})
+    return phone

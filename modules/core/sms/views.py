@@ -2,10 +2,12 @@
 
 from datetime import date
 
-from django.urls import path
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
 
-from modules.core.businesses.admin_kit import admin_page
+from modules.core.businesses.admin_kit import admin_page, render_page
 from modules.core.businesses.services import businesses_for
 from modules.core.exports.tables import CsvColumn, csv_download
 from modules.core.registry.roles import business_codes_for
@@ -35,4 +37,21 @@ def costs(request):
     return {"rows": rows, "since": start, "total": sum((r["cost"] for r in rows), 0)}
 
 
-admin_urlpatterns = [path("sms/costs/", costs, name="costs")]
+@admin_page("My SMS alert phone", permission="sms.add_smsmessage", template="sms/alert_phone.html")
+def alert_phone(request):
+    """Where the alerts ticked "SMS" on the notification settings are texted (the owner's phone)."""
+    phone, error = services.alert_phone(request.user), ""
+    if request.method == "POST":
+        phone = request.POST.get("phone", "")[:40]
+        try:
+            services.set_alert_phone(request.user, phone)
+        except ValidationError as problem:
+            error = " ".join(problem.messages)
+        else:
+            return redirect(reverse("admin:sms:alert_phone") + "?saved=1")
+    return render_page(request, "sms/alert_phone.html", {
+        "title": "My SMS alert phone", "phone": phone, "error": error, "saved": request.GET.get("saved") == "1"},
+        status=400 if error else 200)
+
+
+admin_urlpatterns = [path("sms/costs/", costs, name="costs"), path("sms/alert-phone/", alert_phone, name="alert_phone")]
