@@ -31,6 +31,7 @@ PASSWORD = "bench-pass-2026"
 
 def setup(media: Path | None = None):
     """Migrate as the owner, configure Redis, seed the demo logins; Django set up in this process."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: the callers' finally stops the stack
     os.environ.update(DJANGO_SETTINGS_MODULE="backoffice.settings.dev", DJANGO_DEBUG="0", DEMO_PASSWORD=PASSWORD,
                       TZ="Africa/Nairobi", MPESA_SIMULATOR_DELAY="0",
                       MPESA_BASE_URL=f"{BASE}/simulator/daraja", MPESA_CALLBACK_BASE_URL=BASE,
@@ -50,12 +51,11 @@ def setup(media: Path | None = None):
 
 
 def collect_static():
-    """DEBUG off serves static from STATIC_ROOT's manifest: without it every page is a 500."""
-    from django.conf import settings
+    """DEBUG off serves static from STATIC_ROOT's manifest: a missing or stale one (the code moved on)
+    makes pages 500, so collect every time (unchanged files are not copied again)."""
     from django.core.management import call_command
 
-    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
-        call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def app_env():
