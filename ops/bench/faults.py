@@ -160,7 +160,6 @@ def fault_worker(stack, load, kills, items_by_user):
     from rq.job import Job
 
     from modules.core.exports.models import ExportJob
-    from modules.core.ledger.models import JournalEntry
     from modules.core.notifications.models import Notification
     from modules.core.outbox.models import Message
     from modules.core.payments.models import Payment, StkRequest
@@ -224,9 +223,6 @@ def fault_worker(stack, load, kills, items_by_user):
 
     stk = StkRequest.objects.filter(pk__in=feeder.stk_ids)
     payments = Counter(Payment.objects.filter(stk_request__in=stk).values_list("stk_request_id", flat=True))
-    payment_pks = [str(pk) for pk in Payment.objects.filter(stk_request__in=stk).values_list("pk", flat=True)]
-    postings = Counter(JournalEntry.objects.filter(source_type__model="payment", source_id__in=payment_pks)
-                       .values_list("source_id", flat=True))
     run_id = feeder.run_id
     notified = Counter(Notification.objects.filter(message__startswith=f"fault-worker-{run_id}-")
                        .values_list("message", flat=True))
@@ -248,7 +244,6 @@ def fault_worker(stack, load, kills, items_by_user):
         "M-Pesa: sales asked (answers)": ", ".join(f"{code}×{n}" for code, n in sorted(feeder.answers.items())),
         "M-Pesa: requests settled (lost callback)": f"{stk.filter(status='success').count()}/{len(feeder.stk_ids)}",
         "M-Pesa: duplicate payments": sum(n - 1 for n in payments.values()),
-        "M-Pesa: payments posted ≠ once": sum(1 for pk in payment_pks if postings[pk] != 1),
         "notifications delivered": f"{len(notified)}/{feeder.notes}, duplicates {sum(n - 1 for n in notified.values())}",
         "SMS: sent / unknown (not resent) / queued": f"{texts.filter(status='sent').count()} / {len(unknown)} / "
                                                      f"{texts.filter(status='queued').count()} of {feeder.texts}",

@@ -35,7 +35,8 @@ def setup(media: Path | None = None):
     os.environ.update(DJANGO_SETTINGS_MODULE="backoffice.settings.dev", DJANGO_DEBUG="0", DEMO_PASSWORD=PASSWORD,
                       TZ="Africa/Nairobi", MPESA_SIMULATOR_DELAY="0",
                       MPESA_BASE_URL=f"{BASE}/simulator/daraja", MPESA_CALLBACK_BASE_URL=BASE,
-                      SMS_MODE="simulator", SMS_BASE_URL=f"{BASE}/sms-api/version1")
+                      SMS_MODE="simulator", SMS_BASE_URL=f"{BASE}/sms-api/version1",
+                      ETIMS_MODE="simulator", ETIMS_BASE_URL=f"{BASE}/etims-api")
     if media:
         os.environ["MEDIA_ROOT"] = str(media)
     owner_env = {**os.environ, "DATABASE_URL": os.environ.get("DATABASE_OWNER_URL", os.environ["DATABASE_URL"])}
