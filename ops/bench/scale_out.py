@@ -135,7 +135,8 @@ class Scale:
         subprocess.run(as_postgres_user([pg_bin("pg_ctl"), "-D", str(self.base / "replica"), "-m", "fast", "-w",
                                          "stop"]), capture_output=True)
         services.redis_down(self.base / "cache")
-        services.down("scale")
+        services.redis_down(self.base)  # not services.down(): DATABASE_URL is in the env by now, and
+        services.postgres_down(self.base)  # down() leaves a server named from outside alone
 
 
 def session(base, username):
