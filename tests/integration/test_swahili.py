@@ -172,7 +172,7 @@ def test_the_water_batch_and_delivery_screens_in_swahili(water_records):
 
 
 @pytest.mark.django_db
-def test_approvals_and_notifications_in_swahili(demo):
+def test_approvals_and_notifications_in_swahili(demo, django_capture_on_commit_callbacks):
     cash_in("water", 2000)
     expense = approvals.request_expense("water", "450", staff("water_staff"), description="Fuel for the van",
                                         category=chart.TRANSPORT)
@@ -192,10 +192,14 @@ def test_approvals_and_notifications_in_swahili(demo):
          "All approvals", "Expense ·", "Paid from", "Category", "Expense status"],
         [f"Idhini #{request.pk}", "Imeombwa na", "Inasubiri idhini", "Idhinisha", "Kataa", "Matumizi ·",
          "Imelipwa kutoka Taslimu", "Hali ya matumizi"])
-    client.post(reverse("admin:approvals:decide", args=[request.pk]), {"decision": "approve"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:approvals:decide", args=[request.pk]), {"decision": "approve"})
     text = screen(client, reverse("admin:approvals:decide", args=[request.pk]))
     assert_in_swahili(text, ["Approved: ", "Approved by"], [f"Imeidhinishwa: {request.summary}.", "Imeidhinishwa na kulipwa",
                                                             f"Imeidhinishwa na {owner.get_full_name()} (owner)"])
+    # what the requester is told is stored text: written in the site's language, whoever decided
+    told = Notification.objects.get(recipient=staff("water_staff"), kind="approvals.decided")
+    assert " approved by " in told.message, told.message
 
     text = screen(client, reverse("admin:notifications:list"))
     assert_in_swahili(

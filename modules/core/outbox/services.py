@@ -25,7 +25,7 @@ from functools import partial
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Min
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from modules.core.registry import registry
@@ -175,7 +175,9 @@ def _run(message_id: int, attempt: int) -> str:
         try:
             if spec is None:
                 raise UnknownTopic(f"topic {message.topic!r} is no longer declared by any enabled module")
-            with transaction.atomic():
+            # what a handler writes is stored text (notifications, memos): in the site's language,
+            # whichever request's language is active when a message runs inline (OUTBOX_EAGER)
+            with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
                 outcome = import_string(spec.handler)(message)
         except Exception:
             message.last_error = traceback.format_exc()[-4000:]
