@@ -167,15 +167,15 @@ def signed_count() -> int:
     return Invoice.objects.filter(status=Invoice.Status.SIGNED).count()
 
 
-def drained(seconds: float) -> None:
-    """Wait until the worker has run every due event delivery and eTIMS message."""
+def drained(seconds: float, topics=("etims.sign", "etims.stock", "events.durable")) -> None:
+    """Wait until the worker has run every due message of ``topics``."""
     from django.utils import timezone
 
     from modules.core.outbox.models import Message
 
     started = time.perf_counter()
     while Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=timezone.now(),
-                                 topic__in=["etims.sign", "etims.stock", "events.durable"]).exists():
+                                 topic__in=list(topics)).exists():
         if time.perf_counter() - started > seconds:
             raise SystemExit("the outbox did not drain")
         time.sleep(0.5)
@@ -238,7 +238,10 @@ def main() -> None:
             stack.start("web")
             stack.start("worker")
             wait_for_http(f"{BASE}/health/", 180)
-            drained(600)  # earlier work (the seed's sales, the last phase's events) is out of the way
+            # earlier work (the seed's sales, the last phase's events) is out of the way; with eTIMS off an
+            # invoice left from an earlier run only waits (it is signed in the "on" phase)
+            topics = ("events.durable",) if mode == "off" else ("etims.sign", "etims.stock", "events.durable")
+            drained(600, topics)
             invoices_before = Invoice.objects.count()
             results[mode] = counter_phase(items, args.clients, args.requests)
             report_phase(results, mode, args.clients)
@@ -247,7 +250,7 @@ def main() -> None:
                 results["drain"] = wait_signed(invoices_before + made, 1800)
                 print(f"\nwith eTIMS on, the last of the phase's {made} sales was signed {results['drain']:.1f} s after "
                       f"the phase ended", flush=True)
-            drained(600)
+            drained(600, topics)
             stack.kill("worker")
             stack.kill("web")
 
