@@ -237,6 +237,7 @@ def main() -> None:
             environment(mode)
             stack.start("web")
             stack.start("worker")
+            stack.start("cron")  # production's schedules, the outbox sweep among them (a lost job is run again)
             wait_for_http(f"{BASE}/health/", 180)
             # earlier work (the seed's sales, the last phase's events) is out of the way; with eTIMS off an
             # invoice left from an earlier run only waits (it is signed in the "on" phase)
@@ -251,6 +252,7 @@ def main() -> None:
                 print(f"\nwith eTIMS on, the last of the phase's {made} sales was signed {results['drain']:.1f} s after "
                       f"the phase ended", flush=True)
             drained(600, topics)
+            stack.kill("cron")
             stack.kill("worker")
             stack.kill("web")
 
@@ -258,6 +260,7 @@ def main() -> None:
         signed_before = signed_count()
         burst(items, args.burst)  # the worker is stopped: 500 sales wait in the outbox
         stack.start("worker")
+        stack.start("cron")
         started = time.perf_counter()
         first_signed = None
         while signed_count() < signed_before + args.burst and time.perf_counter() - started < 1800:
@@ -271,6 +274,7 @@ def main() -> None:
               f"(the outbox runs oldest first: the sales' events are delivered, then the invoices signed), so "
               f"{signed_now / max(seconds - (first_signed or 0), 0.001):.2f} signed/s once signing began", flush=True)
         drained(600)
+        stack.kill("cron")
         stack.kill("worker")
         total, gapless = check_numbers()
         from modules.core.sales.models import Sale
