@@ -77,7 +77,8 @@ def _update_level(item, location, quantity, guarded) -> tuple | None:
     quantity, reorder level), or None when no row matched."""
     table = connection.ops.quote_name(StockLevel._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET quantity = quantity + %s WHERE item_id = %s AND location_id = %s"
+        # bandit: only the model's own quoted table name is formatted in; every value is a parameter
+        cursor.execute(f"UPDATE {table} SET quantity = quantity + %s WHERE item_id = %s AND location_id = %s"  # nosec B608
                        + (" AND quantity >= %s" if guarded else "") + " RETURNING id, quantity, reorder_level",
                        [quantity, item.pk, location.pk, *([-quantity] if guarded else [])])
         return cursor.fetchone()
