@@ -26,18 +26,15 @@ import argparse
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
-from harness import BASE, PASSWORD, PORT, ROOT  # noqa: E402
+from harness import BASE, PASSWORD, PORT, ROOT, percentile, run_phase  # noqa: E402
 
 SIM_PORT = PORT + 1
 SIM_BASE = f"http://127.0.0.1:{SIM_PORT}"
@@ -113,34 +110,14 @@ def logged_in(username: str):
 def counter_phase(items, clients: int, total: int) -> dict:
     """``clients`` sellers POST ``total`` cash sales between them; latencies in ms."""
     sessions = [logged_in(SELLERS[i % len(SELLERS)]) for i in range(clients)]
-    latencies, statuses, lock = [], Counter(), threading.Lock()
 
-    def seller(index, session, count):
-        rng = random.Random(index)
-        for _ in range(count):
-            body = {"uuid": str(uuid.uuid4()), "business": session.username.split("_")[0], "method": "cash",
-                    "lines": [{"item": rng.choice(items[session.username]), "quantity": 1}]}
-            started = time.perf_counter()
-            status = session.post(f"{BASE}/admin/sales/quick/submit/", json=body, timeout=60).status_code
-            with lock:
-                latencies.append((time.perf_counter() - started) * 1000)
-                statuses[status] += 1
+    def sale(session, rng):
+        body = {"uuid": str(uuid.uuid4()), "business": session.username.split("_")[0], "method": "cash",
+                "lines": [{"item": rng.choice(items[session.username]), "quantity": 1}]}
+        return session.post(f"{BASE}/admin/sales/quick/submit/", json=body, timeout=60).status_code
 
-    for index, session in enumerate(sessions):  # warm up every worker: templates, connections
-        seller(1000 + index, session, 2)
-    latencies.clear()
-    statuses.clear()
-    threads = [threading.Thread(target=seller, args=(i, s, total // clients)) for i, s in enumerate(sessions)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return {"latencies": latencies, "statuses": statuses, "wall": time.perf_counter() - started}
-
-
-def percentile(values, p):
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+    run_phase(sessions, clients * 2, sale)  # warm up every worker: templates, connections
+    return run_phase(sessions, total, sale)
 
 
 def waiting_count() -> int:

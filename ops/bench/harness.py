@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -250,6 +251,35 @@ def summary(counts: Counter) -> str:
 
 def fivexx(counts: Counter, allowed=()) -> int:
     return sum(n for (what, status), n in counts.items() if status >= 500 and status not in allowed)
+
+
+def run_phase(sessions, requests_total: int, make_request) -> dict:
+    """Split the requests over one thread per session; ``make_request(session, rng)`` returns a
+    status. Returns the latencies (ms), the statuses and the wall time."""
+    latencies, statuses, lock = [], Counter(), threading.Lock()
+    per_client = requests_total // len(sessions)
+
+    def client(index, session):
+        rng = random.Random(index)
+        for _ in range(per_client):
+            started = time.perf_counter()
+            status = make_request(session, rng)
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] += 1
+
+    threads = [threading.Thread(target=client, args=(i, s)) for i, s in enumerate(sessions)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"latencies": latencies, "statuses": statuses, "wall": time.perf_counter() - started}
+
+
+def percentile(values, p):
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
 def wait_for(condition, seconds, what):

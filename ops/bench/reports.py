@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(ROOT / "ops"), str(ROOT / "ops" / "bench")]
+from harness import percentile  # noqa: E402
 
 
 def setup_django():
@@ -135,10 +135,7 @@ def main() -> None:
             get(name, path, params)
             timings[name].append((time.perf_counter() - started) * 1000)
 
-    def p(values, q):
-        return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-    floor = p(timings["trivial view (/health/)"], 95)
+    floor = percentile(timings["trivial view (/health/)"], 95)
     print(f"\n{Sale.objects.count():,} sales in the database (statements: {statement_sales[0]} and "
           f"{statement_sales[1]} sales); "
           f"{args.requests} requests per page, in-process, DEBUG off, {os.cpu_count()} cores\n")
@@ -146,7 +143,7 @@ def main() -> None:
     grows = []
     for name, values in timings.items():
         small = counts[name][1] if len(counts[name]) > 1 else counts[name][0]
-        print(f"{name:<30}{p(values, 50):>8.1f}{p(values, 95):>8.1f}{p(values, 95) / floor:>10.2f}"
+        print(f"{name:<30}{percentile(values, 50):>8.1f}{percentile(values, 95):>8.1f}{percentile(values, 95) / floor:>10.2f}"
               f"{counts[name][0]:>9}{small:>9}")
         if counts[name][0] > small:  # the large case needs more queries: they grow with the data
             grows.append(name)

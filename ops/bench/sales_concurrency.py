@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
-import statistics
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(ROOT / "ops")]
+sys.path[:0] = [str(ROOT / "site"), str(ROOT), str(ROOT / "ops"), str(ROOT / "ops" / "bench")]
+from harness import percentile, run_phase  # noqa: E402
+
 PORT = int(os.environ.get("BENCH_PORT", "8077"))  # each engineer's machine share has its own port range
 BASE = f"http://127.0.0.1:{PORT}"
 PASSWORD = "bench-pass-2026"
@@ -179,34 +178,6 @@ def logged_in(username: str):
         raise SystemExit(f"login as {username} failed ({response.status_code})")
     session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
     return session
-
-
-def run_phase(sessions, requests_total: int, make_request) -> dict:
-    """Split the requests over the sessions' threads; return latencies (ms), statuses, wall time."""
-    latencies, statuses, lock = [], Counter(), threading.Lock()
-    per_client = requests_total // len(sessions)
-
-    def client(index, session):
-        rng = random.Random(index)
-        for _ in range(per_client):
-            started = time.perf_counter()
-            status = make_request(session, rng)
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                latencies.append(elapsed)
-                statuses[status] += 1
-
-    threads = [threading.Thread(target=client, args=(i, s)) for i, s in enumerate(sessions)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return {"latencies": latencies, "statuses": statuses, "wall": time.perf_counter() - started}
-
-
-def percentile(values, p):
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
 def main() -> None:
