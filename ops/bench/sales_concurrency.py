@@ -12,6 +12,9 @@ POST (cash, a new client UUID each) from N sellers, and the sales and stock-move
 paged by a few browsing owners (each with its own floor at the same concurrency). The ledger's
 chain follower runs beside them every 10 s, as in production.
 Queries per changelist page are counted in-process for page 1 and a deep page: they must match.
+Each phase also gets its CPU per request from the kernel's accounting: gunicorn's processes, the
+PostgreSQL server's, and this process's (the clients and the follower), with the cores they kept
+busy: on a 2-core machine at ~2.0 the phase is CPU-bound, and the split says where to cut.
 """
 
 from __future__ import annotations
@@ -180,6 +183,49 @@ def logged_in(username: str):
     return session
 
 
+class CpuMeter:
+    """CPU seconds spent by gunicorn (master and workers), PostgreSQL (postmaster and backends) and
+    this process (the clients), from the kernel's accounting: where a request's cost goes, and
+    how much of the machine's cores the phase used."""
+
+    def __init__(self, gunicorn_pid: int):
+        self.roots = {"app": gunicorn_pid, "postgresql": postmaster_pid()}
+
+    @staticmethod
+    def _tree(pid: int) -> float:
+        import psutil
+
+        try:
+            root = psutil.Process(pid)
+            total = sum(root.cpu_times()[:4])  # its own and its reaped children's user and system
+            for child in root.children(recursive=True):
+                try:
+                    total += sum(child.cpu_times()[:2])
+                except psutil.NoSuchProcess:
+                    pass
+            return total
+        except psutil.NoSuchProcess:
+            return 0.0
+
+    def read(self) -> dict[str, float]:
+        return {**{name: self._tree(pid) for name, pid in self.roots.items()}, "clients": sum(os.times()[:2])}
+
+
+def postmaster_pid() -> int:
+    """The PostgreSQL server's pid: the parent of this process's own backend (0 when the database
+    runs on another machine: its CPU is then not counted)."""
+    import psutil
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        return psutil.Process(backend).ppid()
+    except psutil.NoSuchProcess:
+        return 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=20)
@@ -231,8 +277,12 @@ def main() -> None:
             run_phase(sessions, len(sessions) * 2, fn)
         follower = Follower()
         follower.start()
-        results = [(name, run_phase(sessions, args.requests if len(sessions) == args.clients else args.requests // 4, fn))
-                   for name, sessions, fn in phases]
+        meter, results, cpu = CpuMeter(gunicorn.pid), [], {}
+        for name, sessions, fn in phases:
+            before = meter.read()
+            results.append((name, run_phase(sessions, args.requests if len(sessions) == args.clients
+                                            else args.requests // 4, fn)))
+            cpu[name] = {part: seconds - before[part] for part, seconds in meter.read().items()}
         follower.stopped.set()
         follower.join()
     finally:
@@ -244,12 +294,19 @@ def main() -> None:
     print(f"\n{prepared['sales']:,} sales in the database; {args.clients} concurrent clients, "
           f"{args.requests} requests per phase ({args.requests // 4} for browsing), gunicorn {args.workers} "
           f"{f'gthread workers x {args.threads} threads' if args.threads > 1 else 'sync workers'} on {os.cpu_count()} cores\n")
-    print(f"{'what':<30}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'req/s':>8}{'p95/floor':>10}  statuses")
+    print(f"{'what':<30}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'req/s':>8}{'p95/floor':>10}"
+          f"{'CPU ms/req: app':>17}{'PG':>6}{'clients':>9}{'cores busy':>11}  statuses")
     for (name, result), (_, sessions, _) in zip(results, phases):
         lat = result["latencies"]
         p95, floor = percentile(lat, 95), floors[len(sessions)]
+
+        def per_request(seconds):
+            return seconds * 1000 / len(lat)
+
         print(f"{name:<30}{percentile(lat, 50):>8.1f}{p95:>8.1f}{percentile(lat, 99):>8.1f}"
-              f"{len(lat) / result['wall']:>8.1f}{p95 / floor:>10.2f}  {dict(result['statuses'])}")
+              f"{len(lat) / result['wall']:>8.1f}{p95 / floor:>10.2f}{per_request(cpu[name]['app']):>17.1f}"
+              f"{per_request(cpu[name]['postgresql']):>6.1f}{per_request(cpu[name]['clients']):>9.1f}"
+              f"{sum(cpu[name].values()) / result['wall']:>11.2f}  {dict(result['statuses'])}")
     if follower.passes:
         linked, seconds = sum(p[0] for p in follower.passes), max(p[1] for p in follower.passes)
         print(f"\nchain follower beside them: {len(follower.passes)} passes linked {linked:,} entries, "
