@@ -66,8 +66,10 @@ def facts(superuser_url: str) -> dict:
         # days that have sales (the demo's own sales are today's, the generated history ends earlier)
         days = conn.execute("SELECT count(DISTINCT (created_at AT TIME ZONE 'Africa/Nairobi')::date) "
                             "FROM sales_sale").fetchone()[0] or 1
+        strangers = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner <> %s",
+                                 [OWNER_ROLE]).fetchone()[0]
     return {"sales": sales, "journal entries": entries, "journal lines": lines, "database bytes": size,
-            "days": days, "first": first, "last": last}
+            "days": days, "first": first, "last": last, "foreign tables": strangers}
 
 
 def drop(superuser_url: str, *names: str) -> None:
@@ -101,6 +103,10 @@ def main():
     data = facts(superuser)
     if not data["sales"]:
         raise SystemExit("no sales in this instance: run migrate, seed_demo and generate_history into it first")
+    if data["foreign tables"]:
+        raise SystemExit(f"{data['foreign tables']} tables here belong to another role than {OWNER_ROLE}, so "
+                         f"the backup (run as the owner, as in production) cannot read them: migrate as the owner "
+                         f"(`ops/services.py exec --db-user owner`), as production does")
     drop(superuser, DRILL_DB, PLAIN_DB)
     env = {**os.environ, "PATH": f"{PG_BIN}:{os.environ['PATH']}", "DJANGO_SETTINGS_MODULE": "backoffice.settings.dev",
            "DJANGO_DEBUG": "0"}
