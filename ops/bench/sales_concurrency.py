@@ -1,6 +1,6 @@
 """Sale POSTs and big changelists under 20 concurrent clients, against gunicorn, on a year of data.
 
-    .venv/bin/python ops/services.py exec --instance bench -- .venv/bin/python ops/bench/sales_concurrency.py
+    .venv/bin/python ops/services.py exec --instance bench --db-user owner -- .venv/bin/python ops/bench/sales_concurrency.py
         [--clients 20] [--browse-clients 2] [--requests 1000] [--days 365] [--per-day 500] [--workers 3]
     (BENCH_PORT=8077 by default: gunicorn's port)
 
