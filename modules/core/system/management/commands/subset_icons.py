@@ -4,11 +4,15 @@ this project can show (292 KB → a few dozen KB on every cold page load).
 Material Symbols draws an icon from its name through a ligature ("arrow_forward" → one glyph), so
 a plain subset by characters keeps every ligature of the alphabet. This prunes the ligature table to
 the wanted names first, then lets fontTools subset the rest. The wanted names are every identifier
-in Unfold's and this project's templates and Python that is also an icon name in the font: a new
-icon used anywhere is picked up by running the command again (a test fails until it is).
+in Unfold's and this project's templates and scripts, and every Python string literal that is one
+identifier (``icon="sms"``; not the words of a docstring or comment), that is also an icon name in
+the font: a new icon used anywhere is picked up by running the command again (a test fails until it is).
 """
 
+import ast
+import io
 import re
+import tokenize
 from pathlib import Path
 
 from django.conf import settings
@@ -44,13 +48,32 @@ def icon_names(font):
     return names
 
 
+def python_identifier_strings(text: str):
+    """The string literals of Python source that are one identifier each (f-strings are skipped)."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.STRING:
+                try:
+                    value = ast.literal_eval(token.string)
+                except (ValueError, SyntaxError):
+                    continue
+                if isinstance(value, str) and WORD.fullmatch(value):
+                    yield value
+    except (tokenize.TokenError, SyntaxError):
+        return
+
+
 def words_in_sources():
     roots = [Path(unfold.__file__).parent, settings.ROOT / "modules", settings.ROOT / "theme",
              settings.ROOT / "site"]
     words = set()
     for root in roots:
         for path in root.rglob("*"):
-            if path.suffix in {".html", ".py", ".js"} and "migrations" not in path.parts:
+            if "migrations" in path.parts:
+                continue
+            if path.suffix == ".py":
+                words.update(python_identifier_strings(path.read_text(errors="ignore")))
+            elif path.suffix in {".html", ".js"}:
                 words.update(WORD.findall(path.read_text(errors="ignore")))
     return words
 
