@@ -99,12 +99,18 @@ class Stack:
 
 
 def sellable_items() -> dict[str, list[int]]:
-    """Each seller's items: services first (never out of stock), else any active item."""
+    """Each seller's items: services first (never out of stock), else any active item; never one a
+    module's own flow sells (an LPG cylinder goes through the refill exchange: the quick sale
+    refuses it as a plain line, which the load would count as a 400)."""
+    from modules.core.businesses.models import Business
     from modules.core.inventory.models import Item
+    from modules.core.sales.services import claimed_items
 
     items = {}
     for username in ("water_staff", "shop_staff", "laundry_staff"):
-        active = Item.objects.filter(business__code=username.split("_")[0], is_active=True, selling_price__gt=0)
+        business = Business.objects.get(code=username.split("_")[0])
+        active = (Item.objects.filter(business=business, is_active=True, selling_price__gt=0)
+                  .exclude(pk__in=list(claimed_items(business))))
         items[username] = list(active.filter(tracks_stock=False).values_list("pk", flat=True)) or list(
             active.values_list("pk", flat=True))
     return items
