@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -270,6 +271,24 @@ def test_make_run_keeps_a_random_secret_key_of_its_own():
             for _ in range(2)}
     assert len(keys) == 1 and len(keys.pop()) >= 50, "one key, kept between runs"
     assert (ROOT / ".data" / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_the_quick_sale_page_comes_with_its_tiles_and_prices(login):
+    """The tiles paint with the HTML (no script renders them), each priced as the page's money() writes it."""
+    client = login("shop_staff")
+    shop_item = Item.objects.get(business__code="shop", name="Sugar 1 kg")
+    shop_item.selling_price = Decimal("12345.6")
+    shop_item.save(update_fields=["selling_price"])
+    response = client.get(reverse("admin:sales:quick_sale"), {"business": "shop"})
+    page = response.content.decode()
+    tiles = json.loads(response.context["config_json"])["items"]
+    assert len(tiles) > 1
+    for tile in tiles:
+        price = f"KES {Decimal(tile['price'] or '0'):,.2f}"
+        assert re.search(rf'data-item="{re.escape(tile["name"])}"[^>]*>\s*<span[^>]*>{re.escape(tile["name"])}</span>'
+                         rf'\s*<span[^>]*>{re.escape(price)}</span>', page), tile["name"]
+    assert f'data-item="{shop_item.name}"' in page and "KES 12,345.60</span>" in page
+    assert f'data-item="{item("W-SACHET").name}"' not in page  # the water business's
 
 
 @pytest.mark.django_db

@@ -62,8 +62,11 @@ def quick_sale(request):
     config = {"items": items, "business": business.code if business else "", "csrf": get_token(request),
               "submitUrl": reverse("admin:sales:submit"),
               "renderedAt": timezone.localtime().strftime("%H:%M")}  # offline, "prices from 10:42"
+    # the tiles are rendered with the page (they paint before any script runs), priced as the page's money() shows them
+    tiles = [{**item, "price_text": f"KES {Decimal(item['price'] or '0'):,.2f}"} for item in items]
     response = render_page(request, "sales/quick_sale.html", {
-        "title": gettext("Quick sale"), "business": business, "businesses": businesses, "config_json": json.dumps(config),
+        "title": gettext("Quick sale"), "business": business, "businesses": businesses, "tiles": tiles,
+        "config_json": json.dumps(config),
         "recent_phones": services.recent_customer_phones(business) if business else []})
     if business:  # the service worker keeps this page (items and prices) for selling offline
         response["X-BS-Business"] = business.code
