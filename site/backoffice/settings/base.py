@@ -129,6 +129,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "backoffice.context_processors.pages",
             ],
+            # backoffice is no app of its own (BackofficeAdminConfig is the admin's): its tags by name
+            "libraries": {"lean_pages": "backoffice.templatetags.lean_pages"},
         },
     },
 ]
