@@ -15,6 +15,8 @@ from django.urls import reverse
 from modules.core.businesses.models import Business
 from modules.core.inventory.models import Item
 from modules.core.live import services as live
+from modules.core.notifications import services as notifications
+from modules.core.notifications.models import Notification
 from modules.core.sales import services as sales
 from tests.integration.test_redis_down import private_redis  # noqa: F401  (fixture)
 
@@ -26,6 +28,20 @@ def sell(sku="W-REFILL-20"):
     sale, _ = sales.create_sale(business=item.business, client_uuid=uuid.uuid4(),
                                 lines=[sales.SaleLineInput(item.pk, Decimal(1))])
     return sale
+
+
+@pytest.mark.django_db
+def test_a_poll_says_which_bell_it_brings_so_the_page_keeps_an_equal_one(login):
+    """live.js swaps the page's bell on the first answer only when its newest id or unread count differ."""
+    client = login("owner")
+    for n in range(2):
+        Notification.objects.create(recipient=User.objects.get(username="owner"), kind=notifications.SYSTEM_WARNING,
+                                    message=f"warning {n}")
+    page = client.get(reverse("admin:index")).content.decode()
+    shown = re.search(r'data-newest="(\d+)" data-unread="(\d+)"', page).groups()
+    body = client.get(URL).json()
+    assert (str(body["newest"]), str(body["unread"])) == shown and shown[1] == "2" and shown[0] != "0"
+    assert f'data-newest="{body["newest"]}" data-unread="{body["unread"]}"' in body["bell"]
 
 
 @pytest.mark.django_db

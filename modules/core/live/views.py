@@ -2,7 +2,8 @@
 
 Unchanged: 304 from the session (cached_db sessions are read from Redis), the user's cached scopes
 and the Redis versions; no template, no PostgreSQL. Changed, or Redis down: 200 with the current
-versions (the page refreshes the widgets of the scopes that moved), the unread count and the bell.
+versions (the page refreshes the widgets of the scopes that moved), the unread count, the newest
+notification's id and the bell.
 """
 
 from django.contrib.auth import SESSION_KEY
@@ -42,7 +43,8 @@ def live(request):
     since = request.GET.get("since", "")
     since = int(since) if since.isdigit() else None
     bell = render_bell(request, since)
-    body = {"versions": snapshot or {}, "unread": bell.context_data["unread"], "bell": bell.rendered_content}
+    body = {"versions": snapshot or {}, "unread": bell.context_data["unread"], "newest": bell.context_data["newest_id"],
+            "bell": bell.rendered_content}
     editing = request.GET.get("editing", "")
     if editing:
         record = presence.record_from_token(editing, request.user)

@@ -40,9 +40,15 @@
     }
     state.versions = versions;
     const bell = document.getElementById("bo-bell");
-    if (bell && body.bell !== undefined && (moved.size || !state.bellSeen)) {
-      bell.innerHTML = body.bell;
-      htmx.process(bell);
+    if (bell && body.bell !== undefined) {
+      /* The page came with its bell: the first answer swaps it only when it says something else
+         (swapping an equal bell re-ran Alpine and htmx over it, a long task on a phone's load). */
+      const shown = bell.querySelector("[data-newest]") || { dataset: {} };
+      const same = shown.dataset.newest === String(body.newest) && shown.dataset.unread === String(body.unread);
+      if (moved.size || (!state.bellSeen && !same)) {
+        bell.innerHTML = body.bell;
+        htmx.process(bell);
+      }
       state.bellSeen = true;
     }
     refreshWidgets(moved);
