@@ -473,24 +473,20 @@ def mpesa_reconciliation(businesses, start: date, end: date, *, consolidated: bo
 # --- charts ------------------------------------------------------------------------------------
 
 def revenue_trend(businesses, start: date, end: date) -> dict:
-    """Chart.js data: revenue per day from the ledger (revenue accounts, credits less debits,
-    VAT excluded) from ``start`` to ``end``, one line per business; the total is the daily sales
-    table's net of VAT over the same days."""
+    """Revenue per day from the ledger (revenue accounts, credits less debits, VAT excluded) from
+    ``start`` to ``end``, one line (``series``) per business with its colour; the total is the daily
+    sales table's net of VAT over the same days. ``charts.revenue_svg`` draws it."""
     days = (end - start).days + 1
     rows = (JournalLine.objects.filter(business__in=businesses, account__kind=Account.Kind.REVENUE,
                                        entry__date__gte=start, entry__date__lte=end)
             .values("business", "entry__date").annotate(cr=Sum("credit"), dr=Sum("debit")))
     amounts = {(r["business"], r["entry__date"]): r["cr"] - r["dr"] for r in rows}
     labels = [start + timedelta(days=i) for i in range(days)]
-    datasets = []
-    for position, business in enumerate(businesses):
-        series = [float(amounts.get((business.pk, d), ZERO)) for d in labels]
-        colour = PALETTE[position % len(PALETTE)]
-        datasets.append({"label": business.name, "data": series, "borderColor": colour, "backgroundColor": colour,
-                         "tension": 0.25, "pointRadius": 0, "borderWidth": 2})
+    series = [{"name": business.name, "colour": PALETTE[position % len(PALETTE)],
+               "data": [amounts.get((business.pk, d), ZERO) for d in labels]}
+              for position, business in enumerate(businesses)]
     total = sum((amounts.get((b.pk, d), ZERO) for b in businesses for d in labels), ZERO)
-    return {"labels": [f"{d:%d %b}" for d in labels], "datasets": datasets, "total": total,
-            "start": start, "end": end}
+    return {"labels": [f"{d:%d %b}" for d in labels], "series": series, "total": total, "start": start, "end": end}
 
 
 __all__ = ["Column", "Table", "daily_sales", "debtors_ageing", "sales_by_item", "sales_by_payment_method", "months",

@@ -3,7 +3,6 @@ download of the same rows (formula-safe cells from the exports app, money as pla
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,7 +23,7 @@ from modules.core.exports.tables import CsvColumn, csv_download
 from modules.core.registry.roles import business_codes_for
 from modules.core.system import replica
 
-from . import services
+from . import charts, services
 from .cashup import cash_ups, submit_cashup
 from .models import CashUp
 from .tables import Table
@@ -165,7 +164,7 @@ def report_view(request, report: Report):
         with replica.reads():
             trend = services.revenue_trend(scope.businesses, scope.start, scope.end)
         context["trend"] = trend
-        context["chart"] = json.dumps({"labels": trend["labels"], "datasets": trend["datasets"]})
+        context["chart"] = charts.revenue_svg(trend)
     if report.key == "cash_up":
         context.update(_cashup_context(request, scope, table))
     if report.key == "debtors":
