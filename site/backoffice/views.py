@@ -13,7 +13,7 @@ from .dashboard import widget_context
 @require_GET
 @never_cache
 def widget(request, key):
-    """One widget's body, fetched by htmx on load and then every `refresh_seconds`."""
+    """One widget's body, fetched by the live poll (theme/static/biashara/live.js) when its data moved."""
     _, context = widget_context(request, key)
     return TemplateResponse(request, "backoffice/widget_body.html", context)
 
