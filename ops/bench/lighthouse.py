@@ -32,6 +32,7 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -112,6 +113,12 @@ def log_in(base, headers):
     return f"sessionid={answer.cookies['sessionid']}"
 
 
+def site_cookie(cookie, url):
+    """``cookie`` ("name=value") for the whole of ``url``'s site (path /), as Playwright takes it."""
+    name, value = cookie.split("=", 1)
+    return {"name": name, "value": value, "domain": urlsplit(url).hostname, "path": "/"}
+
+
 @contextmanager
 def chromium(playwright, url, cookie=None):
     """A fresh headless Chromium for one Lighthouse run (Lighthouse drives it through ``port``),
@@ -129,8 +136,7 @@ def chromium(playwright, url, cookie=None):
             services.wait_for_http(f"http://127.0.0.1:{port}/json/version", seconds=30)
             if cookie:
                 browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
-                name, value = cookie.split("=", 1)
-                browser.contexts[0].add_cookies([{"name": name, "value": value, "url": url}])
+                browser.contexts[0].add_cookies([site_cookie(cookie, url)])
                 browser.close()  # disconnects: the cookie stays in the profile's default context
             yield port
         finally:
@@ -173,8 +179,7 @@ def repeat_bytes(browser, url, cookie, headers):
     """KB transferred when the page is opened a second time with a warm cache."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, extra_http_headers=headers)
     if cookie:
-        name, value = cookie.split("=", 1)
-        context.add_cookies([{"name": name, "value": value, "url": url}])
+        context.add_cookies([site_cookie(cookie, url)])
     page = context.new_page()
     page.goto(url, wait_until="networkidle")
     page.goto(url, wait_until="networkidle")
