@@ -1,4 +1,4 @@
-"""The quick sale on a 390×844 phone: a 1-item cash sale in ≤ 5 taps, a 2-item M-Pesa sale."""
+"""The quick sale on a 390×844 phone: a 1-item cash sale in ≤ 5 taps, a 2-item M-Pesa sale, the search."""
 
 import pytest
 
@@ -95,3 +95,20 @@ def test_a_discount_above_the_sale_is_refused_on_the_phone(live_server, stocked,
     phone.get_by_role("button", name="Cash").click()
     assert "more than the sale" in phone.get_by_role("alert").inner_text()
     assert not Sale.objects.filter(created_by__username="water_staff").exists()
+
+
+def test_the_search_hides_the_tiles_that_do_not_match_and_the_cart_keeps_them(live_server, stocked, phone):
+    log_in(phone, live_server, "water_staff")
+    phone.locator("[data-quick-sale-link]").first.click()
+    tiles = phone.locator("[data-item]")
+    every = tiles.count()
+    phone.locator('[data-item="500 ml sachet"]').click()
+    phone.locator('[data-item="500 ml sachet"]').click()
+    phone.get_by_placeholder("Search items").fill("SACHET")
+    visible = tiles.evaluate_all("els => els.filter(e => e.offsetParent).map(e => e.dataset.item)")
+    assert visible == ["500 ml sachet"] and every > 3
+    phone.get_by_role("button", name="One less").click()
+    assert phone.locator(".bs-qty").locator("visible=true").inner_text() == "1"
+    phone.get_by_placeholder("Search items").fill("")
+    assert tiles.locator("visible=true").count() == every
+    assert phone.locator("[data-total]").inner_text() == "KES 10.00"
