@@ -28,7 +28,7 @@
         if (ownInit) ownInit.call(this);
         window.addEventListener("online", () => { this.offline = false; this.send(); });
         window.addEventListener("offline", () => { this.offline = true; });
-        /* IndexedDB from the next task: opening it (a fresh profile creates the database) was part of
+        /* IndexedDB from the next task: opening it (created on a fresh profile) was part of
            Alpine's start-up, the page's longest task on a phone. */
         await new Promise((resolve) => setTimeout(resolve));
         const saved = await bsStore.get("carts", config.business).catch(() => null);
