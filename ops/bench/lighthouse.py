@@ -248,7 +248,8 @@ def main():
                     median["repeat"] = repeat_bytes(browser, url, cookie, headers)
                     results[page_name, name] = median
                     print(f"  {page_name:20} {name:15} scores {median['scores']} LCP {median['lcp']:.1f} s "
-                          f"CLS {median['cls']:.3f} TBT {median['tbt']:.0f} ms {median['tbts']} cold {median['cold']:.0f} KB "
+                          f"CLS {median['cls']:.3f} TBT {median['tbt']:.0f} ms {median['tbts']} "
+                          f"cold {median['cold']:.0f} KB "
                           f"repeat {median['repeat']:.1f} KB (benchmark index {median['benchmark']:.0f})", flush=True)
             browser.close()
         print_table(results, args)
