@@ -31,16 +31,20 @@ browser:
 # PostgreSQL client tools, and s3rver (an S3-compatible server on a local directory, from npm; Debian's
 # rclone 1.60 has no `serve s3`) as the off-site store; LibreOffice Calc (headless), the accountant's
 # spreadsheet, opens the exports in tests/integration/test_accountant_files.py. GNU gettext: `make messages`,
-# and the test that the committed Swahili catalogue is its compiled .po.
+# and the test that the committed Swahili catalogue is its compiled .po. PurgeCSS (npm): `manage.py
+# trim_styles` and the test that the committed trimmed stylesheet is up to date.
 S3RVER := $(VENV)/s3rver/node_modules/.bin/s3rver
+PURGECSS := $(VENV)/purgecss/node_modules/.bin/purgecss
 DEBS := age rclone nginx postgresql-client libreoffice-calc-nogui gettext
-tools: $(S3RVER)
+tools: $(S3RVER) $(PURGECSS)
 	@command -v age >/dev/null && command -v rclone >/dev/null && command -v nginx >/dev/null \
 	  && command -v pg_dump >/dev/null && command -v soffice >/dev/null && command -v msgfmt >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(DEBS) >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq $(DEBS) >/dev/null; fi; }
 $(S3RVER):
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/s3rver s3rver@3.7.1
+$(PURGECSS):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/purgecss purgecss@8.0.0
 
 # Translations (README: Languages): collect every marked string into locale/sw/LC_MESSAGES/django.po
 # (new ones arrive untranslated, the translated ones stay), then compile the django.mo that is committed.

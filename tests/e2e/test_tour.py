@@ -1,7 +1,8 @@
 """Every role, on a 390×844 phone, logs in at /admin/login/ as a person would and opens every link it
 can tap: the sidebar, the dashboard's widgets and the notification list. Each page must answer
-< 400, not scroll sideways, log no console error, draw every icon from the subset icon font and
-(admin pages) link the web app manifest. The links are read from the pages, so a new
+< 400, not scroll sideways, log no console error, draw every icon from the subset icon font,
+(admin pages) link the web app manifest and look as it would with Unfold's whole stylesheet (no
+element styled differently by the trimmed one, theme/static/biashara/styles.css). The links are read from the pages, so a new
 menu entry, widget or notification joins the tour by itself.
 """
 
@@ -28,6 +29,23 @@ SOURCES = {  # where a role taps, on the dashboard
 ICON_WIDTH = """() => [...document.querySelectorAll('.material-symbols-outlined')]
     .filter(el => el.offsetParent && el.getBoundingClientRect().width > 2.2 * parseFloat(getComputedStyle(el).fontSize))
     .map(el => el.textContent.trim())"""
+# Each element's box and look with the trimmed stylesheet, then with Unfold's whole one swapped in:
+# the elements that differ (their tag and classes, the first few). Animated properties are left out.
+STYLE_DRIFT = """async (whole) => {
+    const link = document.querySelector('link[rel=stylesheet][href*="biashara/styles"]');
+    if (!link) return [];
+    const props = ["display", "position", "width", "height", "margin", "padding", "color", "background-color",
+        "font-size", "font-weight", "line-height", "border-width", "border-color", "border-radius", "gap",
+        "flex-direction", "grid-template-columns", "visibility", "overflow-x", "text-align", "justify-content",
+        "align-items", "white-space", "box-shadow"];
+    const elements = [...document.body.querySelectorAll("*")];
+    const look = () => elements.map(el => { const s = getComputedStyle(el); return props.map(p => s[p]).join("|"); });
+    const trimmed = look();
+    await new Promise(loaded => { link.onload = loaded; link.href = whole; });
+    const full = look();
+    return elements.filter((el, i) => trimmed[i] !== full[i]).slice(0, 5)
+        .map(el => `<${el.tagName.toLowerCase()} class="${el.getAttribute("class") || ""}">`);
+}"""
 
 
 def something_to_be_told():
@@ -84,5 +102,7 @@ def test_every_link_a_role_can_tap(live_server, demo, phone, username, request):
             problems.append(f"{source} {url}: no link to the web app manifest")
         if broken := phone.evaluate(ICON_WIDTH):
             problems.append(f"{source} {url}: icons missing from the icon font: {sorted(set(broken))}")
+        if drift := phone.evaluate(STYLE_DRIFT, f"{live_server.url}/static/unfold/css/styles.css"):
+            problems.append(f"{source} {url}: styled differently by the trimmed stylesheet: {drift}")
         problems += [f"{source} {url}: {error}" for error in errors]
     assert not problems, f"{username}, {len(links)} links:\n" + "\n".join(problems)
