@@ -17,6 +17,7 @@ module.exports = {
     `${root}/site/**/*.{html,py}`,
   ],
   // Tailwind's class names hold ":", "/", "[" and "]" (md:flex, w-1/2, [&>a]:px-2): a word is
-  // anything between quotes, angle brackets, backticks and spaces, not ending in ":".
-  defaultExtractor: (content) => content.match(/[^<>"'`\s]*[^<>"'`\s:]/g) || [],
+  // anything between quotes, angle brackets, backticks, braces and spaces, not ending in ":"
+  // (braces: a class beside a template tag, {% if dataset %}py-16{% else %}py-24{% endif %}).
+  defaultExtractor: (content) => content.match(/[^<>"'`\s{}]*[^<>"'`\s{}:]/g) || [],
 };

@@ -5,10 +5,13 @@ opens; the lean page shell, theme/templates/biashara/skeleton.html, links it).
 PurgeCSS (npm `purgecss`, pinned in the Makefile, installed by `make tools`) does the work, set up
 in theme/purgecss.config.cjs: a rule stays when one of its class names appears in Unfold's, Django
 admin's or this project's templates, scripts or Python. A class used anywhere new is picked up by
-running the command again (a test fails until it is).
+running the command again (a test fails until it is). PurgeCSS 8 drops any selector holding
+``:where(:not(…))`` whatever the content; Unfold has one, its base rule hiding ``[hidden]``
+elements, copied back into its layer here.
 """
 
 import os
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -20,7 +23,9 @@ import unfold
 
 PURGECSS = settings.ROOT / ".venv/purgecss/node_modules/.bin/purgecss"
 CONFIG = settings.ROOT / "theme/purgecss.config.cjs"
+SOURCE = Path(unfold.__file__).parent / "static/unfold/css/styles.css"
 TARGET = settings.ROOT / "theme/static/biashara/styles.css"
+KEPT_WHOLE = re.compile(r"\[hidden\]:where\(:not\(\[hidden=until-found\]\)\)\{[^}]*\}")  # in @layer base
 
 
 def build() -> str:
@@ -30,7 +35,8 @@ def build() -> str:
     env = {**os.environ, "SITE_PACKAGES": str(Path(unfold.__file__).parents[1]), "PROJECT_ROOT": str(settings.ROOT)}
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([PURGECSS, "--config", CONFIG, "--output", out], env=env, check=True, capture_output=True)
-        return (Path(out) / "styles.css").read_text()
+        trimmed = (Path(out) / "styles.css").read_text()
+    return trimmed + "".join(f"@layer base{{{rule}}}" for rule in KEPT_WHOLE.findall(SOURCE.read_text()))
 
 
 class Command(BaseCommand):
