@@ -101,8 +101,8 @@ def test_the_search_hides_the_tiles_that_do_not_match_and_the_cart_keeps_them(li
     log_in(phone, live_server, "water_staff")
     phone.locator("[data-quick-sale-link]").first.click()
     tiles = phone.locator("[data-item]")
+    phone.locator('[data-item="500 ml sachet"]').click()  # waits for the quick sale to open
     every = tiles.count()
-    phone.locator('[data-item="500 ml sachet"]').click()
     phone.locator('[data-item="500 ml sachet"]').click()
     phone.get_by_placeholder("Search items").fill("SACHET")
     visible = tiles.evaluate_all("els => els.filter(e => e.offsetParent).map(e => e.dataset.item)")
