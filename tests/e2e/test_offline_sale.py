@@ -1,15 +1,19 @@
 """The quick sale with no network, on a 390×844 phone: it opens from the service worker's cache,
 cash and till-code sales wait in IndexedDB with a provisional receipt, and each reaches the server exactly once
 when the network comes back — after a reload, through cuts in the middle of sending, and with two
-tabs sending at the same moment. Money pages are never served from cache."""
+tabs sending at the same moment. A sale the server refuses when it arrives stays on the phone and the
+owner is told. Money pages are never served from cache."""
 
 import random
 import time
 import pytest
+from django.db import transaction
 from django.db.models import Sum
 
-from modules.core.inventory.models import StockMovement
+from modules.core.inventory.models import Item, StockMovement
+from modules.core.inventory.services import default_location, move_stock
 from modules.core.ledger.models import JournalLine
+from modules.core.notifications.models import Notification
 from modules.core.sales.models import Sale
 from tests.e2e.conftest import ARTIFACTS, log_in
 
@@ -146,6 +150,47 @@ def test_two_tabs_sending_at_the_same_moment_send_each_sale_once(live_server, st
         page.evaluate(f"() => {{ ({SEND})(); }}")
     wait_until_sent(phone)
     assert_sold_exactly(5, before)
+
+
+def retire(item):
+    Item.objects.filter(pk=item.pk).update(is_active=False)
+
+
+def sell_out(item):
+    """Whatever is on hand leaves as an adjustment (another till sold it while this phone was offline)."""
+    with transaction.atomic():
+        on_hand = sum(level.quantity for level in item.stock_levels.all())
+        move_stock(item, default_location(item.business), -on_hand, StockMovement.Kind.ADJUSTMENT, reason="test")
+
+
+@pytest.mark.parametrize("gone, reason", [(retire, "not sold by this business any more"), (sell_out, "left at")])
+def test_a_sale_refused_when_sent_stays_on_the_phone_and_the_owner_is_told(live_server, stocked, phone, gone, reason):
+    """The sachet is retired, or sold out, while the phone is offline: its two sales are refused when
+    sent, stay on the phone with the reason (a reload too) until the seller says they dealt with them,
+    nothing is booked, and the owner is told of each."""
+    before = snapshot()
+    open_quick_sale_online(phone, live_server)
+    phone.context.set_offline(True)
+    sell_offline(phone, 2)
+    gone(Item.objects.get(business__code="water", name=SACHET))
+
+    phone.context.set_offline(False)
+    send_now(phone)
+    refused = phone.locator("[data-refused]")
+    refused.nth(1).wait_for()
+    assert (refused.count(), waiting(phone)) == (2, 0)
+    assert reason.lower() in refused.first.inner_text().lower() and SACHET in refused.first.inner_text()
+    assert_sold_exactly(0, before)
+    told = Notification.objects.filter(kind="sales.offline_refused", recipient__username="owner")
+    assert told.count() == 2 and all("made offline was refused" in n.message for n in told)
+    phone.screenshot(path=str(ARTIFACTS / "quick-sale-refused-when-sent.png"), full_page=True)
+
+    phone.reload()
+    refused.nth(1).wait_for()
+    refused.first.get_by_role("button", name="Dealt with it").click()
+    phone.wait_for_function("document.querySelectorAll('[data-refused]').length === 1")
+    send_now(phone)  # a refused sale is never sent again
+    assert_sold_exactly(0, before)
 
 
 def test_a_till_payment_offline_keeps_its_m_pesa_code_and_is_booked_once(live_server, stocked, phone):
