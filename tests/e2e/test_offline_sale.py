@@ -157,10 +157,12 @@ def retire(item):
 
 
 def sell_out(item):
-    """Whatever is on hand leaves as an adjustment (another till sold it while this phone was offline)."""
+    """What is on hand where the quick sale sells from leaves as an adjustment (another till sold it
+    while this phone was offline)."""
+    location = default_location(item.business)
     with transaction.atomic():
-        on_hand = sum(level.quantity for level in item.stock_levels.all())
-        move_stock(item, default_location(item.business), -on_hand, StockMovement.Kind.ADJUSTMENT, reason="test")
+        on_hand = item.stock_levels.get(location=location).quantity
+        move_stock(item, location, -on_hand, StockMovement.Kind.ADJUSTMENT, reason="test")
 
 
 @pytest.mark.parametrize("gone, reason", [(retire, "not sold by this business any more"), (sell_out, "left at")])
