@@ -2,10 +2,14 @@
 can tap: the sidebar, the dashboard's widgets and the notification list. Each page must answer
 < 400, not scroll sideways, log no console error, draw every icon from the subset icon font,
 (admin pages) link the web app manifest and look as it would with Unfold's whole stylesheet (no
-element styled differently by the trimmed one, theme/static/biashara/styles.css). The links are read from the pages, so a new
-menu entry, widget or notification joins the tour by itself.
+element styled differently by the trimmed one, theme/static/biashara/styles.css). A page that paints
+before its scripts run (data-bs-cloak, see theme/templates/biashara/skeleton.html) must look then as it
+settles: nothing on its first screen moves or resizes when the scripts start. The links are read from
+the pages, so a new menu entry, widget or notification joins the tour by itself.
 """
 
+import difflib
+import re
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -15,7 +19,7 @@ from django.db import transaction
 from modules.core.inventory import services as stock
 from modules.core.inventory.models import Item, StockLevel, StockMovement
 from tests.conftest import ROLE_USERS
-from tests.e2e.conftest import ARTIFACTS, log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE, log_in
 
 # serialized_rollback: the public site's home page (a data migration) is there, as in production,
 # even after other browser tests emptied the tables
@@ -52,6 +56,32 @@ STYLE_DRIFT = """async (whole) => {
     return innermost.slice(0, 4).map(([el, a, b]) => `<${el.tagName.toLowerCase()} class="${el.getAttribute("class") || ""}"> `
         + props.flatMap((p, k) => same(p, a[k], b[k]) ? [] : [`${p} ${a[k]} (whole: ${b[k]})`]).join(", "));
 }"""
+# Every element's signature and box, and whether it shows on the first screen.
+BOXES = """() => [...document.body.querySelectorAll("*")].map(el => { const r = el.getBoundingClientRect();
+    return [`<${el.tagName.toLowerCase()} class="${el.getAttribute("class") || ""}">`, r.x, r.y, r.width, r.height,
+            r.width > 0 && r.height > 0 && r.top < innerHeight && getComputedStyle(el).visibility !== "hidden"]; })"""
+PAINTS_BEFORE_SCRIPTS = re.compile(r"<html[^>]*\sdata-bs-cloak[\s>]")
+
+
+def moved_when_scripts_start(context, url, settled):
+    """The elements of ``url``'s first screen as painted before any script ran (every .js refused)
+    whose box differs by more than 2 px once the page has settled (``settled``: BOXES then). The two
+    element lists are aligned by signature, so what the scripts add (a widget's body) is not a move."""
+    before_scripts = context.browser.new_context(  # the phone's, signed in; no service worker to serve the scripts
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+        storage_state=context.storage_state(), service_workers="block")
+    page = before_scripts.new_page()
+    page.route("**/*.js", lambda route: route.abort())
+    page.goto(url, wait_until="load")
+    first = page.evaluate(BOXES)
+    before_scripts.close()
+    matcher = difflib.SequenceMatcher(a=[box[0] for box in first], b=[box[0] for box in settled], autojunk=False)
+    moved = []
+    for block in matcher.get_matching_blocks():
+        for before, after in zip(first[block.a:block.a + block.size], settled[block.b:block.b + block.size]):
+            if before[5] and any(abs(b - a) > 2 for a, b in zip(before[1:5], after[1:5])):
+                moved.append(f"{before[0]} x, y, width, height {[round(v) for v in before[1:5]]} → {[round(v) for v in after[1:5]]}")
+    return moved[:4]
 
 
 def something_to_be_told():
@@ -100,6 +130,9 @@ def test_every_link_a_role_can_tap(live_server, demo, phone, username, request):
         if not answer.headers.get("content-type", "").startswith("text/html"):
             continue  # a download or JSON: its status is what matters
         phone.goto(url, wait_until="networkidle")
+        if PAINTS_BEFORE_SCRIPTS.search(answer.text()) and (
+                moved := moved_when_scripts_start(phone.context, url, phone.evaluate(BOXES))):
+            problems.append(f"{source} {url}: moves when its scripts start: {moved}")
         overflow = phone.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
         if overflow > 0:
             problems.append(f"{source} {url}: scrolls sideways by {overflow}px")
