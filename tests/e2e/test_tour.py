@@ -19,7 +19,7 @@ from django.db import transaction
 from modules.core.inventory import services as stock
 from modules.core.inventory.models import Item, StockLevel, StockMovement
 from tests.conftest import ROLE_USERS
-from tests.e2e.conftest import ARTIFACTS, PHONE, log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE_DEVICE, log_in
 
 # serialized_rollback: the public site's home page (a data migration) is there, as in production,
 # even after other browser tests emptied the tables
@@ -68,8 +68,7 @@ def moved_when_scripts_start(context, url, settled):
     whose box differs by more than 2 px once the page has settled (``settled``: BOXES then). The two
     element lists are aligned by signature, so what the scripts add (a widget's body) is not a move."""
     before_scripts = context.browser.new_context(  # the phone's, signed in; no service worker to serve the scripts
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-        storage_state=context.storage_state(), service_workers="block")
+        **PHONE_DEVICE, storage_state=context.storage_state(), service_workers="block")
     page = before_scripts.new_page()
     page.route("**/*.js", lambda route: route.abort())
     page.goto(url, wait_until="load")
