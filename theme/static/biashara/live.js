@@ -73,7 +73,7 @@
       const same = shown.dataset.newest === String(body.newest) && shown.dataset.unread === String(body.unread);
       if (moved.size || (!state.bellSeen && !same)) {
         bell.innerHTML = body.bell;
-        htmx.process(bell);
+        if (window.htmx) htmx.process(bell);  // not loaded yet: it scans the whole page when it is
       }
       state.bellSeen = true;
     }
