@@ -11,7 +11,7 @@ from modules.core.businesses.models import Business
 from modules.core.ledger import chart
 from modules.core.ledger import services as ledger
 from modules.core.ledger.models import Account
-from tests.e2e.conftest import ARTIFACTS, PHONE, log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE_DEVICE, log_in
 from tests.ledger_helpers import owner_capital
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -38,7 +38,7 @@ def test_staff_ask_for_an_expense_and_the_owner_approves_it_with_one_tap(live_se
     phone.screenshot(path=str(ARTIFACTS / "approvals-staff-waiting.png"), full_page=True)
 
     # the owner, on another phone: the dashboard widget shows it waiting, then the request's page
-    owner_context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    owner_context = browser.new_context(**PHONE_DEVICE)
     owner = owner_context.new_page()
     try:
         log_in(owner, live_server, "owner")

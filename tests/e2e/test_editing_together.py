@@ -10,7 +10,7 @@ from modules.core.businesses.models import Business
 from modules.core.inventory.models import Item
 from modules.laundry import services as laundry
 from modules.laundry.models import Job
-from tests.e2e.conftest import ARTIFACTS, PHONE, log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE_DEVICE, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +23,7 @@ def test_two_phones_edit_one_job_and_the_second_save_keeps_its_input(live_server
     url = f"{live_server.url}/admin/laundry/job/{job.pk}/change/"
     log_in(phone, live_server, "laundry_staff")
     phone.goto(url)
-    owner_context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    owner_context = browser.new_context(**PHONE_DEVICE)
     owner = owner_context.new_page()
     log_in(owner, live_server, "owner")
     owner.goto(url)

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from modules.core.inventory.models import Item, PriceChangeRequest
-from tests.e2e.conftest import ARTIFACTS, log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE_DEVICE, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -17,8 +17,7 @@ def sideways_overflow(page) -> int:
 
 def test_staff_ask_the_owner_approves_and_the_history_shows_old_and_new(live_server, demo, browser):
     bread = Item.objects.get(business__code="shop", sku="S-BREAD-400")
-    staff = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                has_touch=True).new_page()
+    staff = browser.new_context(**PHONE_DEVICE).new_page()
     errors = []
     staff.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     log_in(staff, live_server, "shop_staff")
@@ -36,8 +35,7 @@ def test_staff_ask_the_owner_approves_and_the_history_shows_old_and_new(live_ser
     assert sideways_overflow(staff) <= 0
     staff.context.close()
 
-    owner = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                has_touch=True).new_page()
+    owner = browser.new_context(**PHONE_DEVICE).new_page()
     owner.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     log_in(owner, live_server, "owner")
     asked = PriceChangeRequest.objects.get(item=bread)

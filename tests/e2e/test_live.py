@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, PHONE, log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE_DEVICE, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,7 @@ def test_a_sale_on_one_phone_reaches_the_owners_dashboard_within_one_poll(live_s
     polls = []
     phone.on("response", lambda r: polls.append(r.status) if "/admin/live/" in r.url else None)
 
-    staff_context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    staff_context = browser.new_context(**PHONE_DEVICE)
     staff = staff_context.new_page()
     log_in(staff, live_server, "water_staff")
     staff.locator("[data-quick-sale-link]").first.click()

@@ -11,7 +11,7 @@ from modules.core.cms.models import BusinessPage, CustomerRequest
 from modules.core.inventory.models import Item
 from modules.laundry import services as laundry
 from modules.water.models import DeliveryOrder
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, PHONE_DEVICE
 from tests.e2e.test_dashboard import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -71,8 +71,7 @@ def test_a_customer_request_becomes_a_delivery_in_one_tap(live_server, demo, pho
     phone.screenshot(path=str(ARTIFACTS / "public-request-sent.png"), full_page=True)
     assert CustomerRequest.objects.get().status == "new"
 
-    staff = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                has_touch=True).new_page()
+    staff = browser.new_context(**PHONE_DEVICE).new_page()
     log_in(staff, live_server, "water_staff")
     bell = staff.locator("#bo-bell")
     bell.locator("[data-bell-count]").wait_for()

@@ -15,7 +15,7 @@ from modules.core.sales import services as sales
 from modules.core.inventory.models import Item
 from modules.core.sms.models import AlertPhone
 from modules.core.sms.simulator.models import SimSms
-from tests.e2e.conftest import ARTIFACTS, PHONE, log_in
+from tests.e2e.conftest import ARTIFACTS, PHONE_DEVICE, log_in
 from tests.integration.test_sms import sms_on  # noqa: F401 - SMS on, through the simulator on the live server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -47,7 +47,7 @@ def test_the_owner_texts_the_balance_and_the_customer_opens_the_link(sms_on, liv
 
     # the customer's phone: no login, the short link from the text
     slug_path = re.search(r"/s/[A-Za-z0-9_-]+/", text).group(0)
-    customer = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    customer = browser.new_context(**PHONE_DEVICE)
     page = customer.new_page()
     try:
         page.goto(f"{live_server.url}{slug_path}")
